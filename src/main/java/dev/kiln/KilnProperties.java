@@ -1,0 +1,32 @@
+package dev.kiln;
+
+import java.nio.file.Path;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * Kiln's settings: {@code kiln.state-dir}, {@code kiln.api.socket} and {@code kiln.api.port}.
+ *
+ * @param stateDir where blueprints, results and the engine database live (lorax's lib_dir)
+ * @param api      the Weldr API listeners
+ */
+@ConfigurationProperties("kiln")
+public record KilnProperties(@DefaultValue(DEFAULT_STATE_DIR) Path stateDir, @DefaultValue Api api) {
+
+    public static final String DEFAULT_STATE_DIR = "/var/lib/lorax/composer";
+
+    /**
+     * @param socket unix socket path; empty disables the socket listener
+     * @param port   loopback TCP port (the TCP listener always binds 127.0.0.1)
+     */
+    public record Api(@DefaultValue("/run/weldr/api.socket") String socket, @DefaultValue("4000") int port) {
+    }
+
+    public Path blueprintsDir() {
+        return stateDir.resolve("blueprints");
+    }
+
+    public Path resultsDir() {
+        return stateDir.resolve("results");
+    }
+}

@@ -1,0 +1,206 @@
+package dev.kiln.api.weldr;
+
+import dev.kiln.blueprint.Blueprint;
+import dev.kiln.blueprint.BlueprintDiff;
+import dev.kiln.blueprint.BlueprintException;
+import dev.kiln.blueprint.BlueprintNames;
+import dev.kiln.blueprint.BlueprintParser;
+import dev.kiln.blueprint.BlueprintStore;
+import jakarta.servlet.http.HttpServletRequest;
+import java.io.IOException;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+
+/** {@code /api/v0|v1/blueprints/*}: list, info, changes, change, new, workspace, delete, undo, tag, diff. */
+@RestController
+@RequestMapping("/api/{version:v[01]}/blueprints")
+class BlueprintsController {
+
+    private static final MediaType TEXT = MediaType.parseMediaType("text/plain;charset=UTF-8");
+    private static final Map<String, Object> OK = Map.of("status", true);
+    private final BlueprintStore store;
+
+    BlueprintsController(BlueprintStore store) {
+        this.store = store;
+    }
+
+    @GetMapping("/list")
+    Map<String, Object> list(@RequestParam(required = false) String branch,
+            @RequestParam(required = false) String offset, @RequestParam(required = false) String limit) {
+        WeldrRequests.Page page = WeldrRequests.page(offset, limit);
+        List<String> names = store.list(WeldrRequests.branch(branch));
+        return paged("blueprints", page.apply(names), names.size(), page);
+    }
+
+    @GetMapping("/info/{names}")
+    ResponseEntity<?> info(@PathVariable String names, @RequestParam(required = false) String branch,
+            @RequestParam(required = false) String format) {
+        String br = WeldrRequests.branch(branch);
+        boolean toml = WeldrRequests.toml(format);
+        List<Blueprint> blueprints = new ArrayList<>();
+        List<Map<String, Object>> changes = new ArrayList<>();
+        List<WeldrError> errors = new ArrayList<>();
+        for (String name : WeldrRequests.names(names)) {
+            Optional<BlueprintStore.Info> info = store.info(br, name);
+            if (info.isEmpty()) {
+                errors.add(new WeldrError("UnknownBlueprint", name + ": blueprint not found"));
+                continue;
+            }
+            blueprints.add(info.get().blueprint());
+            changes.add(Map.of("name", name, "changed", info.get().changed()));
+        }
+        if (toml) {
+            if (!errors.isEmpty()) {
+                throw new WeldrException(errors.get(0).id(), errors.get(0).msg());
+            }
+            String text = String.join("\n", blueprints.stream().map(Blueprint::toToml).toList());
+            return ResponseEntity.ok().contentType(TEXT).body(text);
+        }
+        Comparator<String> byName = String.CASE_INSENSITIVE_ORDER;
+        blueprints.sort(Comparator.comparing(Blueprint::name, byName));
+        changes.sort(Comparator.comparing(c -> (String) c.get("name"), byName));
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("blueprints", blueprints.stream().map(Blueprint::data).toList());
+        body.put("changes", changes);
+        body.put("errors", errors);
+        return ResponseEntity.ok(body);
+    }
+
+    @GetMapping("/changes/{names}")
+    Map<String, Object> changes(@PathVariable String names, @RequestParam(required = false) String branch,
+            @RequestParam(required = false) String offset, @RequestParam(required = false) String limit) {
+        String br = WeldrRequests.branch(branch);
+        WeldrRequests.Page page = WeldrRequests.page(offset, limit);
+        List<Map<String, Object>> blueprints = new ArrayList<>();
+        List<WeldrError> errors = new ArrayList<>();
+        for (String name : WeldrRequests.names(names)) {
+            List<BlueprintStore.Change> all = store.changes(br, name);
+            if (all.isEmpty()) {
+                errors.add(new WeldrError("UnknownBlueprint", name));
+                continue;
+            }
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("name", name);
+            entry.put("changes", page.apply(all).stream().map(BlueprintsController::change).toList());
+            entry.put("total", all.size());
+            blueprints.add(entry);
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("blueprints", blueprints);
+        body.put("errors", errors);
+        body.put("offset", page.offset());
+        body.put("limit", page.limit());
+        return body;
+    }
+
+    private static Map<String, Object> change(BlueprintStore.Change c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("commit", c.commit());
+        m.put("message", c.message());
+        m.put("revision", c.revision());
+        m.put("timestamp", DateTimeFormatter.ISO_INSTANT.format(c.timestamp()));
+        return m;
+    }
+
+    @GetMapping("/change/{name}/{commit}")
+    ResponseEntity<?> change(@PathVariable String version, @PathVariable String name, @PathVariable String commit,
+            @RequestParam(required = false) String branch, @RequestParam(required = false) String format) {
+        WeldrRequests.requireV1(version);
+        String br = WeldrRequests.branch(branch);
+        boolean toml = WeldrRequests.toml(format);
+        Blueprint blueprint = store.atCommit(br, BlueprintNames.require(name), commit);
+        return toml ? ResponseEntity.ok().contentType(TEXT).body(blueprint.toToml())
+                : ResponseEntity.ok(blueprint.data());
+    }
+
+    @PostMapping("/new")
+    Map<String, Object> create(HttpServletRequest request, @RequestParam(required = false) String branch)
+            throws IOException {
+        String br = WeldrRequests.branch(branch);
+        store.push(br, parse(request));
+        return OK;
+    }
+
+    @PostMapping("/workspace")
+    Map<String, Object> workspace(HttpServletRequest request, @RequestParam(required = false) String branch)
+            throws IOException {
+        String br = WeldrRequests.branch(branch);
+        store.saveWorkspace(br, parse(request));
+        return OK;
+    }
+
+    private static Blueprint parse(HttpServletRequest request) throws IOException {
+        WeldrRequests.Body body = WeldrRequests.body(request, "BlueprintsError", "Blueprint");
+        return body.toml() ? BlueprintParser.parseToml(body.text()) : BlueprintParser.parseJson(body.text());
+    }
+
+    @DeleteMapping("/workspace/{name}")
+    Map<String, Object> deleteWorkspace(@PathVariable String name, @RequestParam(required = false) String branch) {
+        store.deleteWorkspace(WeldrRequests.branch(branch), BlueprintNames.require(name));
+        return OK;
+    }
+
+    @DeleteMapping("/delete/{name}")
+    Map<String, Object> delete(@PathVariable String name, @RequestParam(required = false) String branch) {
+        store.delete(WeldrRequests.branch(branch), BlueprintNames.require(name));
+        return OK;
+    }
+
+    @PostMapping("/undo/{name}/{commit}")
+    Map<String, Object> undo(@PathVariable String name, @PathVariable String commit,
+            @RequestParam(required = false) String branch) {
+        String br = WeldrRequests.branch(branch);
+        BlueprintNames.require(name);
+        if (!commit.matches("[a-zA-Z0-9._-]+")) {
+            throw new BlueprintException(BlueprintException.Kind.INVALID_NAME, "Invalid characters in API path");
+        }
+        store.undo(br, name, commit);
+        return OK;
+    }
+
+    @PostMapping("/tag/{name}")
+    Map<String, Object> tag(@PathVariable String name, @RequestParam(required = false) String branch) {
+        store.tag(WeldrRequests.branch(branch), BlueprintNames.require(name));
+        return OK;
+    }
+
+    @GetMapping("/diff/{name}/{from}/{to}")
+    Map<String, Object> diff(@PathVariable String name, @PathVariable String from, @PathVariable String to,
+            @RequestParam(required = false) String branch) {
+        String br = WeldrRequests.branch(branch);
+        BlueprintNames.require(name);
+        for (String ref : List.of(from, to)) {
+            if (!ref.matches("[a-zA-Z0-9]+")) {
+                throw new BlueprintException(BlueprintException.Kind.INVALID_NAME, "Invalid characters in API path");
+            }
+        }
+        if (store.committed(br, name).isEmpty() && store.workspace(br, name).isEmpty()) {
+            throw new WeldrException("UnknownBlueprint", "Unknown blueprint name: " + name);
+        }
+        List<Map<String, Object>> diff = BlueprintDiff.diff(store.resolve(br, name, from), store.resolve(br, name, to));
+        return Map.of("diff", diff);
+    }
+
+    private static Map<String, Object> paged(String key, List<?> items, int total, WeldrRequests.Page page) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put(key, items);
+        body.put("total", total);
+        body.put("offset", page.offset());
+        body.put("limit", page.limit());
+        return body;
+    }
+}

@@ -1,0 +1,62 @@
+package dev.kiln.api.weldr;
+
+import dev.kiln.blueprint.BlueprintException;
+import jakarta.servlet.http.HttpServletRequest;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.HttpRequestMethodNotSupportedException;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.servlet.NoHandlerFoundException;
+import org.springframework.web.servlet.resource.NoResourceFoundException;
+
+/** Turns every failure under {@code /api} into the Weldr error envelope with the spec's ids and HTTP codes. */
+@RestControllerAdvice
+class WeldrErrors {
+
+    private static final Logger log = LoggerFactory.getLogger(WeldrErrors.class);
+
+    @ExceptionHandler(WeldrException.class)
+    ResponseEntity<Map<String, Object>> weldr(WeldrException e) {
+        Integer code = e.status().is4xxClientError() && e.id().equals("HTTPError") ? e.status().value() : null;
+        return json(e.status(), new WeldrError(e.id(), code, e.getMessage()));
+    }
+
+    @ExceptionHandler(BlueprintException.class)
+    ResponseEntity<Map<String, Object>> blueprint(BlueprintException e) {
+        String id = switch (e.kind()) {
+            case INVALID_NAME -> "InvalidChars";
+            case INVALID -> "BlueprintsError";
+            case UNKNOWN_BLUEPRINT -> "UnknownBlueprint";
+            case UNKNOWN_COMMIT -> "UnknownCommit";
+        };
+        return json(HttpStatus.BAD_REQUEST, new WeldrError(id, e.getMessage()));
+    }
+
+    @ExceptionHandler(HttpRequestMethodNotSupportedException.class)
+    ResponseEntity<Map<String, Object>> method(HttpRequestMethodNotSupportedException e) {
+        return json(HttpStatus.METHOD_NOT_ALLOWED, new WeldrError("HTTPError", 405, "Method Not Allowed"));
+    }
+
+    @ExceptionHandler({NoResourceFoundException.class, NoHandlerFoundException.class})
+    ResponseEntity<?> notFound(HttpServletRequest request) {
+        if (!request.getRequestURI().startsWith("/api/")) {
+            return ResponseEntity.notFound().build();
+        }
+        return json(HttpStatus.NOT_FOUND, new WeldrError("HTTPError", 404, "Not Found"));
+    }
+
+    @ExceptionHandler(Exception.class)
+    ResponseEntity<Map<String, Object>> internal(Exception e, HttpServletRequest request) {
+        log.error("{} {} failed", request.getMethod(), request.getRequestURI(), e);
+        return json(HttpStatus.INTERNAL_SERVER_ERROR, new WeldrError("InternalError", String.valueOf(e.getMessage())));
+    }
+
+    private static ResponseEntity<Map<String, Object>> json(HttpStatus status, WeldrError error) {
+        return ResponseEntity.status(status).contentType(MediaType.APPLICATION_JSON).body(WeldrError.envelope(error));
+    }
+}

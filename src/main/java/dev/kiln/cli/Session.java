@@ -1,0 +1,131 @@
+package dev.kiln.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/** One CLI run's connection to the server, with composer-cli's error reporting and {@code --json} printing. */
+final class Session {
+
+    static final JsonMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+
+    final WeldrClient client;
+    final String prefix;
+    final boolean json;
+    final PrintStream out;
+    final PrintStream err;
+
+    Session(WeldrClient client, String prefix, boolean json, PrintStream out, PrintStream err) {
+        this.client = client;
+        this.prefix = prefix;
+        this.json = json;
+        this.out = out;
+        this.err = err;
+    }
+
+    /** Failure already reported to the user; the command exits 1. */
+    static final class Failed extends RuntimeException {
+        Failed() {
+            super(null, null, false, false);
+        }
+    }
+
+    /** GET a JSON route; prints it with --json; fails (after printing the server's errors) on status false. */
+    JsonNode getJson(String route) throws IOException {
+        return checked(client.get(prefix + route));
+    }
+
+    /** GET a JSON route without printing it (composer-cli's {@code ?limit=0} probe for totals). */
+    JsonNode probe(String route) throws IOException {
+        WeldrClient.Response response = client.get(prefix + route);
+        JsonNode node = parse(response);
+        reportErrors(node, response.status());
+        return node;
+    }
+
+    JsonNode deleteJson(String route) throws IOException {
+        return checked(client.delete(prefix + route));
+    }
+
+    JsonNode postJson(String route, String contentType, byte[] body) throws IOException {
+        return checked(client.post(prefix + route, contentType, body));
+    }
+
+    JsonNode checked(WeldrClient.Response response) throws IOException {
+        JsonNode node = parse(response);
+        if (json) {
+            out.println(JSON.writeValueAsString(node));
+        }
+        reportErrors(node, response.status());
+        return node;
+    }
+
+    /** GET a text route (TOML); a JSON error envelope instead of text fails the command. */
+    String getText(String route) throws IOException {
+        WeldrClient.Response response = client.get(prefix + route);
+        if (response.status() >= 400) {
+            reportErrors(parse(response), response.status());
+        }
+        return response.text();
+    }
+
+    private JsonNode parse(WeldrClient.Response response) throws IOException {
+        try {
+            return JSON.readTree(response.body());
+        } catch (IOException e) {
+            if (response.status() >= 400) {
+                err.println("ERROR: HTTP " + response.status() + ": " + response.text().strip());
+                throw new Failed();
+            }
+            throw new IOException("the server did not answer with JSON: " + e.getMessage());
+        }
+    }
+
+    private void reportErrors(JsonNode node, int status) {
+        boolean failed = node.path("status").isBoolean() && !node.path("status").asBoolean() || status >= 400;
+        if (!failed) {
+            return;
+        }
+        if (!json) {
+            for (JsonNode error : node.path("errors")) {
+                err.println("ERROR: " + error.path("id").asText() + ": " + error.path("msg").asText());
+            }
+            if (node.path("errors").isEmpty()) {
+                err.println("ERROR: HTTP " + status);
+            }
+        }
+        throw new Failed();
+    }
+
+    /** Prints errors that a 200 answer lists per item (unknown blueprints and the like) and says if any came. */
+    boolean itemErrors(JsonNode node) {
+        boolean any = false;
+        for (JsonNode error : node.path("errors")) {
+            if (!json) {
+                err.println("ERROR: " + error.path("id").asText() + ": " + error.path("msg").asText());
+            }
+            any = true;
+        }
+        return any;
+    }
+
+    /** composer-cli accepts names separated by commas, spaces or both. */
+    static List<String> names(List<String> args) {
+        List<String> names = new ArrayList<>();
+        for (String arg : args) {
+            Arrays.stream(arg.split(",")).map(String::strip).filter(s -> !s.isEmpty()).forEach(names::add);
+        }
+        return names;
+    }
+
+    static String path(String segment) {
+        return URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+}

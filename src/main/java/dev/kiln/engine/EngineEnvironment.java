@@ -1,0 +1,61 @@
+package dev.kiln.engine;
+
+import dev.kiln.KilnProperties;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Map;
+import org.springframework.boot.SpringApplication;
+import org.springframework.boot.env.EnvironmentPostProcessor;
+import org.springframework.core.env.ConfigurableEnvironment;
+import org.springframework.core.env.MapPropertySource;
+
+/**
+ * Points the embedded engine at the state directory before anything starts: the H2 file database under
+ * {@code <state>/engine/} and an admin user whose password is generated at first start and kept (mode 0600) in
+ * {@code <state>/engine/admin-password}, never a default one.
+ */
+public class EngineEnvironment implements EnvironmentPostProcessor {
+
+    static final String ADMIN_USER = "admin";
+    static final String PASSWORD_FILE = "admin-password";
+
+    @Override
+    public void postProcessEnvironment(ConfigurableEnvironment env, SpringApplication application) {
+        Path stateDir = Path.of(env.getProperty("kiln.state-dir", KilnProperties.DEFAULT_STATE_DIR)).toAbsolutePath();
+        Path engineDir = stateDir.resolve("engine");
+        try {
+            Files.createDirectories(engineDir);
+            String password = adminPassword(engineDir.resolve(PASSWORD_FILE));
+            env.getPropertySources().addLast(new MapPropertySource("kiln-engine", Map.of(
+                    "spring.datasource.url", "jdbc:h2:file:" + engineDir.resolve("operaton") + ";DB_CLOSE_ON_EXIT=FALSE",
+                    "spring.datasource.username", "sa",
+                    "spring.datasource.password", "",
+                    "operaton.bpm.admin-user.id", ADMIN_USER,
+                    "operaton.bpm.admin-user.password", password)));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot prepare the state directory " + stateDir, e);
+        }
+    }
+
+    /** Reads the stored admin password, creating it (0600, written to a temporary name and renamed) if absent. */
+    static String adminPassword(Path file) throws IOException {
+        if (Files.exists(file)) {
+            return Files.readString(file, StandardCharsets.UTF_8).strip();
+        }
+        byte[] random = new byte[18];
+        new SecureRandom().nextBytes(random);
+        String password = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+        Path tmp = Files.createTempFile(file.getParent(), ".admin-password", ".tmp",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(tmp, password + "\n", StandardCharsets.UTF_8);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+        return password;
+    }
+}

@@ -1,0 +1,20 @@
+package dev.kiln.pipeline;
+
+import java.util.List;
+
+/** Names shared by {@code bpmn/compose.bpmn} and the code that drives it. */
+public final class ComposeProcess {
+
+    public static final String KEY = "compose";
+    public static final String RESOURCE = "bpmn/compose.bpmn";
+    /** The external-task topics, in pipeline order; one worker each. */
+    public static final List<String> TOPICS = List.of("depsolve", "freeze", "kickstart", "build", "finalize");
+    public static final String CANCEL_MESSAGE = "kiln.cancel";
+    public static final String ERROR_CODE = "COMPOSE_FAILED";
+    public static final String END_FINISHED = "finished";
+    public static final String END_FAILED = "failed";
+    public static final String END_CANCELLED = "cancelled";
+
+    private ComposeProcess() {
+    }
+}
