@@ -23,7 +23,11 @@ import org.tomlj.TomlTable;
 public final class BlueprintParser {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** Keys this class places itself; any other key is kept as it came. */
     private static final List<String> KNOWN_KEYS = List.of(
+            "name", "description", "version", "modules", "packages", "groups", "customizations", "repos");
+    /** Keys whose wrong case lorax flagged ("Name should be name"). */
+    private static final List<String> CASED_KEYS = List.of(
             "name", "description", "version", "modules", "packages", "groups", "customizations", "repos", "distro");
     private static final Set<String> NON_EMPTY_TABLES = Set.of("timezone", "locale", "firewall", "services");
     static final Comparator<Map<String, Object>> BY_NAME =
@@ -98,7 +102,7 @@ public final class BlueprintParser {
         List<String> errors = new ArrayList<>();
         for (String key : doc.keySet()) {
             String lower = key.toLowerCase(Locale.ROOT);
-            if (!key.equals(lower) && KNOWN_KEYS.contains(lower)) {
+            if (!key.equals(lower) && CASED_KEYS.contains(lower)) {
                 errors.add(key + " should be " + lower);
             }
         }

@@ -1,0 +1,100 @@
+package dev.kiln.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Map;
+import org.operaton.bpm.engine.ExternalTaskService;
+import org.operaton.bpm.engine.HistoryService;
+import org.operaton.bpm.engine.RuntimeService;
+import org.operaton.bpm.engine.externaltask.LockedExternalTask;
+import org.operaton.bpm.engine.history.HistoricActivityInstance;
+import org.operaton.bpm.engine.test.Deployment;
+import org.operaton.bpm.engine.test.junit5.ProcessEngineExtension;
+import org.operaton.bpm.model.bpmn.Bpmn;
+import org.operaton.bpm.model.bpmn.BpmnModelInstance;
+import org.operaton.bpm.model.bpmn.instance.ServiceTask;
+import org.operaton.bpm.model.bpmn.instance.bpmndi.BpmnShape;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** {@code bpmn/compose.bpmn} deployed into a real engine and driven through each of its three endings. */
+class ComposeBpmnTest {
+
+    @RegisterExtension
+    static ProcessEngineExtension engine =
+            ProcessEngineExtension.builder().configurationResource("unit-engine.cfg.xml").build();
+
+    private static final String WORKER = "test-worker";
+
+    @Test
+    void everyTopicIsAnExternalTaskInPipelineOrderAndEveryElementIsDrawn() {
+        BpmnModelInstance model = Bpmn.readModelFromStream(
+                getClass().getClassLoader().getResourceAsStream(ComposeProcess.RESOURCE));
+        List<String> topics = model.getModelElementsByType(ServiceTask.class).stream()
+                .map(ServiceTask::getOperatonTopic).toList();
+        assertThat(topics).containsExactlyElementsOf(ComposeProcess.TOPICS);
+        assertThat(model.getModelElementsByType(ServiceTask.class))
+                .allSatisfy(t -> assertThat(t.getOperatonType()).isEqualTo("external"));
+        List<String> drawn = model.getModelElementsByType(BpmnShape.class).stream()
+                .map(s -> s.getBpmnElement().getId()).toList();
+        assertThat(drawn).containsAll(ComposeProcess.TOPICS)
+                .contains(ComposeProcess.END_FINISHED, ComposeProcess.END_FAILED, ComposeProcess.END_CANCELLED);
+    }
+
+    @Test
+    @Deployment(resources = ComposeProcess.RESOURCE)
+    void allStepsDoneEndsFinished() {
+        String id = start("1b4e28ba-2fa1-11d2-883f-0016d3cca427");
+        for (String topic : ComposeProcess.TOPICS) {
+            LockedExternalTask task = lockOne(topic);
+            assertThat(task.getBusinessKey()).isEqualTo("1b4e28ba-2fa1-11d2-883f-0016d3cca427");
+            engine.getExternalTaskService().complete(task.getId(), WORKER);
+        }
+        assertThat(endEvents(id)).containsExactly(ComposeProcess.END_FINISHED);
+    }
+
+    @Test
+    @Deployment(resources = ComposeProcess.RESOURCE)
+    void bpmnErrorFromAStepEndsFailedWithTheReason() {
+        String id = start("2b4e28ba-2fa1-11d2-883f-0016d3cca427");
+        engine.getExternalTaskService().complete(lockOne("depsolve").getId(), WORKER);
+        engine.getExternalTaskService().handleBpmnError(lockOne("freeze").getId(), WORKER,
+                ComposeProcess.ERROR_CODE, "no package named nosuchpkg");
+        assertThat(endEvents(id)).containsExactly(ComposeProcess.END_FAILED);
+        HistoryService history = engine.getHistoryService();
+        assertThat(history.createHistoricVariableInstanceQuery().processInstanceId(id).variableName("errorMessage")
+                .singleResult().getValue()).isEqualTo("no package named nosuchpkg");
+    }
+
+    @Test
+    @Deployment(resources = ComposeProcess.RESOURCE)
+    void cancelMessageStopsTheComposeWhereverItIs() {
+        String id = start("3b4e28ba-2fa1-11d2-883f-0016d3cca427");
+        engine.getExternalTaskService().complete(lockOne("depsolve").getId(), WORKER);
+        engine.getRuntimeService().createMessageCorrelation(ComposeProcess.CANCEL_MESSAGE)
+                .processInstanceBusinessKey("3b4e28ba-2fa1-11d2-883f-0016d3cca427").correlate();
+        assertThat(endEvents(id)).containsExactly(ComposeProcess.END_CANCELLED);
+        assertThat(engine.getExternalTaskService().createExternalTaskQuery().count()).isZero();
+    }
+
+    private String start(String uuid) {
+        RuntimeService runtime = engine.getRuntimeService();
+        return runtime.startProcessInstanceByKey(ComposeProcess.KEY, uuid, Map.of("type", "tar")).getId();
+    }
+
+    private LockedExternalTask lockOne(String topic) {
+        ExternalTaskService tasks = engine.getExternalTaskService();
+        List<LockedExternalTask> locked = tasks.fetchAndLock(10, WORKER).topic(topic, 60_000).execute();
+        assertThat(locked).as("tasks on topic %s", topic).hasSize(1);
+        return locked.get(0);
+    }
+
+    private List<String> endEvents(String processInstanceId) {
+        assertThat(engine.getRuntimeService().createProcessInstanceQuery().processInstanceId(processInstanceId)
+                .count()).isZero();
+        return engine.getHistoryService().createHistoricActivityInstanceQuery().processInstanceId(processInstanceId)
+                .activityType("noneEndEvent").list().stream().map(HistoricActivityInstance::getActivityId)
+                .filter(a -> !a.equals("pipeline_end")).toList();
+    }
+}
