@@ -321,10 +321,7 @@ public class BlueprintStore implements DisposableBean {
             tag.setMessage(tagName);
             ObjectId tagId = inserter.insert(tag);
             inserter.flush();
-            RefUpdate update = repo.updateRef(Constants.R_TAGS + tagName);
-            update.setNewObjectId(tagId);
-            update.setExpectedOldObjectId(ObjectId.zeroId());
-            check(update.update(), tagName);
+            updateRef(Constants.R_TAGS + tagName, tagId, null);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -363,16 +360,17 @@ public class BlueprintStore implements DisposableBean {
             commit.setMessage(message);
             ObjectId id = inserter.insert(commit);
             inserter.flush();
-            RefUpdate update = repo.updateRef(Constants.R_HEADS + branch);
-            update.setNewObjectId(id);
-            update.setExpectedOldObjectId(parent == null ? ObjectId.zeroId() : parent);
-            update.setRefLogMessage("commit: " + message, false);
-            check(update.update(), branch);
+            updateRef(Constants.R_HEADS + branch, id, parent);
             return id;
         }
     }
 
-    private static void check(RefUpdate.Result result, String ref) {
+    /** Moves a ref from {@code expected} (null: the ref must not exist yet) to {@code id}, or fails. */
+    private void updateRef(String ref, ObjectId id, ObjectId expected) throws IOException {
+        RefUpdate update = repo.updateRef(ref);
+        update.setNewObjectId(id);
+        update.setExpectedOldObjectId(expected == null ? ObjectId.zeroId() : expected);
+        RefUpdate.Result result = update.update();
         switch (result) {
             case NEW, FAST_FORWARD, FORCED -> { }
             default -> throw new IllegalStateException("cannot update " + ref + ": " + result);
@@ -393,10 +391,7 @@ public class BlueprintStore implements DisposableBean {
         ObjectId head = repo.resolve(Constants.R_HEADS + branch);
         if (head == null && create && !branch.equals(DEFAULT_BRANCH)) {
             head = repo.resolve(Constants.R_HEADS + DEFAULT_BRANCH);
-            RefUpdate update = repo.updateRef(Constants.R_HEADS + branch);
-            update.setNewObjectId(head);
-            update.setExpectedOldObjectId(ObjectId.zeroId());
-            check(update.update(), branch);
+            updateRef(Constants.R_HEADS + branch, head, null);
         }
         return head;
     }

@@ -201,31 +201,35 @@ final class BlueprintsCommand {
         }
     }
 
-    @Command(name = "push", description = "Push blueprint TOML files to the server")
-    static final class Push extends Sub {
+    /** Posts each TOML file to one route, as composer-cli's push and workspace do. */
+    abstract static class PostFiles extends Sub {
         @Parameters(arity = "1..*", paramLabel = "FILE")
         List<Path> files;
+
+        abstract String route();
 
         @Override
         int run(Session s) throws IOException {
             for (Path file : files) {
-                s.postJson("/blueprints/new", TOML, Files.readAllBytes(parent.cli.workDir.resolve(file)));
+                s.postJson(route(), TOML, Files.readAllBytes(parent.cli.workDir.resolve(file)));
             }
             return 0;
         }
     }
 
-    @Command(name = "workspace", description = "Push blueprint TOML files to the workspace")
-    static final class Workspace extends Sub {
-        @Parameters(arity = "1..*", paramLabel = "FILE")
-        List<Path> files;
-
+    @Command(name = "push", description = "Push blueprint TOML files to the server")
+    static final class Push extends PostFiles {
         @Override
-        int run(Session s) throws IOException {
-            for (Path file : files) {
-                s.postJson("/blueprints/workspace", TOML, Files.readAllBytes(parent.cli.workDir.resolve(file)));
-            }
-            return 0;
+        String route() {
+            return "/blueprints/new";
+        }
+    }
+
+    @Command(name = "workspace", description = "Push blueprint TOML files to the workspace")
+    static final class Workspace extends PostFiles {
+        @Override
+        String route() {
+            return "/blueprints/workspace";
         }
     }
 
