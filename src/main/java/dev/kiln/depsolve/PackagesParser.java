@@ -21,8 +21,37 @@ public final class PackagesParser {
     private PackagesParser() {
     }
 
+    /** The full stanza of a package, read back from its cached index (for the long description). */
+    public static java.util.Map<String, String> stanza(Pkg p) throws IOException {
+        java.util.Map<String, String> fields = new java.util.LinkedHashMap<>();
+        if (p.indexFile == null) {
+            return fields;
+        }
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(p.indexFile.toFile(), "r")) {
+            f.seek(p.offset);
+            ByteArrayOutputStream stanza = new ByteArrayOutputStream();
+            int c;
+            int prev = -1;
+            while ((c = f.read()) != -1 && !(c == '\n' && prev == '\n')) {
+                stanza.write(c);
+                prev = c;
+            }
+            String key = null;
+            for (String line : stanza.toString(StandardCharsets.UTF_8).split("\n")) {
+                if ((line.startsWith(" ") || line.startsWith("\t")) && key != null) {
+                    fields.merge(key, "\n" + line.substring(1), String::concat);
+                } else if (line.indexOf(':') > 0) {
+                    key = line.substring(0, line.indexOf(':'));
+                    fields.put(key, line.substring(line.indexOf(':') + 1).strip());
+                }
+            }
+        }
+        return fields;
+    }
+
     /** Parses {@code in}, handing each complete package to {@code sink}. */
-    public static void parse(InputStream in, String sourceId, String baseUrl, Consumer<Pkg> sink) throws IOException {
+    public static void parse(InputStream in, String sourceId, String baseUrl, java.nio.file.Path file,
+            Consumer<Pkg> sink) throws IOException {
         BufferedInputStream buf = new BufferedInputStream(in, 1 << 16);
         ByteArrayOutputStream line = new ByteArrayOutputStream(256);
         long offset = 0;
@@ -50,7 +79,7 @@ public final class PackagesParser {
                         current.field(key, value.toString());
                     }
                     if (current.complete()) {
-                        sink.accept(current.origin(sourceId, baseUrl, stanzaStart).build());
+                        sink.accept(current.origin(sourceId, baseUrl, file, stanzaStart).build());
                     }
                     current = null;
                     key = null;
@@ -85,7 +114,7 @@ public final class PackagesParser {
                 current.field(key, value.toString());
             }
             if (current.complete()) {
-                sink.accept(current.origin(sourceId, baseUrl, stanzaStart).build());
+                sink.accept(current.origin(sourceId, baseUrl, file, stanzaStart).build());
             }
         }
     }

@@ -28,7 +28,8 @@ public final class Pkg {
     public final String section;
     public final String sourceId;
     public final String baseUrl;
-    /** Byte offset of the stanza in the cached, uncompressed index, for the long description. */
+    /** The cached, uncompressed index this package was read from, and the byte offset of its stanza there. */
+    public final java.nio.file.Path indexFile;
     public final long offset;
     private DebVersion parsed;
     private List<List<Relation>> dependsParsed;
@@ -60,6 +61,7 @@ public final class Pkg {
         this.sourceId = b.sourceId;
         this.baseUrl = b.baseUrl;
         this.offset = b.offset;
+        this.indexFile = b.indexFile;
     }
 
     private static List<Provide> parseProvides(String field) {
@@ -98,6 +100,11 @@ public final class Pkg {
         return provides;
     }
 
+    /** The epoch, upstream version and Debian revision, and the frozen form {@code [epoch:]version-revision.arch}. */
+    public String frozen() {
+        return version + "." + arch;
+    }
+
     public String url() {
         return baseUrl.endsWith("/") ? baseUrl + filename : baseUrl + "/" + filename;
     }
@@ -130,6 +137,7 @@ public final class Pkg {
         String section;
         String sourceId;
         String baseUrl;
+        java.nio.file.Path indexFile;
         long offset;
 
         public Builder field(String key, String value) {
@@ -165,9 +173,10 @@ public final class Pkg {
             }
         }
 
-        public Builder origin(String sourceId, String baseUrl, long offset) {
+        public Builder origin(String sourceId, String baseUrl, java.nio.file.Path indexFile, long offset) {
             this.sourceId = sourceId;
             this.baseUrl = baseUrl;
+            this.indexFile = indexFile;
             this.offset = offset;
             return this;
         }

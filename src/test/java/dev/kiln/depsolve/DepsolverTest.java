@@ -16,7 +16,7 @@ class DepsolverTest {
     static PackageIndex index(String packages) throws IOException {
         List<Pkg> all = new ArrayList<>();
         PackagesParser.parse(new ByteArrayInputStream(packages.getBytes(StandardCharsets.UTF_8)), "test",
-                "http://repo/", all::add);
+                "http://repo/", null, all::add);
         return new PackageIndex(all, "amd64");
     }
 

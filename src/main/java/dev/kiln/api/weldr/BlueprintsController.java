@@ -6,6 +6,11 @@ import dev.kiln.blueprint.BlueprintException;
 import dev.kiln.blueprint.BlueprintNames;
 import dev.kiln.blueprint.BlueprintParser;
 import dev.kiln.blueprint.BlueprintStore;
+import dev.kiln.depsolve.BlueprintDepsolver;
+import dev.kiln.depsolve.Dependencies;
+import dev.kiln.depsolve.DepsolveException;
+import dev.kiln.depsolve.Pkg;
+import dev.kiln.source.SourceException;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.time.format.DateTimeFormatter;
@@ -25,7 +30,7 @@ import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
-/** {@code /api/v0|v1/blueprints/*}: list, info, changes, change, new, workspace, delete, undo, tag, diff. */
+/** {@code /api/v0|v1/blueprints/*}: list, info, changes, change, new, workspace, delete, undo, tag, diff, depsolve, freeze. */
 @RestController
 @RequestMapping("/api/{version:v[01]}/blueprints")
 class BlueprintsController {
@@ -33,9 +38,11 @@ class BlueprintsController {
     private static final MediaType TEXT = MediaType.parseMediaType("text/plain;charset=UTF-8");
     private static final Map<String, Object> OK = Map.of("status", true);
     private final BlueprintStore store;
+    private final BlueprintDepsolver depsolver;
 
-    BlueprintsController(BlueprintStore store) {
+    BlueprintsController(BlueprintStore store, BlueprintDepsolver depsolver) {
         this.store = store;
+        this.depsolver = depsolver;
     }
 
     @GetMapping("/list")
@@ -193,6 +200,70 @@ class BlueprintsController {
         }
         List<Map<String, Object>> diff = BlueprintDiff.diff(store.resolve(br, name, from), store.resolve(br, name, to));
         return Map.of("diff", diff);
+    }
+
+    /** Depsolves each blueprint (workspace copy preferred); per-name failures go to {@code errors}. */
+    @GetMapping("/depsolve/{names}")
+    Map<String, Object> depsolve(@PathVariable String names, @RequestParam(required = false) String branch) {
+        String br = WeldrRequests.branch(branch);
+        List<Map<String, Object>> blueprints = new ArrayList<>();
+        List<WeldrError> errors = new ArrayList<>();
+        for (String name : WeldrRequests.names(names)) {
+            Optional<BlueprintStore.Info> info = store.info(br, name);
+            if (info.isEmpty()) {
+                errors.add(new WeldrError("UnknownBlueprint", name + ": blueprint not found"));
+                continue;
+            }
+            Blueprint bp = info.get().blueprint();
+            try {
+                List<Pkg> deps = depsolver.depsolve(bp);
+                Map<String, Object> entry = new LinkedHashMap<>();
+                entry.put("blueprint", bp.data());
+                entry.put("dependencies", Dependencies.of(deps));
+                entry.put("modules", List.of());
+                blueprints.add(entry);
+            } catch (DepsolveException | SourceException e) {
+                errors.add(new WeldrError("BlueprintsError", name + ": " + e.getMessage()));
+            }
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("blueprints", blueprints);
+        body.put("errors", errors);
+        return body;
+    }
+
+    /** Each blueprint with its package and module versions replaced by the exact ones depsolve chose. */
+    @GetMapping("/freeze/{names}")
+    ResponseEntity<?> freeze(@PathVariable String names, @RequestParam(required = false) String branch,
+            @RequestParam(required = false) String format) {
+        String br = WeldrRequests.branch(branch);
+        boolean toml = WeldrRequests.toml(format);
+        List<Blueprint> frozen = new ArrayList<>();
+        List<WeldrError> errors = new ArrayList<>();
+        for (String name : WeldrRequests.names(names)) {
+            Optional<BlueprintStore.Info> info = store.info(br, name);
+            if (info.isEmpty()) {
+                errors.add(new WeldrError("UnknownBlueprint", name + ": blueprint not found"));
+                continue;
+            }
+            try {
+                Blueprint bp = info.get().blueprint();
+                frozen.add(BlueprintDepsolver.freeze(bp, depsolver.depsolve(bp)));
+            } catch (DepsolveException | SourceException e) {
+                errors.add(new WeldrError("BlueprintsError", name + ": " + e.getMessage()));
+            }
+        }
+        if (toml) {
+            if (!errors.isEmpty()) {
+                throw new WeldrException(errors.get(0).id(), errors.get(0).msg());
+            }
+            return ResponseEntity.ok().contentType(TEXT)
+                    .body(String.join("\n", frozen.stream().map(Blueprint::toToml).toList()));
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("blueprints", frozen.stream().map(b -> Map.of("blueprint", b.data())).toList());
+        body.put("errors", errors);
+        return ResponseEntity.ok(body);
     }
 
     private static Map<String, Object> paged(String key, List<?> items, int total, WeldrRequests.Page page) {

@@ -1,0 +1,101 @@
+package dev.kiln.source;
+
+import dev.kiln.KilnProperties;
+import dev.kiln.depsolve.Depsolver;
+import dev.kiln.depsolve.PackageIndex;
+import dev.kiln.depsolve.Pkg;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.event.EventListener;
+import org.springframework.stereotype.Component;
+
+/**
+ * The package index of all enabled sources, built from the metadata cache and rebuilt when the sources change or
+ * the metadata is older than {@code kiln.sources.metadata-max-age} (conditional requests keep that cheap). It is
+ * loaded in the background at start so that the first depsolve does not wait for it.
+ */
+@Component
+public class Repositories {
+
+    private static final Logger log = LoggerFactory.getLogger(Repositories.class);
+
+    private final SourceStore sources;
+    private final MetadataFetcher fetcher;
+    private final Duration maxAge;
+    private final String arch = hostArch();
+    private PackageIndex index;
+    private long indexGeneration = -1;
+    private long loadedAt;
+
+    public Repositories(SourceStore sources, KilnProperties properties,
+            @Value("${kiln.sources.metadata-max-age:PT1H}") Duration maxAge) {
+        this.sources = sources;
+        this.fetcher = new MetadataFetcher(properties.stateDir().resolve("cache").resolve("metadata"));
+        this.maxAge = maxAge;
+    }
+
+    @EventListener
+    void warmUp(ApplicationReadyEvent event) {
+        Thread t = new Thread(() -> {
+            try {
+                depsolver();
+            } catch (RuntimeException e) {
+                log.warn("Package metadata not loaded at start: {}", e.getMessage());
+            }
+        }, "metadata-warm-up");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** The solver over the current index, loading or refreshing the index first when needed. */
+    public synchronized Depsolver depsolver() {
+        long now = System.currentTimeMillis();
+        if (index == null || indexGeneration != sources.generation() || now - loadedAt > maxAge.toMillis()) {
+            long generation = sources.generation();
+            List<Source> enabled = sources.all();
+            if (enabled.isEmpty()) {
+                throw new SourceException("there are no enabled sources");
+            }
+            List<Pkg> all = new ArrayList<>();
+            long t0 = System.nanoTime();
+            for (Source s : enabled) {
+                fetcher.load(s, arch, all::add);
+            }
+            index = new PackageIndex(all, arch);
+            indexGeneration = generation;
+            loadedAt = now;
+            log.info("Package index of {} sources: {} packages in {} ms", enabled.size(), index.size(),
+                    (System.nanoTime() - t0) / 1_000_000);
+        }
+        return new Depsolver(index);
+    }
+
+    /** Fetches and checks one source's metadata (what lorax did when a source was added). */
+    public void probe(Source source) {
+        int[] count = {0};
+        fetcher.load(source, arch, p -> count[0]++);
+        if (count[0] == 0) {
+            throw new SourceException("source " + source.id() + " has no packages for " + arch);
+        }
+    }
+
+    public String arch() {
+        return arch;
+    }
+
+    /** dpkg's name of the host architecture. */
+    static String hostArch() {
+        return switch (System.getProperty("os.arch")) {
+            case "amd64", "x86_64" -> "amd64";
+            case "aarch64", "arm64" -> "arm64";
+            case "ppc64le" -> "ppc64el";
+            case "s390x" -> "s390x";
+            default -> System.getProperty("os.arch");
+        };
+    }
+}

@@ -1,0 +1,181 @@
+package dev.kiln.testing;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.zip.GZIPOutputStream;
+import org.tukaani.xz.LZMA2Options;
+import org.tukaani.xz.XZOutputStream;
+
+/**
+ * A real Debian repository for tests: {@code .deb} files built with dpkg-deb, a Packages index made by
+ * dpkg-scanpackages, a Release file with SHA256 sums, signed by gpg with a throw-away key, served over HTTP on
+ * loopback. Counts requests per path so tests can see what was downloaded.
+ */
+public final class DebRepository implements AutoCloseable {
+
+    public final Path root;
+    public final Path keyring;
+    public final String suite = "stable";
+    private final Path gnupg;
+    private final List<String> stanzas = new ArrayList<>();
+    private HttpServer server;
+    public final Map<String, AtomicInteger> requests = new ConcurrentHashMap<>();
+
+    public DebRepository(Path dir) throws IOException, InterruptedException {
+        this.root = Files.createDirectories(dir.resolve("repo"));
+        this.gnupg = Files.createDirectories(dir.resolve("gnupg"));
+        Files.setPosixFilePermissions(gnupg, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        run(dir, "gpg", "--homedir", gnupg.toString(), "--batch", "--passphrase", "", "--quick-gen-key",
+                "Kiln Test Repository <repo@kiln.test>", "rsa2048", "sign", "never");
+        this.keyring = dir.resolve("repo-key.gpg");
+        run(dir, "gpg", "--homedir", gnupg.toString(), "--batch", "--output", keyring.toString(), "--export");
+    }
+
+    /**
+     * Adds a package built with dpkg-deb. {@code fields} are extra control fields ("Depends: a | b"); {@code files}
+     * maps paths in the package to their content; {@code postinst} (may be null) becomes the maintainer script.
+     */
+    public DebRepository add(String name, String version, List<String> fields, Map<String, String> files,
+            String postinst) throws IOException, InterruptedException {
+        Path build = Files.createTempDirectory(root.getParent(), "build-");
+        Path debian = Files.createDirectories(build.resolve("DEBIAN"));
+        StringBuilder control = new StringBuilder("Package: " + name + "\nVersion: " + version
+                + "\nArchitecture: amd64\nMaintainer: Kiln Tests <tests@kiln.test>\nPriority: optional\n");
+        fields.forEach(f -> control.append(f).append('\n'));
+        control.append("Description: test package ").append(name).append("\n Built by the Kiln tests.\n");
+        Files.writeString(debian.resolve("control"), control.toString());
+        if (postinst != null) {
+            Path script = Files.writeString(debian.resolve("postinst"), postinst);
+            script.toFile().setExecutable(true, false);
+        }
+        for (Map.Entry<String, String> f : files.entrySet()) {
+            Path target = build.resolve(f.getKey().replaceFirst("^/", ""));
+            Files.createDirectories(target.getParent());
+            Files.writeString(target, f.getValue());
+        }
+        Path pool = Files.createDirectories(root.resolve("pool/main"));
+        run(root, "dpkg-deb", "--root-owner-group", "-Zxz", "--build", build.toString(),
+                pool.resolve(name + "_" + version.replace(':', '%') + "_amd64.deb").toString());
+        return this;
+    }
+
+    public DebRepository add(String name, String version, String... fields) throws IOException, InterruptedException {
+        return add(name, version, List.of(fields), Map.of("/usr/share/doc/" + name + "/README", name + "\n"), null);
+    }
+
+    /** Writes the index, the Release file and its signatures; call after the last {@link #add}. */
+    public DebRepository publish() throws IOException, InterruptedException {
+        Path dists = Files.createDirectories(root.resolve("dists/" + suite + "/main/binary-amd64"));
+        String packages = run(root, "dpkg-scanpackages", "--multiversion", "pool");
+        byte[] plain = packages.getBytes(StandardCharsets.UTF_8);
+        Files.write(dists.resolve("Packages"), plain);
+        try (OutputStream out = new XZOutputStream(Files.newOutputStream(dists.resolve("Packages.xz")), new LZMA2Options())) {
+            out.write(plain);
+        }
+        try (OutputStream out = new GZIPOutputStream(Files.newOutputStream(dists.resolve("Packages.gz")))) {
+            out.write(plain);
+        }
+        StringBuilder release = new StringBuilder("Origin: Kiln tests\nSuite: " + suite + "\nCodename: " + suite
+                + "\nArchitectures: amd64\nComponents: main\nDate: Thu, 01 Jan 2026 00:00:00 UTC\nSHA256:\n");
+        for (String f : List.of("Packages", "Packages.xz", "Packages.gz")) {
+            Path p = dists.resolve(f);
+            release.append(' ').append(sha256(p)).append(' ').append(Files.size(p)).append(" main/binary-amd64/")
+                    .append(f).append('\n');
+        }
+        Path dir = root.resolve("dists/" + suite);
+        Files.writeString(dir.resolve("Release"), release.toString());
+        Files.deleteIfExists(dir.resolve("InRelease"));
+        Files.deleteIfExists(dir.resolve("Release.gpg"));
+        run(dir, "gpg", "--homedir", gnupg.toString(), "--batch", "--yes", "--clearsign", "--output", "InRelease", "Release");
+        run(dir, "gpg", "--homedir", gnupg.toString(), "--batch", "--yes", "--armor", "--detach-sign", "--output",
+                "Release.gpg", "Release");
+        return this;
+    }
+
+    /** Starts serving on a free loopback port; the URL is {@link #url()}. */
+    public DebRepository serve() throws IOException {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", exchange -> {
+            String path = exchange.getRequestURI().getPath();
+            requests.computeIfAbsent(path, k -> new AtomicInteger()).incrementAndGet();
+            Path file = root.resolve(path.substring(1)).normalize();
+            if (!file.startsWith(root) || !Files.isRegularFile(file)) {
+                exchange.sendResponseHeaders(404, -1);
+                exchange.close();
+                return;
+            }
+            exchange.sendResponseHeaders(200, Files.size(file));
+            try (OutputStream out = exchange.getResponseBody(); InputStream in = Files.newInputStream(file)) {
+                in.transferTo(out);
+            }
+        });
+        server.start();
+        return this;
+    }
+
+    public String url() {
+        return "http://127.0.0.1:" + server.getAddress().getPort() + "/";
+    }
+
+    public int requestsFor(String suffix) {
+        return requests.entrySet().stream().filter(e -> e.getKey().endsWith(suffix)).mapToInt(e -> e.getValue().get()).sum();
+    }
+
+    /** A deb822 {@code .sources} stanza for this repository, signed by its key. */
+    public String sourcesStanza() {
+        return "Types: deb\nURIs: " + url() + "\nSuites: " + suite + "\nComponents: main\nSigned-By: " + keyring + "\n";
+    }
+
+    public void stop() {
+        if (server != null) {
+            server.stop(0);
+            server = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    public static String sha256(Path file) throws IOException {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Runs a tool, failing the test with its output if it fails; answers its standard output. */
+    public static String run(Path dir, String... command) throws IOException, InterruptedException {
+        Path err = Files.createTempFile("kiln-test-tool", ".err");
+        try {
+            Process p = new ProcessBuilder(command).directory(dir.toFile())
+                    .redirectError(ProcessBuilder.Redirect.to(err.toFile())).start();
+            String out;
+            try (InputStream stdout = p.getInputStream()) {
+                out = new String(stdout.readAllBytes(), StandardCharsets.UTF_8);
+            }
+            if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IOException(String.join(" ", command) + " failed: " + Files.readString(err));
+            }
+            return out;
+        } finally {
+            Files.deleteIfExists(err);
+        }
+    }
+}
