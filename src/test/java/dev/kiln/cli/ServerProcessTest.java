@@ -60,7 +60,8 @@ class ServerProcessTest {
     static Process startServer() throws Exception {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "-XX:TieredStopAtLevel=1", "-Xmx512m", "-cp", System.getProperty("java.class.path"), "dev.kiln.Main",
-                "--kiln.state-dir=" + state, "--kiln.api.socket=" + socket, "--kiln.api.port=" + port));
+                "--kiln.state-dir=" + state, "--kiln.api.socket=" + socket, "--kiln.api.port=" + port,
+                "--kiln.sources.apt-dir=" + root.resolve("no-apt")));
         long t0 = System.nanoTime();
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(root.resolve("server.log").toFile())).start();

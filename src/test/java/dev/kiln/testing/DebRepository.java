@@ -54,7 +54,10 @@ public final class DebRepository implements AutoCloseable {
         Path build = Files.createTempDirectory(root.getParent(), "build-");
         Path debian = Files.createDirectories(build.resolve("DEBIAN"));
         StringBuilder control = new StringBuilder("Package: " + name + "\nVersion: " + version
-                + "\nArchitecture: amd64\nMaintainer: Kiln Tests <tests@kiln.test>\nPriority: optional\n");
+                + "\nArchitecture: amd64\nMaintainer: Kiln Tests <tests@kiln.test>\n");
+        if (fields.stream().noneMatch(f -> f.startsWith("Priority:"))) {
+            control.append("Priority: optional\n");
+        }
         fields.forEach(f -> control.append(f).append('\n'));
         control.append("Description: test package ").append(name).append("\n Built by the Kiln tests.\n");
         Files.writeString(debian.resolve("control"), control.toString());

@@ -85,9 +85,7 @@ class ProjectsController {
         PackageIndex index = index("ModulesError");
         List<String> all = names == null ? index.names()
                 : match(index, names, "UnknownModule", "one of the requested modules does not exist: ");
-        List<Map<String, Object>> items = page.apply(all).stream()
-                .map(n -> (Map<String, Object>) new LinkedHashMap<String, Object>(Map.of("name", n, "group_type", "rpm")))
-                .toList();
+        List<Map<String, Object>> items = page.apply(all).stream().map(ProjectsController::module).toList();
         return paged("modules", items, all.size(), page);
     }
 
@@ -136,6 +134,13 @@ class ProjectsController {
             throw new WeldrException(errorId, message + String.join(", ", asked));
         }
         return new ArrayList<>(out);
+    }
+
+    private static Map<String, Object> module(String name) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", name);
+        m.put("group_type", "rpm");
+        return m;
     }
 
     private static Map<String, Object> project(PackageIndex index, String name, boolean full) {

@@ -30,7 +30,8 @@ import org.springframework.util.FileSystemUtils;
 
 /** The Weldr API of a real server (embedded engine, Tomcat) over real HTTP: loopback TCP and the unix socket. */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "kiln.state-dir=" + WeldrApiTest.ROOT + "/state", "kiln.api.socket=" + WeldrApiTest.ROOT + "/run/api.socket"})
+        "kiln.state-dir=" + WeldrApiTest.ROOT + "/state", "kiln.api.socket=" + WeldrApiTest.ROOT + "/run/api.socket",
+        "kiln.sources.apt-dir=" + WeldrApiTest.ROOT + "/no-apt"})
 class WeldrApiTest {
 
     static final String ROOT = "target/it/weldr-api";
