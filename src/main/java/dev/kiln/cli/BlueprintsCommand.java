@@ -16,7 +16,7 @@ import picocli.CommandLine.ParentCommand;
         BlueprintsCommand.ListCmd.class, BlueprintsCommand.Show.class, BlueprintsCommand.Changes.class,
         BlueprintsCommand.Diff.class, BlueprintsCommand.Save.class, BlueprintsCommand.Delete.class,
         BlueprintsCommand.Push.class, BlueprintsCommand.Workspace.class, BlueprintsCommand.Tag.class,
-        BlueprintsCommand.Undo.class})
+        BlueprintsCommand.Undo.class, BlueprintsCommand.Depsolve.class, FreezeCommand.class})
 final class BlueprintsCommand {
 
     private static final String TOML = "text/x-toml";
@@ -231,6 +231,32 @@ final class BlueprintsCommand {
         String route() {
             return "/blueprints/workspace";
         }
+    }
+
+    @Command(name = "depsolve", description = "Show the full set of packages each blueprint installs")
+    static final class Depsolve extends Sub {
+        @Parameters(arity = "1..*", paramLabel = "BLUEPRINT")
+        List<String> names;
+
+        @Override
+        int run(Session s) throws IOException {
+            JsonNode result = s.getJson("/blueprints/depsolve/" + String.join(",", Session.names(names).stream().map(Session::path).toList()));
+            if (!s.json) {
+                for (JsonNode bp : result.path("blueprints")) {
+                    s.out.println("blueprint: " + bp.at("/blueprint/name").asText() + " v" + bp.at("/blueprint/version").asText());
+                    bp.path("dependencies").forEach(d -> s.out.println("    " + nevra(d)));
+                }
+            }
+            return s.itemErrors(result) ? 1 : 0;
+        }
+    }
+
+    /** {@code name-[epoch:]version[-release].arch}, the epoch only when it is not 0. */
+    static String nevra(JsonNode d) {
+        long epoch = d.path("epoch").asLong();
+        String release = d.path("release").asText();
+        return d.path("name").asText() + "-" + (epoch != 0 ? epoch + ":" : "") + d.path("version").asText()
+                + (release.isEmpty() ? "" : "-" + release) + "." + d.path("arch").asText();
     }
 
     @Command(name = "tag", description = "Tag the most recent blueprint commit as a release")

@@ -14,7 +14,8 @@ import picocli.CommandLine.ScopeType;
  */
 @Command(name = "kiln", mixinStandardHelpOptions = true, version = "kiln 0.1.0",
         description = "Build machine images from blueprints (composer-cli compatible).",
-        subcommands = {StatusCommand.class, BlueprintsCommand.class})
+        subcommands = {StatusCommand.class, BlueprintsCommand.class, SourcesCommand.class, ProjectsCommand.class,
+                ModulesCommand.class})
 public final class KilnCli {
 
     @Option(names = {"-s", "--socket"}, scope = ScopeType.INHERIT, defaultValue = "/run/weldr/api.socket",

@@ -232,4 +232,50 @@ class ProjectsApiTest {
         assertThat(bad.at("/errors/0/msg").asText()).startsWith("bad: ").contains("missing-thing (>= 5)");
         assertThat(get("/api/v1/blueprints/freeze/bad").at("/errors/0/id").asText()).isEqualTo("BlueprintsError");
     }
+
+    record Run(int exit, String out, String err) {
+    }
+
+    Run cli(String... args) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        List<String> all = new java.util.ArrayList<>(List.of("--url", "http://127.0.0.1:" + port));
+        all.addAll(List.of(args));
+        int exit = dev.kiln.cli.KilnCli.execute(new java.io.PrintStream(out, true, StandardCharsets.UTF_8),
+                new java.io.PrintStream(err, true, StandardCharsets.UTF_8), Path.of(ROOT).toAbsolutePath(),
+                all.toArray(String[]::new));
+        return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void theCliCommandsOfThisIssue() throws Exception {
+        assertThat(cli("sources", "list").out()).isEqualTo(ID + "\n");
+        assertThat(cli("sources", "info", ID).out()).contains("type = \"deb\"", "system = true");
+        Files.writeString(Path.of(ROOT, "cli-source.toml"), "id = \"cli-src\"\nname = \"CLI\"\ntype = \"deb\"\nurl = \""
+                + REPO.url() + "\"\nsuites = [\"stable\"]\ncomponents = [\"main\"]\ncheck_gpg = false\n");
+        assertThat(cli("sources", "add", "cli-source.toml").exit()).isZero();
+        assertThat(cli("sources", "list").out()).contains("cli-src");
+        assertThat(cli("sources", "delete", "cli-src").exit()).isZero();
+        Run system = cli("sources", "delete", ID);
+        assertThat(system.exit()).isEqualTo(1);
+        assertThat(system.err()).contains("SystemSource");
+
+        assertThat(cli("modules", "list", "db-*").out()).isEqualTo("db-a\ndb-b\n");
+        assertThat(cli("modules", "list").out().lines().count()).isEqualTo(22);
+        String projects = cli("projects", "list").out();
+        assertThat(projects).contains("Name: web\nSummary: test package web\n");
+        assertThat(cli("projects", "info", "epochal").out()).contains("Builds: \n    1:2.0-3.amd64 at  for CHANGELOG_NEEDED");
+
+        assertThat(call("POST", "/api/v1/blueprints/new", "text/x-toml",
+                "name = \"cli-bp\"\n[[packages]]\nname = \"web\"\nversion = \"1.*\"\n").statusCode()).isEqualTo(200);
+        assertThat(cli("blueprints", "depsolve", "cli-bp").out()).isEqualTo("blueprint: cli-bp v0.0.1\n"
+                + "    base-files-13.amd64\n    httpd-a-2.4.62-1.amd64\n    libc-2.36-9.amd64\n    web-1.0.amd64\n");
+        assertThat(cli("blueprints", "freeze", "cli-bp").out()).isEqualTo("blueprint: cli-bp v0.0.1\n    web-1.0.amd64\n");
+        assertThat(cli("blueprints", "freeze", "show", "cli-bp").out()).contains("version = \"1.0.amd64\"");
+        assertThat(cli("blueprints", "freeze", "save", "cli-bp").exit()).isZero();
+        assertThat(Files.readString(Path.of(ROOT, "cli-bp.frozen.toml"))).contains("version = \"1.0.amd64\"");
+        Run ghost = cli("blueprints", "depsolve", "ghost");
+        assertThat(ghost.exit()).isEqualTo(1);
+        assertThat(ghost.err()).contains("UnknownBlueprint: ghost: blueprint not found");
+    }
 }
