@@ -1,11 +1,15 @@
 package dev.kiln.depsolve;
 
-import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
-import java.util.Set;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -14,27 +18,95 @@ import java.util.function.Consumer;
  */
 public final class PackagesParser {
 
-    private static final Set<String> KEPT = Set.of("Package", "Version", "Architecture", "Multi-Arch", "Essential",
-            "Priority", "Depends", "Pre-Depends", "Conflicts", "Breaks", "Provides", "Filename", "Size",
-            "Installed-Size", "SHA256", "Description", "Homepage", "Section");
+    private static final Map<String, String> KEYS = new HashMap<>();
+
+    static {
+        for (String k : List.of("Package", "Version", "Architecture", "Multi-Arch", "Essential", "Priority", "Depends",
+                "Pre-Depends", "Conflicts", "Breaks", "Provides", "Filename", "Size", "Installed-Size", "SHA256",
+                "Description", "Homepage", "Section")) {
+            KEYS.put(k, k);
+        }
+    }
 
     private PackagesParser() {
     }
 
+    /** Parses {@code in}, handing each complete package to {@code sink}. */
+    public static void parse(InputStream in, String sourceId, String baseUrl, Path file, Consumer<Pkg> sink)
+            throws IOException {
+        parse(in.readAllBytes(), sourceId, baseUrl, file, sink);
+    }
+
+    /**
+     * Parses an index held in memory: lines are scanned as bytes and only the kept fields are decoded, since
+     * most of an index is long descriptions that the solver never reads.
+     */
+    public static void parse(byte[] data, String sourceId, String baseUrl, Path file, Consumer<Pkg> sink) {
+        Pkg.Builder current = null;
+        int stanzaStart = 0;
+        int pos = 0;
+        int n = data.length;
+        while (pos <= n) {
+            int end = pos;
+            while (end < n && data[end] != '\n') {
+                end++;
+            }
+            int lineEnd = end > pos && data[end - 1] == '\r' ? end - 1 : end;
+            if (lineEnd == pos) {
+                if (current != null && current.complete()) {
+                    sink.accept(current.origin(sourceId, baseUrl, file, stanzaStart).build());
+                }
+                current = null;
+            } else if (data[pos] != ' ' && data[pos] != '\t') {
+                if (current == null) {
+                    current = new Pkg.Builder();
+                    stanzaStart = pos;
+                }
+                int colon = pos;
+                while (colon < lineEnd && data[colon] != ':') {
+                    colon++;
+                }
+                String key = colon < lineEnd ? KEYS.get(new String(data, pos, colon - pos, StandardCharsets.ISO_8859_1)) : null;
+                if (key != null) {
+                    int v = colon + 1;
+                    while (v < lineEnd && (data[v] == ' ' || data[v] == '\t')) {
+                        v++;
+                    }
+                    int ve = lineEnd;
+                    while (ve > v && (data[ve - 1] == ' ' || data[ve - 1] == '\t')) {
+                        ve--;
+                    }
+                    current.field(key, new String(data, v, ve - v, StandardCharsets.UTF_8));
+                }
+            }
+            pos = end + 1;
+        }
+        if (current != null && current.complete()) {
+            sink.accept(current.origin(sourceId, baseUrl, file, stanzaStart).build());
+        }
+    }
+
     /** The full stanza of a package, read back from its cached index (for the long description). */
-    public static java.util.Map<String, String> stanza(Pkg p) throws IOException {
-        java.util.Map<String, String> fields = new java.util.LinkedHashMap<>();
+    public static Map<String, String> stanza(Pkg p) throws IOException {
+        Map<String, String> fields = new LinkedHashMap<>();
         if (p.indexFile == null) {
             return fields;
         }
-        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(p.indexFile.toFile(), "r")) {
+        try (RandomAccessFile f = new RandomAccessFile(p.indexFile.toFile(), "r")) {
             f.seek(p.offset);
             ByteArrayOutputStream stanza = new ByteArrayOutputStream();
-            int c;
+            byte[] buf = new byte[8192];
+            int read;
             int prev = -1;
-            while ((c = f.read()) != -1 && !(c == '\n' && prev == '\n')) {
-                stanza.write(c);
-                prev = c;
+            outer:
+            while ((read = f.read(buf)) > 0) {
+                for (int i = 0; i < read; i++) {
+                    if (buf[i] == '\n' && prev == '\n') {
+                        break outer;
+                    }
+                    stanza.write(buf[i]);
+                    prev = buf[i];
+                }
             }
             String key = null;
             for (String line : stanza.toString(StandardCharsets.UTF_8).split("\n")) {
@@ -47,75 +119,5 @@ public final class PackagesParser {
             }
         }
         return fields;
-    }
-
-    /** Parses {@code in}, handing each complete package to {@code sink}. */
-    public static void parse(InputStream in, String sourceId, String baseUrl, java.nio.file.Path file,
-            Consumer<Pkg> sink) throws IOException {
-        BufferedInputStream buf = new BufferedInputStream(in, 1 << 16);
-        ByteArrayOutputStream line = new ByteArrayOutputStream(256);
-        long offset = 0;
-        long stanzaStart = 0;
-        Pkg.Builder current = null;
-        String key = null;
-        StringBuilder value = null;
-        int c;
-        boolean eof = false;
-        while (!eof) {
-            line.reset();
-            long lineStart = offset;
-            while ((c = buf.read()) != -1 && c != '\n') {
-                line.write(c);
-                offset++;
-            }
-            if (c == -1) {
-                eof = true;
-            } else {
-                offset++;
-            }
-            if (line.size() == 0) {
-                if (current != null) {
-                    if (key != null) {
-                        current.field(key, value.toString());
-                    }
-                    if (current.complete()) {
-                        sink.accept(current.origin(sourceId, baseUrl, file, stanzaStart).build());
-                    }
-                    current = null;
-                    key = null;
-                }
-                continue;
-            }
-            byte first = line.toByteArray()[0];
-            if (first == ' ' || first == '\t') {
-                continue; // continuation lines: only multi-line Description/Conffiles, which are not kept
-            }
-            if (current == null) {
-                current = new Pkg.Builder();
-                stanzaStart = lineStart;
-            }
-            if (key != null) {
-                current.field(key, value.toString());
-                key = null;
-            }
-            String text = line.toString(StandardCharsets.UTF_8);
-            int colon = text.indexOf(':');
-            if (colon <= 0) {
-                continue;
-            }
-            String k = text.substring(0, colon);
-            if (KEPT.contains(k)) {
-                key = k;
-                value = new StringBuilder(text.substring(colon + 1).strip());
-            }
-        }
-        if (current != null) {
-            if (key != null) {
-                current.field(key, value.toString());
-            }
-            if (current.complete()) {
-                sink.accept(current.origin(sourceId, baseUrl, file, stanzaStart).build());
-            }
-        }
     }
 }

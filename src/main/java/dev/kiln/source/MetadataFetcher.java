@@ -23,6 +23,7 @@ import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Properties;
@@ -109,8 +110,13 @@ public final class MetadataFetcher {
             if (resp.statusCode() == 304) {
                 return ReleaseFile.parse(Files.readAllBytes(cached));
             } else if (resp.statusCode() == 200) {
+                Path raw = dir.resolve("InRelease.raw");
+                if (Files.exists(cached) && Files.exists(raw) && Arrays.equals(Files.readAllBytes(raw), resp.body())) {
+                    return ReleaseFile.parse(Files.readAllBytes(cached)); // the very bytes verified before
+                }
                 text = source.checkGpg() ? verifier(source).verifyClearSigned(resp.body())
                         : stripSignature(resp.body());
+                AtomicFiles.write(raw, resp.body());
             } else if (resp.statusCode() == 404) {
                 text = detached(source, base, http);
             } else {
@@ -214,9 +220,6 @@ public final class MetadataFetcher {
                     Thread.currentThread().interrupt();
                 }
                 Path last = lastGood(dir);
-                if (e instanceof IOException && last == null) {
-                    throw new SourceException("source " + source.id() + ": cannot fetch " + url + ": " + e, e);
-                }
                 if (last != null) {
                     log.warn("source {}: {} cannot be fetched ({}); using the last verified index", source.id(), url, e.toString());
                     return last;

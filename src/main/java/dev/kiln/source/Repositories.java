@@ -7,6 +7,10 @@ import dev.kiln.depsolve.Pkg;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
@@ -24,6 +28,11 @@ public class Repositories {
 
     private static final Logger log = LoggerFactory.getLogger(Repositories.class);
 
+    private static final ExecutorService POOL = Executors.newFixedThreadPool(4, r -> {
+        Thread t = new Thread(r, "metadata");
+        t.setDaemon(true);
+        return t;
+    });
     private final SourceStore sources;
     private final MetadataFetcher fetcher;
     private final Duration maxAge;
@@ -61,11 +70,8 @@ public class Repositories {
             if (enabled.isEmpty()) {
                 throw new SourceException("there are no enabled sources");
             }
-            List<Pkg> all = new ArrayList<>();
             long t0 = System.nanoTime();
-            for (Source s : enabled) {
-                fetcher.load(s, arch, all::add);
-            }
+            List<Pkg> all = loadAll(enabled);
             index = new PackageIndex(all, arch);
             indexGeneration = generation;
             loadedAt = now;
@@ -73,6 +79,27 @@ public class Repositories {
                     (System.nanoTime() - t0) / 1_000_000);
         }
         return new Depsolver(index);
+    }
+
+    /** Loads every source at once (fetching is mostly waiting, parsing the big index is one core's work). */
+    private List<Pkg> loadAll(List<Source> enabled) {
+        List<CompletableFuture<List<Pkg>>> loads = new ArrayList<>();
+        for (Source s : enabled) {
+            loads.add(CompletableFuture.supplyAsync(() -> {
+                List<Pkg> pkgs = new ArrayList<>();
+                fetcher.load(s, arch, pkgs::add);
+                return pkgs;
+            }, POOL));
+        }
+        List<Pkg> all = new ArrayList<>();
+        for (CompletableFuture<List<Pkg>> load : loads) {
+            try {
+                all.addAll(load.join());
+            } catch (CompletionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : e;
+            }
+        }
+        return all;
     }
 
     /** Fetches and checks one source's metadata (what lorax did when a source was added). */

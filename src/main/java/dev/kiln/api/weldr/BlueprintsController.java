@@ -50,7 +50,7 @@ class BlueprintsController {
             @RequestParam(required = false) String offset, @RequestParam(required = false) String limit) {
         WeldrRequests.Page page = WeldrRequests.page(offset, limit);
         List<String> names = store.list(WeldrRequests.branch(branch));
-        return paged("blueprints", page.apply(names), names.size(), page);
+        return page.body("blueprints", page.apply(names), names.size());
     }
 
     @GetMapping("/info/{names}")
@@ -266,12 +266,4 @@ class BlueprintsController {
         return ResponseEntity.ok(body);
     }
 
-    private static Map<String, Object> paged(String key, List<?> items, int total, WeldrRequests.Page page) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put(key, items);
-        body.put("total", total);
-        body.put("offset", page.offset());
-        body.put("limit", page.limit());
-        return body;
-    }
 }

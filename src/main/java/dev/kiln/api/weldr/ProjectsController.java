@@ -53,7 +53,7 @@ class ProjectsController {
         PackageIndex index = index("ProjectsError");
         List<String> names = index.names();
         List<Map<String, Object>> items = page.apply(names).stream().map(n -> project(index, n, false)).toList();
-        return paged("projects", items, names.size(), page);
+        return page.body("projects", items, names.size());
     }
 
     @GetMapping("/projects/info/{names}")
@@ -86,7 +86,7 @@ class ProjectsController {
         List<String> all = names == null ? index.names()
                 : match(index, names, "UnknownModule", "one of the requested modules does not exist: ");
         List<Map<String, Object>> items = page.apply(all).stream().map(ProjectsController::module).toList();
-        return paged("modules", items, all.size(), page);
+        return page.body("modules", items, all.size());
     }
 
     @GetMapping("/modules/info/{names}")
@@ -182,14 +182,5 @@ class ProjectsController {
         } catch (IOException e) {
             return p.summary == null ? "" : p.summary;
         }
-    }
-
-    private static Map<String, Object> paged(String key, List<?> items, int total, WeldrRequests.Page page) {
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put(key, items);
-        body.put("total", total);
-        body.put("offset", page.offset());
-        body.put("limit", page.limit());
-        return body;
     }
 }

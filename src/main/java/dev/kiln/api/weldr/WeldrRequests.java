@@ -32,6 +32,16 @@ final class WeldrRequests {
             int from = Math.min(offset, items.size());
             return items.subList(from, (int) Math.min((long) from + limit, items.size()));
         }
+
+        /** {@code {key: items, total, offset, limit}}, offset and limit echoed as asked (lorax). */
+        java.util.Map<String, Object> body(String key, List<?> items, int total) {
+            java.util.Map<String, Object> body = new java.util.LinkedHashMap<>();
+            body.put(key, items);
+            body.put("total", total);
+            body.put("offset", offset);
+            body.put("limit", limit);
+            return body;
+        }
     }
 
     private WeldrRequests() {
