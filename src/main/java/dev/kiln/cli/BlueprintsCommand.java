@@ -6,10 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
 /** {@code blueprints ...}: composer-cli's blueprint commands and their output. */
 @Command(name = "blueprints", description = "Manage blueprints", subcommands = {
@@ -21,28 +19,10 @@ final class BlueprintsCommand {
 
     private static final String TOML = "text/x-toml";
 
-    @ParentCommand
-    KilnCli cli;
 
-    /** A blueprints sub-command: runs with a session; a reported failure exits 1. */
-    abstract static class Sub implements Callable<Integer> {
-        @ParentCommand
-        BlueprintsCommand parent;
-
-        abstract int run(Session s) throws IOException;
-
-        @Override
-        public Integer call() throws IOException {
-            try {
-                return run(parent.cli.session());
-            } catch (Session.Failed e) {
-                return 1;
-            }
-        }
-    }
 
     @Command(name = "list", description = "List the names of the available blueprints")
-    static final class ListCmd extends Sub {
+    static final class ListCmd extends CliCommand {
         @Override
         int run(Session s) throws IOException {
             int total = s.probe("/blueprints/list?limit=0").path("total").asInt();
@@ -55,7 +35,7 @@ final class BlueprintsCommand {
     }
 
     @Command(name = "show", description = "Display the blueprint in TOML format")
-    static final class Show extends Sub {
+    static final class Show extends CliCommand {
         @Parameters(arity = "1..*", paramLabel = "BLUEPRINT")
         List<String> names;
 
@@ -74,7 +54,7 @@ final class BlueprintsCommand {
     }
 
     @Command(name = "changes", description = "Display the changes for each blueprint")
-    static final class Changes extends Sub {
+    static final class Changes extends CliCommand {
         @Parameters(arity = "1..*", paramLabel = "BLUEPRINT")
         List<String> names;
 
@@ -103,7 +83,7 @@ final class BlueprintsCommand {
 
     @Command(name = "diff", description = "Display the differences between two versions of a blueprint "
             + "(FROM: commit or NEWEST; TO: commit, NEWEST or WORKSPACE)")
-    static final class Diff extends Sub {
+    static final class Diff extends CliCommand {
         @Parameters(index = "0", paramLabel = "BLUEPRINT")
         String name;
         @Parameters(index = "1", paramLabel = "FROM")
@@ -174,7 +154,7 @@ final class BlueprintsCommand {
     }
 
     @Command(name = "save", description = "Save the blueprints to TOML files named BLUEPRINT.toml")
-    static final class Save extends Sub {
+    static final class Save extends CliCommand {
         @Parameters(arity = "1..*", paramLabel = "BLUEPRINT")
         List<String> names;
 
@@ -182,7 +162,7 @@ final class BlueprintsCommand {
         int run(Session s) throws IOException {
             for (String name : Session.names(names)) {
                 String toml = s.getText("/blueprints/info/" + Session.path(name) + "?format=toml");
-                Path file = parent.cli.workDir.resolve(name.replace(' ', '-').replace('/', '-') + ".toml");
+                Path file = cli().workDir.resolve(name.replace(' ', '-').replace('/', '-') + ".toml");
                 Files.writeString(file, toml);
             }
             return 0;
@@ -190,7 +170,7 @@ final class BlueprintsCommand {
     }
 
     @Command(name = "delete", description = "Delete a blueprint from the server")
-    static final class Delete extends Sub {
+    static final class Delete extends CliCommand {
         @Parameters(index = "0", paramLabel = "BLUEPRINT")
         String name;
 
@@ -202,7 +182,7 @@ final class BlueprintsCommand {
     }
 
     /** Posts each TOML file to one route, as composer-cli's push and workspace do. */
-    abstract static class PostFiles extends Sub {
+    abstract static class PostFiles extends CliCommand {
         @Parameters(arity = "1..*", paramLabel = "FILE")
         List<Path> files;
 
@@ -211,7 +191,7 @@ final class BlueprintsCommand {
         @Override
         int run(Session s) throws IOException {
             for (Path file : files) {
-                s.postJson(route(), TOML, Files.readAllBytes(parent.cli.workDir.resolve(file)));
+                s.postJson(route(), TOML, Files.readAllBytes(cli().workDir.resolve(file)));
             }
             return 0;
         }
@@ -234,7 +214,7 @@ final class BlueprintsCommand {
     }
 
     @Command(name = "depsolve", description = "Show the full set of packages each blueprint installs")
-    static final class Depsolve extends Sub {
+    static final class Depsolve extends CliCommand {
         @Parameters(arity = "1..*", paramLabel = "BLUEPRINT")
         List<String> names;
 
@@ -260,7 +240,7 @@ final class BlueprintsCommand {
     }
 
     @Command(name = "tag", description = "Tag the most recent blueprint commit as a release")
-    static final class Tag extends Sub {
+    static final class Tag extends CliCommand {
         @Parameters(index = "0", paramLabel = "BLUEPRINT")
         String name;
 
@@ -272,7 +252,7 @@ final class BlueprintsCommand {
     }
 
     @Command(name = "undo", description = "Undo changes to a blueprint by reverting to the selected commit")
-    static final class Undo extends Sub {
+    static final class Undo extends CliCommand {
         @Parameters(index = "0", paramLabel = "BLUEPRINT")
         String name;
         @Parameters(index = "1", paramLabel = "COMMIT")

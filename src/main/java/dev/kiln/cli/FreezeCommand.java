@@ -4,86 +4,62 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
 /** {@code blueprints freeze [show|save] NAME...}: blueprints with exact package versions. */
 @Command(name = "freeze", description = "Show blueprints with the exact versions depsolve chose",
         subcommands = {FreezeCommand.Show.class, FreezeCommand.Save.class})
-final class FreezeCommand implements Callable<Integer> {
+final class FreezeCommand extends CliCommand {
 
-    @ParentCommand
-    BlueprintsCommand parent;
     @Parameters(arity = "0..*", paramLabel = "BLUEPRINT")
     List<String> names;
 
     @Override
-    public Integer call() throws IOException {
+    int run(Session s) throws IOException {
         if (names == null || names.isEmpty()) {
-            parent.cli.err.println("ERROR: blueprints freeze needs a blueprint name (or: freeze show|save NAME)");
+            s.err.println("ERROR: blueprints freeze needs a blueprint name (or: freeze show|save NAME)");
             return 1;
         }
-        Session s = parent.cli.session();
-        try {
-            JsonNode result = s.getJson("/blueprints/freeze/" + String.join(",", Session.names(names).stream().map(Session::path).toList()));
-            if (!s.json) {
-                for (JsonNode entry : result.path("blueprints")) {
-                    JsonNode bp = entry.path("blueprint");
-                    s.out.println("blueprint: " + bp.path("name").asText() + " v" + bp.path("version").asText());
-                    for (String key : List.of("modules", "packages")) {
-                        bp.path(key).forEach(p -> s.out.println("    " + p.path("name").asText() + "-" + p.path("version").asText()));
-                    }
+        JsonNode result = s.getJson("/blueprints/freeze/" + String.join(",", Session.names(names).stream().map(Session::path).toList()));
+        if (!s.json) {
+            for (JsonNode entry : result.path("blueprints")) {
+                JsonNode bp = entry.path("blueprint");
+                s.out.println("blueprint: " + bp.path("name").asText() + " v" + bp.path("version").asText());
+                for (String key : List.of("modules", "packages")) {
+                    bp.path(key).forEach(p -> s.out.println("    " + p.path("name").asText() + "-" + p.path("version").asText()));
                 }
             }
-            return s.itemErrors(result) ? 1 : 0;
-        } catch (Session.Failed e) {
-            return 1;
         }
+        return s.itemErrors(result) ? 1 : 0;
     }
 
     @Command(name = "show", description = "Print the frozen blueprints as TOML")
-    static final class Show implements Callable<Integer> {
-        @ParentCommand
-        FreezeCommand freeze;
+    static final class Show extends CliCommand {
         @Parameters(arity = "1..*", paramLabel = "BLUEPRINT")
         List<String> names;
 
         @Override
-        public Integer call() throws IOException {
-            Session s = freeze.parent.cli.session();
-            try {
-                for (String name : Session.names(names)) {
-                    s.out.print(s.getText("/blueprints/freeze/" + Session.path(name) + "?format=toml") + "\n\n");
-                }
-                return 0;
-            } catch (Session.Failed e) {
-                return 1;
+        int run(Session s) throws IOException {
+            for (String name : Session.names(names)) {
+                s.out.print(s.getText("/blueprints/freeze/" + Session.path(name) + "?format=toml") + "\n\n");
             }
+            return 0;
         }
     }
 
     @Command(name = "save", description = "Save the frozen blueprints to NAME.frozen.toml")
-    static final class Save implements Callable<Integer> {
-        @ParentCommand
-        FreezeCommand freeze;
+    static final class Save extends CliCommand {
         @Parameters(arity = "1..*", paramLabel = "BLUEPRINT")
         List<String> names;
 
         @Override
-        public Integer call() throws IOException {
-            Session s = freeze.parent.cli.session();
-            try {
-                for (String name : Session.names(names)) {
-                    String toml = s.getText("/blueprints/freeze/" + Session.path(name) + "?format=toml");
-                    Files.writeString(freeze.parent.cli.workDir.resolve(name.replace(' ', '-').replace('/', '-')
-                            + ".frozen.toml"), toml);
-                }
-                return 0;
-            } catch (Session.Failed e) {
-                return 1;
+        int run(Session s) throws IOException {
+            for (String name : Session.names(names)) {
+                String toml = s.getText("/blueprints/freeze/" + Session.path(name) + "?format=toml");
+                Files.writeString(cli().workDir.resolve(name.replace(' ', '-').replace('/', '-') + ".frozen.toml"), toml);
             }
+            return 0;
         }
     }
 }

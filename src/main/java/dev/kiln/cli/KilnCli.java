@@ -14,8 +14,8 @@ import picocli.CommandLine.ScopeType;
  */
 @Command(name = "kiln", mixinStandardHelpOptions = true, version = "kiln 0.1.0",
         description = "Build machine images from blueprints (composer-cli compatible).",
-        subcommands = {StatusCommand.class, BlueprintsCommand.class, SourcesCommand.class, ProjectsCommand.class,
-                ModulesCommand.class})
+        subcommands = {StatusCommand.class, BlueprintsCommand.class, ComposeCommand.class, SourcesCommand.class,
+                ProjectsCommand.class, ModulesCommand.class})
 public final class KilnCli {
 
     @Option(names = {"-s", "--socket"}, scope = ScopeType.INHERIT, defaultValue = "/run/weldr/api.socket",
@@ -32,6 +32,9 @@ public final class KilnCli {
 
     @Option(names = {"-j", "--json"}, scope = ScopeType.INHERIT, description = "Print the server's JSON")
     boolean json;
+
+    @Option(names = "--test", scope = ScopeType.INHERIT, description = "Start composes in test mode 1 (fails) or 2 (finishes)")
+    Integer test;
 
     final PrintStream out;
     final PrintStream err;

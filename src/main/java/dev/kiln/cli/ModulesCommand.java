@@ -3,40 +3,28 @@ package dev.kiln.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
 /** {@code modules list [names]}: module (package) names, one per line. */
 @Command(name = "modules", description = "List modules", subcommands = ModulesCommand.ListCmd.class)
 final class ModulesCommand {
 
-    @ParentCommand
-    KilnCli cli;
-
     @Command(name = "list", description = "List the modules, optionally only those matching names or globs")
-    static final class ListCmd implements Callable<Integer> {
-        @ParentCommand
-        ModulesCommand parent;
+    static final class ListCmd extends CliCommand {
         @Parameters(arity = "0..*", paramLabel = "NAME")
         List<String> names;
 
         @Override
-        public Integer call() throws IOException {
-            Session s = parent.cli.session();
-            try {
-                String route = names == null || names.isEmpty() ? "/modules/list"
-                        : "/modules/list/" + String.join(",", Session.names(names).stream().map(Session::path).toList());
-                int total = s.probe(route + "?limit=0").path("total").asInt();
-                JsonNode all = s.getJson(route + "?limit=" + total);
-                if (!s.json) {
-                    all.path("modules").forEach(m -> s.out.println(m.path("name").asText()));
-                }
-                return 0;
-            } catch (Session.Failed e) {
-                return 1;
+        int run(Session s) throws IOException {
+            String route = names == null || names.isEmpty() ? "/modules/list"
+                    : "/modules/list/" + String.join(",", Session.names(names).stream().map(Session::path).toList());
+            int total = s.probe(route + "?limit=0").path("total").asInt();
+            JsonNode all = s.getJson(route + "?limit=" + total);
+            if (!s.json) {
+                all.path("modules").forEach(m -> s.out.println(m.path("name").asText()));
             }
+            return 0;
         }
     }
 }

@@ -4,38 +4,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
 /** {@code projects list|info} and {@code modules list}, as composer-cli prints them. */
 @Command(name = "projects", description = "Show the packages of the enabled sources",
         subcommands = {ProjectsCommand.ListCmd.class, ProjectsCommand.Info.class})
 final class ProjectsCommand {
 
-    @ParentCommand
-    KilnCli cli;
-
-    /** A projects sub-command. */
-    abstract static class Sub implements Callable<Integer> {
-        @ParentCommand
-        ProjectsCommand parent;
-
-        abstract int run(Session s) throws IOException;
-
-        @Override
-        public Integer call() throws IOException {
-            try {
-                return run(parent.cli.session());
-            } catch (Session.Failed e) {
-                return 1;
-            }
-        }
-    }
-
     @Command(name = "list", description = "List every package")
-    static final class ListCmd extends Sub {
+    static final class ListCmd extends CliCommand {
         @Override
         int run(Session s) throws IOException {
             int total = s.probe("/projects/list?limit=0").path("total").asInt();
@@ -48,7 +26,7 @@ final class ProjectsCommand {
     }
 
     @Command(name = "info", description = "Show details of packages")
-    static final class Info extends Sub {
+    static final class Info extends CliCommand {
         @Parameters(arity = "1..*", paramLabel = "PROJECT")
         List<String> names;
 

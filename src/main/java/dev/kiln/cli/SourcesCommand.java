@@ -5,38 +5,16 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
 
 /** {@code sources list|info|add|change|delete}, as composer-cli. */
 @Command(name = "sources", description = "Manage package sources", subcommands = {SourcesCommand.ListCmd.class,
         SourcesCommand.Info.class, SourcesCommand.Add.class, SourcesCommand.Change.class, SourcesCommand.Delete.class})
 final class SourcesCommand {
 
-    @ParentCommand
-    KilnCli cli;
-
-    /** A sources sub-command. */
-    abstract static class Sub implements Callable<Integer> {
-        @ParentCommand
-        SourcesCommand parent;
-
-        abstract int run(Session s) throws IOException;
-
-        @Override
-        public Integer call() throws IOException {
-            try {
-                return run(parent.cli.session());
-            } catch (Session.Failed e) {
-                return 1;
-            }
-        }
-    }
-
     @Command(name = "list", description = "List the available sources")
-    static final class ListCmd extends Sub {
+    static final class ListCmd extends CliCommand {
         @Override
         int run(Session s) throws IOException {
             JsonNode result = s.getJson("/projects/source/list");
@@ -48,7 +26,7 @@ final class SourcesCommand {
     }
 
     @Command(name = "info", description = "Show the sources' details (TOML)")
-    static final class Info extends Sub {
+    static final class Info extends CliCommand {
         @Parameters(arity = "1..*", paramLabel = "SOURCE")
         List<String> ids;
 
@@ -64,13 +42,13 @@ final class SourcesCommand {
     }
 
     /** Posts a source TOML file. */
-    abstract static class Post extends Sub {
+    abstract static class Post extends CliCommand {
         @Parameters(index = "0", paramLabel = "SOURCE.TOML")
         Path file;
 
         @Override
         int run(Session s) throws IOException {
-            s.postJson("/projects/source/new", "text/x-toml", Files.readAllBytes(parent.cli.workDir.resolve(file)));
+            s.postJson("/projects/source/new", "text/x-toml", Files.readAllBytes(cli().workDir.resolve(file)));
             return 0;
         }
     }
@@ -84,7 +62,7 @@ final class SourcesCommand {
     }
 
     @Command(name = "delete", description = "Delete a source")
-    static final class Delete extends Sub {
+    static final class Delete extends CliCommand {
         @Parameters(index = "0", paramLabel = "SOURCE")
         String id;
 

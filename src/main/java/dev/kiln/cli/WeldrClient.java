@@ -55,6 +55,20 @@ public final class WeldrClient {
     }
 
     public Response send(String method, String path, String contentType, byte[] body) throws IOException {
+        return send(method, path, contentType, body, null);
+    }
+
+    /**
+     * GETs {@code path}; a 200 body is streamed into {@code sink} (not kept in memory), any other answer is returned
+     * whole so that its error envelope can be read.
+     */
+    public Response download(String path, java.util.function.Function<Map<String, String>, OutputStream> sink)
+            throws IOException {
+        return send("GET", path, null, null, sink);
+    }
+
+    private Response send(String method, String path, String contentType, byte[] body,
+            java.util.function.Function<Map<String, String>, OutputStream> sink) throws IOException {
         try (Connection connection = connect()) {
             StringBuilder head = new StringBuilder();
             head.append(method).append(' ').append(path).append(" HTTP/1.1\r\n")
@@ -72,7 +86,7 @@ public final class WeldrClient {
             out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
             out.write(payload);
             out.flush();
-            return read(connection.in());
+            return read(connection.in(), sink);
         }
     }
 
@@ -105,7 +119,8 @@ public final class WeldrClient {
         return new Connection(channel, Channels.newInputStream(channel), Channels.newOutputStream(channel));
     }
 
-    private static Response read(InputStream raw) throws IOException {
+    private static Response read(InputStream raw, java.util.function.Function<Map<String, String>, OutputStream> sink)
+            throws IOException {
         InputStream in = new java.io.BufferedInputStream(raw);
         String statusLine = line(in);
         String[] parts = statusLine.split(" ", 3);
@@ -120,20 +135,33 @@ public final class WeldrClient {
                 headers.put(h.substring(0, colon).strip().toLowerCase(Locale.ROOT), h.substring(colon + 1).strip());
             }
         }
-        byte[] body;
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        OutputStream out = status == 200 && sink != null ? sink.apply(headers) : buffer;
         if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
             for (int size = chunkSize(in); size > 0; size = chunkSize(in)) {
-                out.write(in.readNBytes(size));
+                copy(in, out, size);
                 line(in);
             }
-            body = out.toByteArray();
         } else if (headers.containsKey("content-length")) {
-            body = in.readNBytes(Integer.parseInt(headers.get("content-length")));
+            copy(in, out, Long.parseLong(headers.get("content-length")));
         } else {
-            body = in.readAllBytes();
+            in.transferTo(out);
         }
-        return new Response(status, headers, body);
+        out.flush();
+        return new Response(status, headers, buffer.toByteArray());
+    }
+
+    private static void copy(InputStream in, OutputStream out, long n) throws IOException {
+        byte[] buf = new byte[1 << 16];
+        long left = n;
+        while (left > 0) {
+            int r = in.read(buf, 0, (int) Math.min(buf.length, left));
+            if (r < 0) {
+                throw new IOException("connection closed " + left + " bytes before the end of the body");
+            }
+            out.write(buf, 0, r);
+            left -= r;
+        }
     }
 
     private static int chunkSize(InputStream in) throws IOException {

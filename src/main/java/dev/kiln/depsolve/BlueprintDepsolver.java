@@ -23,6 +23,11 @@ public class BlueprintDepsolver {
     }
 
     public List<Pkg> depsolve(Blueprint blueprint) throws DepsolveException {
+        return depsolve(blueprint, List.of());
+    }
+
+    /** The blueprint's set with {@code extra} packages (an output type's template packages) added. */
+    public List<Pkg> depsolve(Blueprint blueprint, List<String> extra) throws DepsolveException {
         if (!blueprint.groups().isEmpty()) {
             throw new DepsolveException("package groups are not supported for Debian sources (group "
                     + blueprint.groups().get(0).get("name") + ")");
@@ -31,26 +36,32 @@ public class BlueprintDepsolver {
         for (Map<String, Object> item : concat(blueprint.modules(), blueprint.packages())) {
             requests.add(new Depsolver.Request((String) item.get("name"), (String) item.get("version")));
         }
+        extra.forEach(name -> requests.add(new Depsolver.Request(name, null)));
         return repositories.depsolver().solve(requests, true);
     }
 
     /** The blueprint with every package and module version replaced by the exact one chosen. */
     public static Blueprint freeze(Blueprint blueprint, List<Pkg> solution) {
-        Map<String, Pkg> byName = new HashMap<>();
-        solution.forEach(p -> byName.put(p.name, p));
+        Map<String, String> byName = new HashMap<>();
+        solution.forEach(p -> byName.put(p.name, p.frozen()));
+        return freeze(blueprint, byName);
+    }
+
+    /** The same from a name → frozen version ({@code [epoch:]version-revision.arch}) map. */
+    public static Blueprint freeze(Blueprint blueprint, Map<String, String> byName) {
         Map<String, Object> data = new LinkedHashMap<>(blueprint.data());
         data.put("modules", frozen(blueprint.modules(), byName));
         data.put("packages", frozen(blueprint.packages(), byName));
         return new Blueprint(data);
     }
 
-    private static List<Map<String, Object>> frozen(List<Map<String, Object>> items, Map<String, Pkg> byName) {
+    private static List<Map<String, Object>> frozen(List<Map<String, Object>> items, Map<String, String> byName) {
         List<Map<String, Object>> out = new ArrayList<>();
         for (Map<String, Object> item : items) {
             Map<String, Object> copy = new LinkedHashMap<>(item);
-            Pkg p = byName.get((String) item.get("name"));
-            if (p != null) {
-                copy.put("version", p.frozen());
+            String version = byName.get((String) item.get("name"));
+            if (version != null) {
+                copy.put("version", version);
             }
             out.add(copy);
         }

@@ -3,16 +3,15 @@ package dev.kiln.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kiln.blueprint.BlueprintParser;
+import dev.kiln.testing.KilnProcess;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -30,10 +29,8 @@ class ServerProcessTest {
 
     @TempDir
     static Path root;
-    static Path state;
     static Path socket;
-    static int port;
-    static Process server;
+    static KilnProcess server;
 
     /** What one CLI run printed and its exit status. */
     record Run(int exit, String out, String err) {
@@ -41,43 +38,15 @@ class ServerProcessTest {
 
     @BeforeAll
     static void start() throws Exception {
-        state = root.resolve("state");
         socket = root.resolve("run/api.socket");
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        server = startServer();
+        server = new KilnProcess(root, "kiln.state-dir=" + root.resolve("state"), "kiln.api.socket=" + socket,
+                "kiln.sources.apt-dir=" + root.resolve("no-apt"));
+        System.out.printf("kiln answered /api/status %d ms after its start%n", server.start());
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (server != null) {
-            server.destroy();
-            server.waitFor(30, TimeUnit.SECONDS);
-        }
-    }
-
-    static Process startServer() throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "-XX:TieredStopAtLevel=1", "-Xmx512m", "-cp", System.getProperty("java.class.path"), "dev.kiln.Main",
-                "--kiln.state-dir=" + state, "--kiln.api.socket=" + socket, "--kiln.api.port=" + port,
-                "--kiln.sources.apt-dir=" + root.resolve("no-apt")));
-        long t0 = System.nanoTime();
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(root.resolve("server.log").toFile())).start();
-        long deadline = System.currentTimeMillis() + 120_000;
-        while (System.currentTimeMillis() < deadline) {
-            if (!p.isAlive()) {
-                throw new AssertionError("server exited: " + Files.readString(root.resolve("server.log")));
-            }
-            if (Files.exists(socket) && cli("status", "show").exit() == 0) {
-                System.out.printf("kiln answered /api/status %d ms after its start%n", (System.nanoTime() - t0) / 1_000_000);
-                return p;
-            }
-            Thread.sleep(250);
-        }
-        p.destroyForcibly();
-        throw new AssertionError("server did not answer in time: " + Files.readString(root.resolve("server.log")));
+        server.close();
     }
 
     static Run cli(String... args) {
@@ -112,7 +81,7 @@ class ServerProcessTest {
         assertThat(r.out()).startsWith("API server status:\n    Database version:   0\n    Database supported: True\n"
                 + "    Schema version:     0\n    API version:        1\n    Backend:            lorax-composer\n"
                 + "    Build:              kiln-");
-        Run viaTcp = cli("--url", "http://127.0.0.1:" + port, "status", "show");
+        Run viaTcp = cli("--url", "http://127.0.0.1:" + server.port, "status", "show");
         assertThat(viaTcp.out()).isEqualTo(r.out());
         Run json = cli("--json", "status", "show");
         assertThat(json.out()).contains("\"backend\" : \"lorax-composer\"");
@@ -199,10 +168,9 @@ class ServerProcessTest {
         assertThat(cli("blueprints", "push", "survivor.toml").exit()).isZero();
         String changesBefore = cli("blueprints", "changes", "survivor").out();
 
-        server.destroyForcibly();
-        assertThat(server.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        server.kill();
         assertThat(socket).exists(); // left behind by SIGKILL: the next start must replace it
-        server = startServer();
+        System.out.printf("kiln answered /api/status %d ms after its restart%n", server.start());
 
         assertThat(cli("blueprints", "show", "survivor").out()).contains("version = \"0.0.2\"");
         assertThat(cli("blueprints", "changes", "survivor").out()).isEqualTo(changesBefore);

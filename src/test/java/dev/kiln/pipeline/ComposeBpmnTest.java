@@ -80,7 +80,7 @@ class ComposeBpmnTest {
 
     private String start(String uuid) {
         RuntimeService runtime = engine.getRuntimeService();
-        return runtime.startProcessInstanceByKey(ComposeProcess.KEY, uuid, Map.of("type", "tar")).getId();
+        return runtime.startProcessInstanceByKey(ComposeProcess.KEY, uuid, Map.of("type", "tar", "priority", 1L)).getId();
     }
 
     private LockedExternalTask lockOne(String topic) {

@@ -1,0 +1,298 @@
+package dev.kiln.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code compose ...}: composer-cli's compose commands and their output. */
+@Command(name = "compose", description = "Start, watch and fetch composes", subcommands = {
+        ComposeCommand.Start.class, ComposeCommand.Types.class, ComposeCommand.Status.class, ComposeCommand.ListCmd.class,
+        ComposeCommand.Info.class, ComposeCommand.Log.class, ComposeCommand.Cancel.class, ComposeCommand.Delete.class,
+        ComposeCommand.Logs.class, ComposeCommand.Metadata.class, ComposeCommand.Results.class, ComposeCommand.Image.class})
+final class ComposeCommand {
+
+    /** {@code %c} of the C locale, as Python's composer-cli prints times: {@code Mon Jul 13 19:42:14 2020}. */
+    static final DateTimeFormatter C_TIME = DateTimeFormatter.ofPattern("EEE MMM ppd HH:mm:ss yyyy", Locale.ROOT)
+            .withZone(ZoneId.systemDefault());
+    private static final List<String> ORDER = List.of("RUNNING", "WAITING", "FINISHED", "FAILED");
+
+
+
+    @Command(name = "start", description = "Start a compose of BLUEPRINT as TYPE")
+    static final class Start extends CliCommand {
+        @Parameters(index = "0", paramLabel = "BLUEPRINT")
+        String blueprint;
+        @Parameters(index = "1", paramLabel = "TYPE")
+        String type;
+        @Option(names = "--size", paramLabel = "MiB", description = "Image size in MiB (at least)")
+        Long sizeMiB;
+        @Option(names = "--wait", description = "Wait for the compose to end, showing its progress")
+        boolean waitForIt;
+
+        @Override
+        int run(Session s) throws IOException, InterruptedException {
+            ObjectNode body = Session.JSON.createObjectNode();
+            body.put("blueprint_name", blueprint);
+            body.put("compose_type", type);
+            body.put("branch", "master");
+            if (sizeMiB != null) {
+                body.put("size", sizeMiB * 1024 * 1024);
+            }
+            String route = "/compose" + (cli().test != null ? "?test=" + cli().test : "");
+            JsonNode result = s.postJson(route, "application/json", Session.JSON.writeValueAsBytes(body));
+            String uuid = result.path("build_id").asText();
+            if (!s.json) {
+                s.out.println("Compose " + uuid + " added to the queue");
+            }
+            return waitForIt ? waitFor(s, uuid) : 0;
+        }
+    }
+
+    /** Polls the compose until it ends; prints each change of status and step; 1 when it FAILED. */
+    static int waitFor(Session s, String uuid) throws IOException, InterruptedException {
+        String last = "";
+        long lastBytes = -1;
+        while (true) {
+            JsonNode info = s.probe("/compose/info/" + uuid);
+            String status = info.path("queue_status").asText();
+            String step = info.path("step").asText();
+            long bytes = info.path("progress_bytes").asLong();
+            String now = status + (step.isEmpty() ? "" : " (" + step + ")");
+            if (!now.equals(last) || (status.equals("RUNNING") && bytes != lastBytes && bytes > 0)) {
+                s.out.println(uuid + " " + now + (status.equals("RUNNING") && bytes > 0 ? " " + bytes + " bytes written" : ""));
+                last = now;
+                lastBytes = bytes;
+            }
+            if (status.equals("FINISHED")) {
+                return 0;
+            }
+            if (status.equals("FAILED")) {
+                return 1;
+            }
+            Thread.sleep(1000);
+        }
+    }
+
+    @Command(name = "types", description = "List the output types that can be built")
+    static final class Types extends CliCommand {
+        @Override
+        int run(Session s) throws IOException {
+            JsonNode result = s.getJson("/compose/types");
+            if (!s.json) {
+                result.path("types").forEach(t -> {
+                    if (t.path("enabled").asBoolean()) {
+                        s.out.println(t.path("name").asText());
+                    }
+                });
+            }
+            return 0;
+        }
+    }
+
+    static List<JsonNode> all(Session s) throws IOException {
+        List<JsonNode> all = new ArrayList<>();
+        JsonNode queue = s.getJson("/compose/queue");
+        queue.path("run").forEach(all::add);
+        queue.path("new").forEach(all::add);
+        s.getJson("/compose/finished").path("finished").forEach(all::add);
+        s.getJson("/compose/failed").path("failed").forEach(all::add);
+        all.sort(Comparator.comparingInt(c -> ORDER.indexOf(c.path("queue_status").asText())));
+        return all;
+    }
+
+    @Command(name = "status", description = "List every compose with its status and time")
+    static final class Status extends CliCommand {
+        @Override
+        int run(Session s) throws IOException {
+            for (JsonNode c : all(s)) {
+                if (s.json) {
+                    continue;
+                }
+                double time = !c.path("job_finished").isNull() && c.has("job_finished") ? c.path("job_finished").asDouble()
+                        : !c.path("job_started").isNull() && c.has("job_started") ? c.path("job_started").asDouble()
+                        : c.path("job_created").asDouble();
+                long size = c.path("image_size").asLong();
+                s.out.println(String.join(" ", c.path("id").asText(), c.path("queue_status").asText(),
+                        C_TIME.format(Instant.ofEpochMilli((long) (time * 1000))), c.path("blueprint").asText(),
+                        c.path("version").asText(), c.path("compose_type").asText(), size > 0 ? String.valueOf(size) : ""));
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "list", description = "List composes: all, or waiting|running|finished|failed")
+    static final class ListCmd extends CliCommand {
+        @Parameters(arity = "0..1", paramLabel = "STATE")
+        String state;
+
+        @Override
+        int run(Session s) throws IOException {
+            if (state != null && !List.of("waiting", "running", "finished", "failed").contains(state.toLowerCase(Locale.ROOT))) {
+                s.err.println("ERROR: compose list takes waiting, running, finished or failed");
+                return 1;
+            }
+            for (JsonNode c : all(s)) {
+                if (s.json || state != null && !c.path("queue_status").asText().equalsIgnoreCase(state)) {
+                    continue;
+                }
+                s.out.println(String.join(" ", c.path("id").asText(), c.path("queue_status").asText(),
+                        c.path("blueprint").asText(), c.path("version").asText(), c.path("compose_type").asText()));
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "info", description = "Show a compose's blueprint, packages and dependencies")
+    static final class Info extends CliCommand {
+        @Parameters(index = "0", paramLabel = "UUID")
+        String uuid;
+
+        @Override
+        int run(Session s) throws IOException {
+            JsonNode info = s.getJson("/compose/info/" + Session.path(uuid));
+            if (s.json) {
+                return 0;
+            }
+            long size = info.path("image_size").asLong();
+            JsonNode bp = info.path("blueprint");
+            s.out.println(String.join(" ", info.path("id").asText(), info.path("queue_status").asText(),
+                    bp.path("name").asText(), bp.path("version").asText(), info.path("compose_type").asText(),
+                    size > 0 ? String.valueOf(size) : "").stripTrailing());
+            s.out.println("Packages:");
+            bp.path("packages").forEach(p -> s.out.println("    " + p.path("name").asText() + "-" + p.path("version").asText()));
+            s.out.println("Modules:");
+            bp.path("modules").forEach(p -> s.out.println("    " + p.path("name").asText() + "-" + p.path("version").asText()));
+            s.out.println("Dependencies:");
+            info.at("/deps/packages").forEach(d -> s.out.println("    " + BlueprintsCommand.nevra(d)));
+            return 0;
+        }
+    }
+
+    @Command(name = "log", description = "Show the end of a compose's log (KiB, default 1024)")
+    static final class Log extends CliCommand {
+        @Parameters(index = "0", paramLabel = "UUID")
+        String uuid;
+        @Parameters(index = "1", arity = "0..1", paramLabel = "KiB")
+        Integer size;
+
+        @Override
+        int run(Session s) throws IOException {
+            WeldrClient.Response r = s.client.get(s.prefix + "/compose/log/" + Session.path(uuid) + "?size=" + (size == null ? 1024 : size));
+            String text = r.text();
+            if (text.startsWith("{")) {
+                s.checked(r);
+                return 0;
+            }
+            s.out.print(text);
+            return 0;
+        }
+    }
+
+    @Command(name = "cancel", description = "Cancel a waiting or running compose (it is removed)")
+    static final class Cancel extends CliCommand {
+        @Parameters(index = "0", paramLabel = "UUID")
+        String uuid;
+
+        @Override
+        int run(Session s) throws IOException {
+            s.deleteJson("/compose/cancel/" + Session.path(uuid));
+            return 0;
+        }
+    }
+
+    @Command(name = "delete", description = "Delete finished or failed composes and their results")
+    static final class Delete extends CliCommand {
+        @Parameters(arity = "1..*", paramLabel = "UUID")
+        List<String> uuids;
+
+        @Override
+        int run(Session s) throws IOException {
+            JsonNode result = s.deleteJson("/compose/delete/" + String.join(",", Session.names(uuids).stream().map(Session::path).toList()));
+            return s.itemErrors(result) ? 1 : 0;
+        }
+    }
+
+    /** Saves a download under the name the server gives; never overwrites a file. */
+    abstract static class Download extends CliCommand {
+        @Parameters(index = "0", paramLabel = "UUID")
+        String uuid;
+
+        abstract String route();
+
+        @Override
+        int run(Session s) throws IOException {
+            Path[] saved = new Path[1];
+            WeldrClient.Response r = s.client.download(s.prefix + route() + Session.path(uuid), headers -> {
+                String disposition = headers.getOrDefault("content-disposition", "");
+                int eq = disposition.indexOf("filename=");
+                String name = eq < 0 ? uuid : disposition.substring(eq + 9).replace(";", "").strip();
+                if (name.contains("/") || name.startsWith(".")) {
+                    throw new UncheckedIOException(new IOException("the server sent an unsafe file name: " + name));
+                }
+                saved[0] = cli().workDir.resolve(name);
+                try {
+                    return Files.newOutputStream(saved[0], StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                } catch (FileAlreadyExistsException e) {
+                    throw new UncheckedIOException(new IOException(name + " already exists; not overwriting it"));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            if (r.status() != 200) {
+                s.checked(r);
+                return 1;
+            }
+            if (!s.json) {
+                s.out.println(saved[0].getFileName());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "logs", description = "Download a compose's logs as UUID-logs.tar")
+    static final class Logs extends Download {
+        @Override
+        String route() {
+            return "/compose/logs/";
+        }
+    }
+
+    @Command(name = "metadata", description = "Download a compose's metadata as UUID-metadata.tar")
+    static final class Metadata extends Download {
+        @Override
+        String route() {
+            return "/compose/metadata/";
+        }
+    }
+
+    @Command(name = "results", description = "Download a compose's results as UUID.tar")
+    static final class Results extends Download {
+        @Override
+        String route() {
+            return "/compose/results/";
+        }
+    }
+
+    @Command(name = "image", description = "Download a compose's image as UUID-IMAGE")
+    static final class Image extends Download {
+        @Override
+        String route() {
+            return "/compose/image/";
+        }
+    }
+}

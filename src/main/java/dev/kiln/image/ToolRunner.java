@@ -1,0 +1,91 @@
+package dev.kiln.image;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the host tools of one compose: argument lists only (never a shell with spliced text), each command with
+ * its exit code and the tail of its output written to the compose's log, and every child process tracked so that
+ * {@link #killAll()} (cancel) leaves nothing behind.
+ */
+public final class ToolRunner {
+
+    private static final Logger log = LoggerFactory.getLogger(ToolRunner.class);
+    private final Set<Process> running = ConcurrentHashMap.newKeySet();
+    private final java.util.function.BiConsumer<String, String> composeLog;
+    private volatile boolean killed;
+
+    /** @param composeLog receives (level, message) lines for the compose's own log */
+    public ToolRunner(java.util.function.BiConsumer<String, String> composeLog) {
+        this.composeLog = composeLog;
+    }
+
+    /** Runs a command to its end; a non-zero exit is an {@link IOException} carrying the output's tail. */
+    public String run(Path workDir, List<String> command) throws IOException, InterruptedException {
+        if (killed) {
+            throw new InterruptedException("the compose was cancelled");
+        }
+        composeLog.accept("INFO", "Running: " + String.join(" ", command));
+        long t0 = System.nanoTime();
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        if (workDir != null) {
+            pb.directory(workDir.toFile());
+        }
+        Process p = pb.start();
+        running.add(p);
+        try {
+            byte[] out = p.getInputStream().readAllBytes();
+            int exit = p.waitFor();
+            String text = new String(out, java.nio.charset.StandardCharsets.UTF_8);
+            composeLog.accept(exit == 0 ? "INFO" : "ERROR", String.format("%s exited %d after %d ms%s", command.get(0),
+                    exit, (System.nanoTime() - t0) / 1_000_000, text.isBlank() ? "" : ": " + tail(text)));
+            if (killed) {
+                throw new InterruptedException("the compose was cancelled");
+            }
+            if (exit != 0) {
+                throw new IOException(command.get(0) + " failed with exit code " + exit + ": " + tail(text));
+            }
+            return text;
+        } catch (InterruptedException e) {
+            kill(p);
+            throw e;
+        } finally {
+            running.remove(p);
+        }
+    }
+
+    /** Kills every running child and its descendants; later runs refuse to start. */
+    public void killAll() {
+        killed = true;
+        for (Process p : new ArrayList<>(running)) {
+            kill(p);
+        }
+    }
+
+    public boolean killed() {
+        return killed;
+    }
+
+    private static void kill(Process p) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        try {
+            p.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        log.debug("killed {}", p.pid());
+    }
+
+    private static String tail(String text) {
+        String t = text.strip();
+        return t.length() <= 2000 ? t : "..." + t.substring(t.length() - 2000);
+    }
+}

@@ -1,0 +1,234 @@
+package dev.kiln.kickstart;
+
+import dev.kiln.blueprint.Blueprint;
+import dev.kiln.source.Source;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Renders {@code final-kickstart.ks}, the build's whole plan: the type's template with the blueprint's
+ * customizations merged in (as lorax did: blueprint values replace the template's timezone, lang, keyboard, and
+ * add to its firewall, services and kernel command line), the sources, and one exact pin per package.
+ */
+public final class FinalKickstart {
+
+    private FinalKickstart() {
+    }
+
+    /**
+     * @param template the type's template
+     * @param frozen   the frozen blueprint
+     * @param pins     {@code name=version} of every package of the frozen set, sorted
+     */
+    public static String render(String header, Kickstart template, Blueprint frozen, List<Source> sources,
+            List<String> pins) {
+        Map<String, Object> c = frozen.customizations();
+        List<String> out = new ArrayList<>();
+        out.add("# " + header);
+        out.add("# Written by Kiln's kickstart step from the type's template and the frozen blueprint;");
+        out.add("# the build step executes exactly this plan.");
+        Set<String> replaced = new LinkedHashSet<>();
+        if (c.get("timezone") instanceof Map<?, ?> tz && tz.get("timezone") != null) {
+            replaced.add("timezone");
+        }
+        if (c.get("locale") instanceof Map<?, ?> l && (l.get("languages") != null)) {
+            replaced.add("lang");
+        }
+        if (c.get("locale") instanceof Map<?, ?> l && l.get("keyboard") != null) {
+            replaced.add("keyboard");
+        }
+        boolean hasRootPassword = false;
+        for (Object u : list(c.get("user"))) {
+            if (u instanceof Map<?, ?> m && "root".equals(m.get("name")) && m.get("password") != null) {
+                hasRootPassword = true;
+            }
+        }
+        if (hasRootPassword) {
+            replaced.add("rootpw");
+        }
+        for (String cmd : template.commands()) {
+            String name = cmd.split("\\s+", 2)[0];
+            if (replaced.contains(name) || List.of("firewall", "services", "bootloader").contains(name)) {
+                continue;
+            }
+            out.add(cmd);
+        }
+        for (Source s : sources) {
+            if (s.isDeb()) {
+                out.add("repo --name=" + quote(s.id()) + " --baseurl=" + quote(s.url()) + " --suites="
+                        + quote(String.join(" ", s.suites())) + " --components=" + quote(String.join(" ", s.components())));
+            }
+        }
+        if (c.get("timezone") instanceof Map<?, ?> tz && tz.get("timezone") != null) {
+            String ntp = tz.get("ntpservers") instanceof List<?> servers && !servers.isEmpty()
+                    ? " --ntpservers=" + String.join(",", servers.stream().map(String::valueOf).toList()) : "";
+            out.add("timezone " + tz.get("timezone") + ntp);
+        }
+        if (c.get("locale") instanceof Map<?, ?> l) {
+            if (l.get("languages") instanceof List<?> langs && !langs.isEmpty()) {
+                String extra = langs.size() > 1 ? " --addsupport="
+                        + String.join(",", langs.subList(1, langs.size()).stream().map(String::valueOf).toList()) : "";
+                out.add("lang " + langs.get(0) + extra);
+            }
+            if (l.get("keyboard") != null) {
+                out.add("keyboard " + l.get("keyboard"));
+            }
+        }
+        out.add(firewall(template.command("firewall"), c.get("firewall")));
+        String services = services(template.command("services"), c.get("services"));
+        if (services != null) {
+            out.add(services);
+        }
+        String bootloader = bootloader(template.command("bootloader"), c.get("kernel"));
+        if (bootloader != null) {
+            out.add(bootloader);
+        }
+        if (c.get("hostname") instanceof String h) {
+            out.add("network --hostname=" + h);
+        }
+        for (Object o : list(c.get("sshkey"))) {
+            Map<?, ?> k = (Map<?, ?>) o;
+            out.add("sshkey --user " + k.get("user") + " " + quote(String.valueOf(k.get("key"))));
+        }
+        for (Object o : list(c.get("user"))) {
+            Map<?, ?> u = (Map<?, ?>) o;
+            if ("root".equals(u.get("name"))) {
+                if (u.get("password") instanceof String pw) {
+                    out.add("rootpw " + (pw.startsWith("$") ? "--iscrypted " : "--plaintext ") + quote(pw));
+                }
+            } else {
+                out.add(user(u));
+            }
+            if (u.get("key") instanceof String key) {
+                out.add("sshkey --user " + u.get("name") + " " + quote(key));
+            }
+        }
+        for (Object o : list(c.get("group"))) {
+            Map<?, ?> g = (Map<?, ?>) o;
+            out.add("group --name=" + g.get("name") + (g.get("gid") != null ? " --gid=" + g.get("gid") : ""));
+        }
+        out.add("");
+        out.add("%packages");
+        out.addAll(pins);
+        out.add("%end");
+        for (String post : template.posts()) {
+            out.add("");
+            out.add("%post");
+            out.add(post.stripTrailing());
+            out.add("%end");
+        }
+        return String.join("\n", out) + "\n";
+    }
+
+    private static String user(Map<?, ?> u) {
+        StringBuilder s = new StringBuilder("user --name=" + u.get("name"));
+        if (u.get("description") instanceof String d) {
+            s.append(" --gecos=").append(quote(d));
+        }
+        if (u.get("home") != null) {
+            s.append(" --homedir=").append(u.get("home"));
+        }
+        if (u.get("shell") != null) {
+            s.append(" --shell=").append(u.get("shell"));
+        }
+        if (u.get("groups") instanceof List<?> groups && !groups.isEmpty()) {
+            s.append(" --groups=").append(String.join(",", groups.stream().map(String::valueOf).toList()));
+        }
+        if (u.get("uid") != null) {
+            s.append(" --uid=").append(u.get("uid"));
+        }
+        if (u.get("gid") != null) {
+            s.append(" --gid=").append(u.get("gid"));
+        }
+        if (u.get("password") instanceof String pw) {
+            s.append(pw.startsWith("$") ? " --iscrypted" : " --plaintext").append(" --password=").append(quote(pw));
+        }
+        return s.toString();
+    }
+
+    private static String firewall(String template, Object blueprint) {
+        Set<String> parts = new LinkedHashSet<>();
+        boolean enabled = template == null || !template.contains("--disabled");
+        if (template != null) {
+            for (String w : template.split("\\s+")) {
+                if (w.startsWith("--port=") || w.startsWith("--service=")) {
+                    parts.add(w);
+                }
+            }
+        }
+        if (blueprint instanceof Map<?, ?> fw) {
+            enabled = true;
+            for (Object p : list(fw.get("ports"))) {
+                parts.add("--port=" + p);
+            }
+            if (fw.get("services") instanceof Map<?, ?> s) {
+                for (Object n : list(s.get("enabled"))) {
+                    parts.add("--service=" + n);
+                }
+                for (Object n : list(s.get("disabled"))) {
+                    parts.remove("--service=" + n);
+                    parts.add("--remove-service=" + n);
+                }
+            }
+        }
+        return enabled ? ("firewall --enabled " + String.join(" ", parts)).strip() : "firewall --disabled";
+    }
+
+    private static String services(String template, Object blueprint) {
+        Set<String> enabled = new LinkedHashSet<>();
+        Set<String> disabled = new LinkedHashSet<>();
+        Set<String> masked = new LinkedHashSet<>();
+        if (template != null) {
+            for (String w : template.split("\\s+")) {
+                if (w.startsWith("--enabled=")) {
+                    enabled.addAll(List.of(w.substring(10).split(",")));
+                } else if (w.startsWith("--disabled=")) {
+                    disabled.addAll(List.of(w.substring(11).split(",")));
+                }
+            }
+        }
+        if (blueprint instanceof Map<?, ?> s) {
+            list(s.get("enabled")).forEach(n -> enabled.add(String.valueOf(n)));
+            list(s.get("disabled")).forEach(n -> {
+                enabled.remove(String.valueOf(n));
+                disabled.add(String.valueOf(n));
+            });
+            list(s.get("masked")).forEach(n -> masked.add(String.valueOf(n)));
+        }
+        if (enabled.isEmpty() && disabled.isEmpty() && masked.isEmpty()) {
+            return null;
+        }
+        return ("services" + (enabled.isEmpty() ? "" : " --enabled=" + String.join(",", enabled))
+                + (disabled.isEmpty() ? "" : " --disabled=" + String.join(",", disabled))
+                + (masked.isEmpty() ? "" : " --masked=" + String.join(",", masked)));
+    }
+
+    private static String bootloader(String template, Object kernel) {
+        String append = "";
+        if (template != null) {
+            int i = template.indexOf("--append=\"");
+            if (i >= 0) {
+                append = template.substring(i + 10, template.indexOf('"', i + 10));
+            }
+        }
+        if (kernel instanceof Map<?, ?> k && k.get("append") instanceof String extra) {
+            append = (append + " " + extra).strip();
+        }
+        if (template == null && append.isEmpty()) {
+            return null;
+        }
+        return "bootloader --append=" + quote(append);
+    }
+
+    private static List<?> list(Object value) {
+        return value instanceof List<?> l ? l : List.of();
+    }
+
+    /** Double-quoted with backslash escapes; values were checked at submission to hold no line break. */
+    static String quote(String value) {
+        return "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+}

@@ -1,0 +1,254 @@
+package dev.kiln.pipeline;
+
+import dev.kiln.KilnProperties;
+import dev.kiln.blueprint.Blueprint;
+import dev.kiln.image.OutputType;
+import dev.kiln.store.ResultsDir;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import org.operaton.bpm.engine.ExternalTaskService;
+import org.operaton.bpm.engine.HistoryService;
+import org.operaton.bpm.engine.RuntimeService;
+import org.operaton.bpm.engine.externaltask.ExternalTask;
+import org.operaton.bpm.engine.history.HistoricProcessInstance;
+import org.operaton.bpm.engine.history.HistoricVariableInstance;
+import org.operaton.bpm.engine.runtime.Incident;
+import org.operaton.bpm.engine.runtime.ProcessInstance;
+import org.springframework.stereotype.Component;
+
+/**
+ * Composes as the engine knows them: submission (one process instance per compose, business key = UUID), the
+ * status of each derived from the engine (runtime, external-task locks, incidents, history), cancel and delete.
+ */
+@Component
+public class ComposeService {
+
+    public static final String WAITING = "WAITING";
+    public static final String RUNNING = "RUNNING";
+    public static final String FINISHED = "FINISHED";
+    public static final String FAILED = "FAILED";
+
+    private final RuntimeService runtime;
+    private final HistoryService history;
+    private final ExternalTaskService externalTasks;
+    private final Workers workers;
+    private final KilnProperties properties;
+
+    /** One compose as the queue and status routes list it. Times are epoch seconds or null. */
+    public record Compose(String id, String status, String blueprint, String version, OutputType type,
+            Double created, Double started, Double finished, long imageSize) {
+    }
+
+    public ComposeService(RuntimeService runtime, HistoryService history, ExternalTaskService externalTasks,
+            Workers workers, KilnProperties properties) {
+        this.runtime = runtime;
+        this.history = history;
+        this.externalTasks = externalTasks;
+        this.workers = workers;
+        this.properties = properties;
+    }
+
+    public ResultsDir results(String uuid) {
+        return new ResultsDir(properties.resultsDir(), uuid);
+    }
+
+    /**
+     * Creates {@code results/<UUID>/} with the committed blueprint and starts its process; depsolve, freeze and
+     * kickstart then run at once.
+     */
+    public String submit(Blueprint blueprint, String commit, OutputType type, long size, int test) {
+        String uuid = UUID.randomUUID().toString();
+        ResultsDir results = results(uuid);
+        results.create();
+        results.write(ResultsDir.BLUEPRINT, blueprint.toToml());
+        results.write(ResultsDir.COMMIT, commit);
+        results.status(WAITING);
+        Instant now = Instant.now();
+        results.time("created", now);
+        results.log("INFO", "compose " + uuid + " of " + blueprint.name() + " " + blueprint.version() + " as "
+                + type.id() + (test != 0 ? " (test mode " + test + ")" : "") + " submitted");
+        Map<String, Object> vars = new HashMap<>();
+        vars.put("type", type.id());
+        vars.put("blueprint", blueprint.name());
+        vars.put("version", blueprint.version());
+        vars.put("test", test);
+        vars.put("size", size);
+        vars.put("priority", 10_000_000_000_000L - now.toEpochMilli()); // older composes first
+        runtime.startProcessInstanceByKey(ComposeProcess.KEY, uuid, vars);
+        return uuid;
+    }
+
+    /**
+     * Waits (bounded) until the compose has passed depsolve; answers the failure message if it failed there.
+     */
+    public Optional<String> awaitDepsolve(String uuid, long timeoutMs) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        while (System.currentTimeMillis() < deadline) {
+            ProcessInstance pi = instance(uuid);
+            if (pi == null) {
+                HistoricProcessInstance h = historic(uuid);
+                if (h != null && ComposeProcess.END_FAILED.equals(h.getEndActivityId())) {
+                    HistoricVariableInstance msg = history.createHistoricVariableInstanceQuery()
+                            .processInstanceId(h.getId()).variableName("errorMessage").singleResult();
+                    return Optional.of(msg == null ? "compose failed" : String.valueOf(msg.getValue()));
+                }
+                return Optional.empty();
+            }
+            ExternalTask t = externalTasks.createExternalTaskQuery().processInstanceId(pi.getId()).singleResult();
+            if (t != null && !t.getTopicName().equals("depsolve")) {
+                return Optional.empty();
+            }
+            if (runtime.createIncidentQuery().processInstanceId(pi.getId()).count() > 0) {
+                return Optional.empty();
+            }
+            Thread.sleep(25);
+        }
+        return Optional.empty();
+    }
+
+    private ProcessInstance instance(String uuid) {
+        return runtime.createProcessInstanceQuery().processDefinitionKey(ComposeProcess.KEY)
+                .processInstanceBusinessKey(uuid).singleResult();
+    }
+
+    private HistoricProcessInstance historic(String uuid) {
+        return history.createHistoricProcessInstanceQuery().processDefinitionKey(ComposeProcess.KEY)
+                .processInstanceBusinessKey(uuid).singleResult();
+    }
+
+    /** One compose, or empty when there is none of that UUID. */
+    public Optional<Compose> get(String uuid) {
+        if (!ResultsDir.isUuid(uuid)) {
+            return Optional.empty();
+        }
+        return list(Set.of(uuid)).stream().findFirst();
+    }
+
+    /** Every compose (or those of {@code only}), oldest first, with its status derived from the engine. */
+    public List<Compose> list(Set<String> only) {
+        List<HistoricProcessInstance> instances = only == null
+                ? history.createHistoricProcessInstanceQuery().processDefinitionKey(ComposeProcess.KEY)
+                        .orderByProcessInstanceStartTime().asc().list()
+                : history.createHistoricProcessInstanceQuery().processDefinitionKey(ComposeProcess.KEY)
+                        .processInstanceBusinessKeyIn(only.toArray(String[]::new))
+                        .orderByProcessInstanceStartTime().asc().list();
+        if (instances.isEmpty()) {
+            return List.of();
+        }
+        String[] ids = instances.stream().map(HistoricProcessInstance::getId).toArray(String[]::new);
+        Map<String, ExternalTask> current = new HashMap<>();
+        for (ExternalTask t : externalTasks.createExternalTaskQuery().processInstanceIdIn(ids).list()) {
+            current.put(t.getProcessInstanceId(), t);
+        }
+        Set<String> incidents = new HashSet<>();
+        Set<String> idSet = Set.of(ids);
+        var incidentQuery = runtime.createIncidentQuery();
+        for (Incident i : (ids.length == 1 ? incidentQuery.processInstanceId(ids[0]) : incidentQuery).list()) {
+            if (idSet.contains(i.getProcessInstanceId())) {
+                incidents.add(i.getProcessInstanceId());
+            }
+        }
+        Map<String, Map<String, Object>> vars = new HashMap<>();
+        for (HistoricVariableInstance v : history.createHistoricVariableInstanceQuery().processInstanceIdIn(ids)
+                .variableNameIn("type", "blueprint", "version").disableCustomObjectDeserialization().list()) {
+            vars.computeIfAbsent(v.getProcessInstanceId(), k -> new HashMap<>()).put(v.getName(), v.getValue());
+        }
+        Date now = new Date();
+        List<Compose> out = new ArrayList<>();
+        for (HistoricProcessInstance h : instances) {
+            String status;
+            if (h.getEndTime() == null) {
+                ExternalTask t = current.get(h.getId());
+                if (incidents.contains(h.getId())) {
+                    status = FAILED;
+                } else if (t != null && (t.getTopicName().equals("finalize") || (t.getTopicName().equals("build")
+                        && t.getLockExpirationTime() != null && t.getLockExpirationTime().after(now)))) {
+                    status = RUNNING;
+                } else {
+                    status = WAITING;
+                }
+            } else if (ComposeProcess.END_FINISHED.equals(h.getEndActivityId())) {
+                status = FINISHED;
+            } else if (ComposeProcess.END_FAILED.equals(h.getEndActivityId())) {
+                status = FAILED;
+            } else {
+                continue; // cancelled: being removed
+            }
+            Map<String, Object> v = vars.getOrDefault(h.getId(), Map.of());
+            OutputType type = OutputType.byId(String.valueOf(v.get("type"))).orElse(null);
+            if (type == null) {
+                continue;
+            }
+            ResultsDir results = results(h.getBusinessKey());
+            long imageSize = 0;
+            if (status.equals(FINISHED)) {
+                java.io.File image = results.file(type.imageName()).toFile();
+                imageSize = image.length();
+            }
+            Double started = status.equals(WAITING) ? null : results.times().get("started");
+            out.add(new Compose(h.getBusinessKey(), status, String.valueOf(v.get("blueprint")),
+                    String.valueOf(v.get("version")), type, seconds(h.getStartTime()), started,
+                    h.getEndTime() == null ? null : seconds(h.getEndTime()), imageSize));
+        }
+        return out;
+    }
+
+    private static Double seconds(Date d) {
+        return d == null ? null : d.getTime() / 1000.0;
+    }
+
+    /** Stops a WAITING or RUNNING compose (its processes killed) and removes it, as lorax did. */
+    public void cancel(String uuid) {
+        ProcessInstance pi = instance(uuid);
+        if (pi != null) {
+            runtime.createMessageCorrelation(ComposeProcess.CANCEL_MESSAGE).processInstanceId(pi.getId()).correlate();
+        }
+        workers.stopLocal(uuid, 30_000);
+        remove(uuid);
+    }
+
+    /** Removes a FINISHED or FAILED compose: its process (an open incident's too), history and results. */
+    public void delete(String uuid) {
+        ProcessInstance pi = instance(uuid);
+        if (pi != null) {
+            runtime.deleteProcessInstance(pi.getId(), "compose deleted", true, true);
+        }
+        remove(uuid);
+    }
+
+    private void remove(String uuid) {
+        for (HistoricProcessInstance h : history.createHistoricProcessInstanceQuery()
+                .processDefinitionKey(ComposeProcess.KEY).processInstanceBusinessKey(uuid).list()) {
+            history.deleteHistoricProcessInstanceIfExists(h.getId());
+        }
+        results(uuid).deleteAll();
+    }
+
+    /** The step a compose is at (its current external task's topic), or null when it has ended. */
+    public String currentStep(String uuid) {
+        ProcessInstance pi = instance(uuid);
+        if (pi == null) {
+            return null;
+        }
+        ExternalTask t = externalTasks.createExternalTaskQuery().processInstanceId(pi.getId()).singleResult();
+        return t == null ? null : t.getTopicName();
+    }
+
+    /** A short summary for logs. */
+    public Map<String, Long> counts() {
+        Map<String, Long> counts = new LinkedHashMap<>();
+        for (Compose c : list(null)) {
+            counts.merge(c.status(), 1L, Long::sum);
+        }
+        return counts;
+    }
+}

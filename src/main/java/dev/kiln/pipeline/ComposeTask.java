@@ -1,0 +1,19 @@
+package dev.kiln.pipeline;
+
+import dev.kiln.image.OutputType;
+import dev.kiln.image.ToolRunner;
+import dev.kiln.store.ResultsDir;
+
+/**
+ * What a step works on: the compose (from the process's few variables) and its results directory, and the tool
+ * runner that owns the step's child processes.
+ *
+ * @param test 0 for a real compose, 1 (ends FAILED) or 2 (ends FINISHED) for lorax's test mode
+ * @param size the image size asked for, in bytes (0 = computed)
+ */
+public record ComposeTask(String uuid, OutputType type, int test, long size, ResultsDir results, ToolRunner tools) {
+
+    public void log(String message) {
+        results.log("INFO", message);
+    }
+}

@@ -1,0 +1,164 @@
+package dev.kiln.store;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import org.tomlj.Toml;
+import org.tomlj.TomlParseResult;
+
+/**
+ * One compose's {@code results/<UUID>/} directory (spec §2.5): every file written to a temporary name and
+ * renamed, {@code STATUS} and {@code times.toml} kept as lorax kept them, and the compose's own log.
+ */
+public final class ResultsDir {
+
+    public static final String BLUEPRINT = "blueprint.toml";
+    public static final String COMMIT = "COMMIT";
+    public static final String COMPOSE = "compose";
+    public static final String CONFIG = "config.toml";
+    public static final String DEPS = "deps.toml";
+    public static final String FINAL_KICKSTART = "final-kickstart.ks";
+    public static final String FROZEN = "frozen.toml";
+    public static final String LOGS = "logs";
+    public static final String STATUS = "STATUS";
+    public static final String TIMES = "times.toml";
+    private static final Pattern UUID_TEXT =
+            Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+    private static final DateTimeFormatter LOG_TIME =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss,SSS").withZone(ZoneOffset.UTC);
+
+    private final Path dir;
+    private final String uuid;
+
+    public ResultsDir(Path resultsRoot, String uuid) {
+        if (!isUuid(uuid)) {
+            throw new IllegalArgumentException("not a compose UUID: " + uuid);
+        }
+        this.uuid = uuid;
+        this.dir = resultsRoot.resolve(uuid);
+    }
+
+    /** True for a lower-case canonical UUID: the only text that ever becomes a results directory name. */
+    public static boolean isUuid(String text) {
+        return text != null && UUID_TEXT.matcher(text).matches() && UUID.fromString(text).toString().equals(text);
+    }
+
+    public String uuid() {
+        return uuid;
+    }
+
+    public Path path() {
+        return dir;
+    }
+
+    public Path file(String name) {
+        return dir.resolve(name);
+    }
+
+    public boolean exists() {
+        return Files.isDirectory(dir);
+    }
+
+    public void create() {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + dir, e);
+        }
+    }
+
+    public void write(String name, String content) {
+        try {
+            AtomicFiles.writeString(dir.resolve(name), content);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + dir.resolve(name), e);
+        }
+    }
+
+    public String read(String name) {
+        try {
+            return Files.readString(dir.resolve(name), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + dir.resolve(name), e);
+        }
+    }
+
+    public boolean has(String name) {
+        return Files.exists(dir.resolve(name));
+    }
+
+    /** Writes {@code STATUS}: {@code WAITING} without a newline, the later states with one (as lorax). */
+    public void status(String status) {
+        write(STATUS, status.equals("WAITING") ? status : status + "\n");
+    }
+
+    /** Records {@code created}, {@code started} or {@code finished} in {@code times.toml}. */
+    public synchronized void time(String key, Instant when) {
+        Map<String, Double> times = times();
+        times.put(key, when.toEpochMilli() / 1000.0);
+        StringBuilder toml = new StringBuilder();
+        for (String k : new String[] {"created", "started", "finished"}) {
+            if (times.containsKey(k)) {
+                toml.append(k).append(" = ").append(times.get(k)).append('\n');
+            }
+        }
+        write(TIMES, toml.toString());
+    }
+
+    /** The recorded times as epoch seconds (keys appear as they are reached). */
+    public Map<String, Double> times() {
+        Map<String, Double> times = new LinkedHashMap<>();
+        Path f = dir.resolve(TIMES);
+        if (!Files.exists(f)) {
+            return times;
+        }
+        try {
+            TomlParseResult t = Toml.parse(f);
+            for (String k : t.keySet()) {
+                Object v = t.get(k);
+                if (v instanceof Number n) {
+                    times.put(k, n.doubleValue());
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return times;
+    }
+
+    /** Appends a line to {@code logs/combined.log} in lorax's format ({@code <time> <LEVEL>: <message>}). */
+    public void log(String level, String message) {
+        try {
+            Path logs = Files.createDirectories(dir.resolve(LOGS));
+            String line = LOG_TIME.format(Instant.now()) + " " + level + ": " + message + "\n";
+            Files.writeString(logs.resolve("combined.log"), line, StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the log of compose " + uuid, e);
+        }
+    }
+
+    public void deleteAll() {
+        try {
+            if (Files.exists(dir)) {
+                try (var walk = Files.walk(dir)) {
+                    for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove " + dir, e);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package dev.kiln.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kiln.testing.DebRepository;
+import dev.kiln.testing.KilnProcess;
+import dev.kiln.testing.TestServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The service as a process with two build slots, killed with SIGKILL in the middle of a build and started again. */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ComposeProcessTest {
+
+    @TempDir
+    static Path root;
+    static DebRepository repo;
+    static KilnProcess kiln;
+    static TestServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        repo = TestServer.smallRepository(root);
+        Path apt = TestServer.aptDir(root, repo);
+        kiln = new KilnProcess(root, "kiln.state-dir=" + root.resolve("state"), "kiln.api.socket=",
+                "kiln.sources.apt-dir=" + apt, "kiln.compose.build-concurrency=2", "kiln.compose.lock-seconds=3",
+                "kiln.compose.test-build-seconds=4");
+        kiln.start();
+        server = new TestServer(kiln.port);
+        assertThat(server.call("POST", "/api/v1/blueprints/new", "text/x-toml",
+                "name = \"site\"\n[[packages]]\nname = \"web\"\n").statusCode()).isEqualTo(200);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        kiln.close();
+        repo.close();
+    }
+
+    @Test
+    @Order(1)
+    void twoBuildSlotsRunTwoComposesAtOnce() throws Exception {
+        List<String> uuids = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            uuids.add(server.start("site", "tar", 2));
+        }
+        int mostRunning = 0;
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (System.currentTimeMillis() < deadline && mostRunning < 2) {
+            mostRunning = Math.max(mostRunning, server.get("/api/v1/compose/queue").path("run").size());
+            Thread.sleep(100);
+        }
+        assertThat(mostRunning).isEqualTo(2);
+        for (String u : uuids) {
+            server.await(u, 60_000, "FINISHED");
+        }
+    }
+
+    @Test
+    @Order(2)
+    void aComposeRunningWhenTheServerIsKilledResumesAndFinishes() throws Exception {
+        String uuid = server.start("site", "tar", 2);
+        server.await(uuid, 30_000, "RUNNING");
+        kiln.kill();
+        Path results = root.resolve("state/results").resolve(uuid);
+        assertThat(Files.readString(results.resolve("STATUS"))).isEqualTo("RUNNING\n");
+        kiln.start();
+        assertThat(server.await(uuid, 90_000, "FINISHED")).isEqualTo("FINISHED");
+        try (Stream<Path> files = Files.list(results)) {
+            assertThat(files.map(p -> p.getFileName().toString()).sorted().toList()).containsExactly("COMMIT",
+                    "STATUS", "blueprint.toml", "compose", "config.toml", "deps.toml", "final-kickstart.ks",
+                    "frozen.toml", "logs", "root.tar.xz", "tar.ks", "times.toml");
+        }
+        try (Stream<Path> scratch = Files.list(results.resolve("compose"))) {
+            assertThat(scratch).isEmpty();
+        }
+        assertThat(Files.readString(results.resolve("root.tar.xz"))).isEqualTo("TEST IMAGE\n");
+        String log = Files.readString(results.resolve("logs/combined.log"));
+        assertThat(log.split("build started", -1)).hasSize(3); // once before the kill, once after
+        assertThat(log.split("finalize done", -1)).hasSize(2);
+    }
+}

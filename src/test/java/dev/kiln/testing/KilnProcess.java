@@ -1,0 +1,80 @@
+package dev.kiln.testing;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** The service as its own process, started as {@code java -jar kiln.jar} would start it, on loopback TCP. */
+public final class KilnProcess implements AutoCloseable {
+
+    private final Path log;
+    private final List<String> command;
+    public final int port;
+    private Process process;
+
+    public KilnProcess(Path root, String... properties) throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            this.port = s.getLocalPort();
+        }
+        this.log = root.resolve("server.log");
+        command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "-XX:TieredStopAtLevel=1", "-Xmx512m", "-cp", System.getProperty("java.class.path"), "dev.kiln.Main",
+                "--kiln.api.port=" + port));
+        for (String p : properties) {
+            command.add("--" + p);
+        }
+    }
+
+    /** Starts the server and waits until {@code /api/status} answers; answers the milliseconds that took. */
+    public long start() throws IOException, InterruptedException {
+        long t0 = System.nanoTime();
+        process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        HttpClient http = HttpClient.newHttpClient();
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (System.currentTimeMillis() < deadline) {
+            if (!process.isAlive()) {
+                throw new AssertionError("server exited: " + Files.readString(log));
+            }
+            try {
+                if (http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/status")).build(),
+                        HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
+                    return (System.nanoTime() - t0) / 1_000_000;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            }
+            Thread.sleep(200);
+        }
+        process.destroyForcibly();
+        throw new AssertionError("server did not answer in time: " + Files.readString(log));
+    }
+
+    /** SIGKILL: no shutdown hook, no cleanup. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    public boolean alive() {
+        return process != null && process.isAlive();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (alive()) {
+            process.destroy();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                kill();
+            }
+        }
+    }
+}

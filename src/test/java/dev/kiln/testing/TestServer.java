@@ -1,0 +1,109 @@
+package dev.kiln.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Real-HTTP helpers for tests of a running Kiln, and the small signed repository they compose from. */
+public final class TestServer {
+
+    public static final JsonMapper JSON = JsonMapper.builder().build();
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final String base;
+
+    public TestServer(int port) {
+        this.base = "http://127.0.0.1:" + port;
+    }
+
+    public HttpResponse<String> call(String method, String path, String contentType, String body) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path));
+        if (contentType != null) {
+            b.header("Content-Type", contentType);
+        }
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                : HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+        try {
+            return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public JsonNode json(String method, String path, String contentType, String body) {
+        try {
+            return JSON.readTree(call(method, path, contentType, body).body());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public JsonNode get(String path) {
+        return json("GET", path, null, null);
+    }
+
+    /** Starts a compose and answers its UUID (fails the test with the server's answer otherwise). */
+    public String start(String blueprint, String type, int test) {
+        HttpResponse<String> r = call("POST", "/api/v1/compose" + (test != 0 ? "?test=" + test : ""),
+                "application/json", "{\"blueprint_name\": \"" + blueprint + "\", \"compose_type\": \"" + type
+                        + "\", \"branch\": \"master\"}");
+        if (r.statusCode() != 200) {
+            throw new AssertionError("compose start failed: " + r.body());
+        }
+        try {
+            return JSON.readTree(r.body()).path("build_id").asText();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public String status(String uuid) {
+        JsonNode s = get("/api/v1/compose/status/" + uuid);
+        return s.path("uuids").isEmpty() ? "GONE" : s.at("/uuids/0/queue_status").asText();
+    }
+
+    /** Waits until the compose reaches one of {@code states}; answers the state reached. */
+    public String await(String uuid, long timeoutMs, String... states) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        String now = null;
+        while (System.currentTimeMillis() < deadline) {
+            now = status(uuid);
+            for (String s : states) {
+                if (s.equals(now)) {
+                    return now;
+                }
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("compose " + uuid + " is " + now + ", not " + String.join("|", states));
+    }
+
+    /** A small signed repository with an Essential base and a package whose postinst leaves a mark. */
+    public static DebRepository smallRepository(Path dir) throws IOException, InterruptedException {
+        return new DebRepository(dir)
+                .add("base-files", "13", "Essential: yes")
+                .add("libc", "2.36-9", "Priority: required")
+                .add("hello", "2.10-3", "Depends: libc (>= 2.30)")
+                .add("web", "1.0", "Depends: httpd-a | httpd-b")
+                .add("httpd-a", "2.4.62-1", "Depends: libc (>= 2.30)")
+                .add("httpd-b", "1.0")
+                .add("broken", "1.0", "Depends: missing-thing (>= 5)")
+                .publish().serve();
+    }
+
+    /** Writes an apt configuration naming the repository, for {@code kiln.sources.apt-dir}. */
+    public static Path aptDir(Path root, DebRepository repo) throws IOException {
+        Path apt = Files.createDirectories(root.resolve("apt/sources.list.d"));
+        Files.writeString(apt.resolve("local.sources"), repo.sourcesStanza());
+        return apt.getParent();
+    }
+}
