@@ -1,0 +1,87 @@
+package dev.kiln.bench;
+
+import dev.kiln.cli.KilnCli;
+import dev.kiln.testing.KilnProcess;
+import dev.kiln.testing.TestServer;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * bench/pipeline: the engine's cost per compose (submit → FINISHED in test mode, no build time) and the time of
+ * {@code compose status} over 1,000 composes, on a real server process with the host's system sources.
+ */
+public final class PipelineBench {
+
+    public static void main(String[] args) throws Exception {
+        Path root = Files.createDirectories(Path.of(args[0]));
+        int many = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
+        try (KilnProcess kiln = new KilnProcess(root, "kiln.state-dir=" + root.resolve("state"), "kiln.api.socket=",
+                "kiln.compose.test-build-seconds=0")) {
+            System.out.printf("server answered /api/status after %d ms%n", kiln.start());
+            TestServer server = new TestServer(kiln.port);
+            server.start("example-http-server", "tar", 2); // warms the index and the JIT
+            List<Long> times = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                long t0 = System.nanoTime();
+                String uuid = server.start("example-http-server", "tar", 2);
+                awaitQuietly(server, uuid);
+                times.add((System.nanoTime() - t0) / 1_000_000);
+            }
+            Collections.sort(times);
+            System.out.printf("Engine overhead per compose (submit -> FINISHED, test mode, build sleeps 0 s, one at a time): "
+                    + "median %d ms, min %d ms, max %d ms over 50%n", times.get(25), times.get(0), times.get(49));
+
+            long t0 = System.nanoTime();
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            List<Future<String>> submitted = new ArrayList<>();
+            for (int i = 0; i < many - 51; i++) {
+                submitted.add(pool.submit(() -> server.start("example-http-server", "tar", 2)));
+            }
+            for (Future<String> f : submitted) {
+                awaitQuietly(server, f.get());
+            }
+            pool.shutdown();
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            System.out.printf("%d more composes submitted (4 clients) and finished in %.1f s (%.1f composes/s)%n",
+                    many - 51, seconds, (many - 51) / seconds);
+            int total = server.get("/api/v1/compose/finished").path("finished").size();
+            List<Long> status = new ArrayList<>();
+            for (int i = 0; i < 7; i++) {
+                ByteArrayOutputStream out = new ByteArrayOutputStream();
+                long s0 = System.nanoTime();
+                int exit = KilnCli.execute(new PrintStream(out), System.err, root, "--url", "http://127.0.0.1:" + kiln.port,
+                        "compose", "status");
+                status.add((System.nanoTime() - s0) / 1_000_000);
+                if (exit != 0 || out.toString().lines().count() != total) {
+                    throw new AssertionError("compose status printed " + out.toString().lines().count() + " lines, not " + total);
+                }
+            }
+            Collections.sort(status);
+            System.out.printf("compose status over %d composes (4 requests, %d lines): median %d ms, min %d ms%n", total,
+                    total, status.get(3), status.get(0));
+        }
+    }
+
+    private static void awaitQuietly(TestServer server, String uuid) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 600_000;
+        while (System.currentTimeMillis() < deadline) {
+            String s = server.status(uuid);
+            if (s.equals("FINISHED")) {
+                return;
+            }
+            if (s.equals("FAILED")) {
+                throw new AssertionError("compose " + uuid + " FAILED");
+            }
+            Thread.sleep(5);
+        }
+        throw new AssertionError("compose " + uuid + " did not finish");
+    }
+}
