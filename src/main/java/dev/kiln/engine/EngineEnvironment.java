@@ -33,8 +33,10 @@ public class EngineEnvironment implements EnvironmentPostProcessor {
         try {
             Files.createDirectories(engineDir);
             String password = adminPassword(engineDir.resolve(PASSWORD_FILE));
+            // WRITE_DELAY=0: H2 otherwise keeps the last half second of commits in memory, and a kill -9 loses
+            // them (a compose submitted just before would vanish from the engine)
             env.getPropertySources().addLast(new MapPropertySource("kiln-engine", Map.of(
-                    "spring.datasource.url", "jdbc:h2:file:" + engineDir.resolve("operaton") + ";DB_CLOSE_ON_EXIT=FALSE",
+                    "spring.datasource.url", "jdbc:h2:file:" + engineDir.resolve("operaton") + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0",
                     "spring.datasource.username", "sa",
                     "spring.datasource.password", "",
                     "operaton.bpm.admin-user.id", ADMIN_USER,

@@ -84,6 +84,7 @@ public class ComposeService {
         vars.put("size", size);
         vars.put("priority", 10_000_000_000_000L - now.toEpochMilli()); // older composes first
         runtime.startProcessInstanceByKey(ComposeProcess.KEY, uuid, vars);
+        workers.wakeUp();
         return uuid;
     }
 

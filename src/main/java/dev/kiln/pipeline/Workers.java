@@ -50,6 +50,8 @@ public class Workers implements SmartLifecycle {
     private final Map<String, Running> running = new ConcurrentHashMap<>();
     private final List<Thread> threads = new ArrayList<>();
     private ScheduledExecutorService heartbeat;
+    /** Idle loops wait here; a completed step or a new compose wakes them, so handoffs take milliseconds. */
+    private final Object wake = new Object();
     private volatile boolean active;
 
     /**
@@ -157,6 +159,13 @@ public class Workers implements SmartLifecycle {
         return active;
     }
 
+    /** Makes idle workers poll now (a compose was submitted or a step completed on this node). */
+    public void wakeUp() {
+        synchronized (wake) {
+            wake.notifyAll();
+        }
+    }
+
     /** Stops the step of a compose running on this node (cancel); answers whether there was one. */
     public boolean stopLocal(String uuid, long waitMs) {
         Running r = running.get(uuid);
@@ -194,11 +203,13 @@ public class Workers implements SmartLifecycle {
             }
             if (locked.isEmpty()) {
                 try {
-                    Thread.sleep(idle);
+                    synchronized (wake) {
+                        wake.wait(idle);
+                    }
                 } catch (InterruptedException e) {
                     return;
                 }
-                idle = Math.min(idle * 2, 200);
+                idle = Math.min(idle * 2, 500);
                 continue;
             }
             idle = 5;
@@ -233,6 +244,7 @@ public class Workers implements SmartLifecycle {
             results.log("INFO", step.topic() + " done in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
             me.ending();
             tasks.complete(task.getId(), workerId);
+            wakeUp();
         } catch (StepFailedException e) {
             if (tools.killed()) {
                 return;
