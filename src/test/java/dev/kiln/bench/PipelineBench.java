@@ -65,7 +65,7 @@ public final class PipelineBench {
                 }
             }
             Collections.sort(status);
-            System.out.printf("compose status over %d composes (4 requests, %d lines): median %d ms, min %d ms%n", total,
+            System.out.printf("compose status over %d composes (3 HTTP requests, %d lines): median %d ms, min %d ms%n", total,
                     total, status.get(3), status.get(0));
         }
     }
