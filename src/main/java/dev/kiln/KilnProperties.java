@@ -15,6 +15,10 @@ public record KilnProperties(@DefaultValue(DEFAULT_STATE_DIR) Path stateDir, @De
 
     public static final String DEFAULT_STATE_DIR = "/var/lib/lorax/composer";
 
+    public KilnProperties {
+        stateDir = stateDir.toAbsolutePath().normalize(); // tools run in other directories
+    }
+
     /**
      * @param socket unix socket path; empty disables the socket listener
      * @param port   loopback TCP port (the TCP listener always binds 127.0.0.1)

@@ -66,17 +66,18 @@ final class ComposeCommand {
     /** Polls the compose until it ends; prints each change of status and step; 1 when it FAILED. */
     static int waitFor(Session s, String uuid) throws IOException, InterruptedException {
         String last = "";
-        long lastBytes = -1;
+        long lastPrint = 0;
         while (true) {
             JsonNode info = s.probe("/compose/info/" + uuid);
             String status = info.path("queue_status").asText();
             String step = info.path("step").asText();
             long bytes = info.path("progress_bytes").asLong();
             String now = status + (step.isEmpty() ? "" : " (" + step + ")");
-            if (!now.equals(last) || (status.equals("RUNNING") && bytes != lastBytes && bytes > 0)) {
+            boolean progress = status.equals("RUNNING") && bytes > 0 && System.currentTimeMillis() - lastPrint >= 10_000;
+            if (!now.equals(last) || progress) {
                 s.out.println(uuid + " " + now + (status.equals("RUNNING") && bytes > 0 ? " " + bytes + " bytes written" : ""));
                 last = now;
-                lastBytes = bytes;
+                lastPrint = System.currentTimeMillis();
             }
             if (status.equals("FINISHED")) {
                 return 0;

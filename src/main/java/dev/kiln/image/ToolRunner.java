@@ -29,6 +29,15 @@ public final class ToolRunner {
 
     /** Runs a command to its end; a non-zero exit is an {@link IOException} carrying the output's tail. */
     public String run(Path workDir, List<String> command) throws IOException, InterruptedException {
+        return run(workDir, command, java.util.Map.of(), null);
+    }
+
+    /**
+     * Runs a command with extra environment variables and, if {@code stdin} is not null, that text on its standard
+     * input (how secrets such as passwords reach a tool: never on its command line).
+     */
+    public String run(Path workDir, List<String> command, java.util.Map<String, String> env, String stdin)
+            throws IOException, InterruptedException {
         if (killed) {
             throw new InterruptedException("the compose was cancelled");
         }
@@ -38,9 +47,18 @@ public final class ToolRunner {
         if (workDir != null) {
             pb.directory(workDir.toFile());
         }
+        pb.environment().putAll(env);
+        if (stdin == null) {
+            pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        }
         Process p = pb.start();
         running.add(p);
         try {
+            if (stdin != null) {
+                try (var in = p.getOutputStream()) {
+                    in.write(stdin.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                }
+            }
             byte[] out = p.getInputStream().readAllBytes();
             int exit = p.waitFor();
             String text = new String(out, java.nio.charset.StandardCharsets.UTF_8);
@@ -59,6 +77,11 @@ public final class ToolRunner {
         } finally {
             running.remove(p);
         }
+    }
+
+    /** Writes a line to the compose's log. */
+    public void note(String message) {
+        composeLog.accept("INFO", message);
     }
 
     /** Kills every running child and its descendants; later runs refuse to start. */

@@ -1,0 +1,248 @@
+package dev.kiln.image;
+
+import dev.kiln.kickstart.Kickstart;
+import dev.kiln.pipeline.DepsFile;
+import dev.kiln.store.ResultsDir;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.FileTime;
+import java.security.MessageDigest;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.springframework.stereotype.Component;
+
+/**
+ * Installs a compose's frozen package set into a root tree and applies its plan ({@code final-kickstart.ks}):
+ * the Essential packages and their dependencies are unpacked with {@link DebArchive}, then the tree's own dpkg
+ * installs every package, maintainer scripts included, inside {@link Chroot} (no network: the packages come from
+ * the cache). Then the customizations, the {@code %post} scripts, and the clean-up every image needs.
+ */
+@Component
+public class RootTree {
+
+    private final PackageCache cache;
+
+    /** An installed, customized tree; {@code sourceDateEpoch} and {@code seed} make the image reproducible. */
+    public record Tree(Path dir, long sourceDateEpoch, UUID seed) {
+    }
+
+    public RootTree(PackageCache cache) {
+        this.cache = cache;
+    }
+
+    public Tree build(ImageBuilder.BuildRequest request) throws IOException, InterruptedException {
+        try {
+            return install(request);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            deleteTree(request.scratch().resolve("tree"));
+            throw e;
+        }
+    }
+
+    private Tree install(ImageBuilder.BuildRequest request) throws IOException, InterruptedException {
+        ResultsDir results = request.results();
+        ToolRunner tools = request.tools();
+        List<Map<String, Object>> deps = DepsFile.read(results.read(ResultsDir.DEPS));
+        String plan = results.read(ResultsDir.FINAL_KICKSTART);
+        Kickstart kickstart = Kickstart.parse(plan);
+        UUID seed = seed(results.read(ResultsDir.DEPS), plan);
+
+        List<PackageCache.Wanted> wanted = new ArrayList<>();
+        for (Map<String, Object> d : deps) {
+            String checksum = String.valueOf(d.get("checksum"));
+            wanted.add(new PackageCache.Wanted((String) d.get("name"), (String) d.get("remote_location"),
+                    ((Number) d.getOrDefault("size", 0L)).longValue(),
+                    checksum.startsWith("sha256:") ? checksum.substring(7) : checksum));
+        }
+        Map<String, Path> debs = cache.fetch(wanted, tools);
+
+        Path tree = request.scratch().resolve("tree");
+        Files.createDirectories(tree);
+        long t0 = System.nanoTime();
+        Map<String, Map<String, String>> controls = new HashMap<>();
+        long sde = 0;
+        for (Map.Entry<String, Path> e : debs.entrySet()) {
+            controls.put(e.getKey(), DebArchive.control(e.getValue()));
+            sde = Math.max(sde, DebArchive.buildTime(e.getValue()));
+        }
+        for (String d : List.of("bin", "sbin", "lib", "lib64")) { // bookworm's merged /usr
+            Files.createDirectories(tree.resolve("usr").resolve(d));
+            Files.createSymbolicLink(tree.resolve(d), Path.of("usr", d));
+        }
+        List<String> essential = essentialClosure(controls);
+        for (String name : essential) {
+            DebArchive.extract(debs.get(name), tree);
+        }
+        for (String d : List.of("proc", "sys", "dev", "tmp", "var/lib/dpkg/info", "var/lib/dpkg/updates",
+                "var/cache/kiln/debs", "etc")) {
+            Files.createDirectories(tree.resolve(d));
+        }
+        Files.writeString(tree.resolve("var/lib/dpkg/status"), "");
+        Files.writeString(tree.resolve("var/lib/dpkg/available"), "");
+        Path policy = tree.resolve("usr/sbin/policy-rc.d");
+        Files.writeString(policy, "#!/bin/sh\n# Kiln: no service starts while the image is built\nexit 101\n");
+        policy.toFile().setExecutable(true, false);
+        Map<String, String> inChroot = new HashMap<>();
+        for (Map.Entry<String, Path> e : debs.entrySet()) {
+            Path link = tree.resolve("var/cache/kiln/debs").resolve(e.getKey() + ".deb");
+            try {
+                Files.createLink(link, e.getValue());
+            } catch (IOException | UnsupportedOperationException crossDevice) {
+                Files.copy(e.getValue(), link);
+            }
+            inChroot.put(e.getKey(), "/var/cache/kiln/debs/" + e.getKey() + ".deb");
+        }
+        tools.note(String.format("unpacked %d essential packages in %d ms", essential.size(), (System.nanoTime() - t0) / 1_000_000));
+
+        Chroot chroot = new Chroot(tree, tools, sde);
+        List<String> first = new ArrayList<>(List.of("dpkg", "--force-unsafe-io", "--force-depends", "--install"));
+        essential.forEach(n -> first.add(inChroot.get(n)));
+        chroot.run(first);
+        List<String> rest = new ArrayList<>(List.of("dpkg", "--force-unsafe-io", "--force-depends", "--install"));
+        debs.keySet().stream().filter(n -> !essential.contains(n)).sorted().forEach(n -> rest.add(inChroot.get(n)));
+        if (rest.size() > 4) {
+            chroot.run(rest);
+        }
+        chroot.run(List.of("dpkg", "--force-unsafe-io", "--configure", "-a"));
+        String audit = chroot.run(List.of("dpkg", "--audit"));
+        if (!audit.isBlank()) {
+            throw new IOException("dpkg left packages unconfigured: " + audit.strip());
+        }
+        tools.note(String.format("installed %d packages in %d ms", debs.size(), (System.nanoTime() - t0) / 1_000_000));
+
+        new Customizer(tree, chroot, tools).apply(kickstart);
+        clean(tree);
+        clamp(tree, sde);
+        return new Tree(tree, sde, seed);
+    }
+
+    /** The Essential packages of the set and everything they depend on (the part unpacked before dpkg runs). */
+    static List<String> essentialClosure(Map<String, Map<String, String>> controls) {
+        Map<String, Set<String>> provides = new HashMap<>();
+        controls.forEach((name, c) -> {
+            provides.computeIfAbsent(name, k -> new LinkedHashSet<>()).add(name);
+            for (String p : c.getOrDefault("Provides", "").split(",")) {
+                String v = p.strip().split("[ (:]")[0];
+                if (!v.isEmpty()) {
+                    provides.computeIfAbsent(v, k -> new LinkedHashSet<>()).add(name);
+                }
+            }
+        });
+        Set<String> closure = new LinkedHashSet<>();
+        Deque<String> todo = new ArrayDeque<>();
+        controls.keySet().stream().sorted().filter(n -> "yes".equals(controls.get(n).get("Essential"))).forEach(todo::add);
+        while (!todo.isEmpty()) {
+            String name = todo.poll();
+            if (!closure.add(name)) {
+                continue;
+            }
+            Map<String, String> c = controls.get(name);
+            String rel = c.getOrDefault("Pre-Depends", "") + "," + c.getOrDefault("Depends", "");
+            for (String group : rel.split(",")) {
+                for (String alt : group.split("\\|")) {
+                    String target = alt.strip().split("[ (:]")[0];
+                    Set<String> found = provides.get(target);
+                    if (found != null && !found.isEmpty()) {
+                        todo.addAll(found);
+                        break;
+                    }
+                }
+            }
+        }
+        return new ArrayList<>(closure);
+    }
+
+    /** No machine identity, no host keys, no package caches or logs from the build. */
+    static void clean(Path tree) throws IOException {
+        Files.writeString(tree.resolve("etc/machine-id"), "");
+        Path dbusId = tree.resolve("var/lib/dbus/machine-id");
+        if (Files.exists(dbusId, LinkOption.NOFOLLOW_LINKS) && !Files.isSymbolicLink(dbusId)) {
+            Files.delete(dbusId);
+        }
+        for (String glob : List.of("etc/ssh", "var/lib/apt/lists", "var/cache/apt", "var/log", "var/log/apt",
+                "var/cache/debconf", "var/lib/dpkg", "var/cache/ldconfig", "tmp", "var/tmp")) {
+            Path dir = tree.resolve(glob);
+            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                continue;
+            }
+            try (Stream<Path> files = Files.list(dir)) {
+                for (Path f : files.toList()) {
+                    String n = f.getFileName().toString();
+                    boolean drop = switch (glob) {
+                        case "etc/ssh" -> n.startsWith("ssh_host_");
+                        case "var/lib/apt/lists" -> !n.equals("partial") && !n.equals("lock");
+                        case "var/cache/apt" -> n.endsWith(".bin");
+                        case "var/log", "var/log/apt" -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS);
+                        case "var/cache/debconf", "var/lib/dpkg" -> n.endsWith("-old");
+                        case "var/cache/ldconfig" -> n.equals("aux-cache");
+                        default -> true;
+                    };
+                    if (drop) {
+                        deleteTree(f);
+                    }
+                }
+            }
+        }
+        deleteTree(tree.resolve("var/cache/kiln"));
+        Files.deleteIfExists(tree.resolve("usr/sbin/policy-rc.d"));
+    }
+
+    /** Clamps every time in the tree to the newest package's build time, so that two builds are identical. */
+    static void clamp(Path tree, long sde) throws IOException {
+        FileTime limit = FileTime.fromMillis(sde * 1000);
+        try (Stream<Path> all = Files.walk(tree)) {
+            for (Path p : all.toList()) {
+                BasicFileAttributeView view = Files.getFileAttributeView(p, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+                FileTime m = view.readAttributes().lastModifiedTime();
+                FileTime t = m.compareTo(limit) > 0 ? limit : m;
+                view.setTimes(t, t, null);
+            }
+        }
+    }
+
+    static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+            try (Stream<Path> walk = Files.walk(p)) {
+                for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(q);
+                }
+            }
+        } else {
+            Files.delete(p);
+        }
+    }
+
+    /** A seed derived from the frozen set and the plan: the same compose gives the same file-system UUID. */
+    static UUID seed(String deps, String plan) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            sha.update(deps.getBytes(StandardCharsets.UTF_8));
+            sha.update(plan.replaceAll("(?m)^# final-kickstart.ks of compose [^\\n]*$", "").getBytes(StandardCharsets.UTF_8));
+            byte[] h = sha.digest();
+            h[6] = (byte) ((h[6] & 0x0f) | 0x40);
+            h[8] = (byte) ((h[8] & 0x3f) | 0x80);
+            String hex = HexFormat.of().formatHex(h, 0, 16);
+            return UUID.fromString(hex.substring(0, 8) + "-" + hex.substring(8, 12) + "-" + hex.substring(12, 16) + "-"
+                    + hex.substring(16, 20) + "-" + hex.substring(20, 32));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,191 @@
+package dev.kiln.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kiln.testing.DebRepository;
+import dev.kiln.testing.TestServer;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.util.FileSystemUtils;
+
+/**
+ * Real images through the API: the host's Debian sources for the base system, plus a local repository whose
+ * package has a maintainer script and a systemd unit; the blueprint customizes users, groups, keys, hostname, time
+ * zone and services. The images are read back with tools that are not ours (tar via Commons Compress, debugfs,
+ * e2fsck), and two builds of the same compose must be identical.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "kiln.state-dir=" + BuildTest.ROOT + "/state", "kiln.api.socket=",
+        "kiln.sources.apt-dir=" + BuildTest.ROOT + "/apt", "kiln.compose.retries=1"})
+class BuildTest {
+
+    static final String ROOT = "target/it/build";
+    static final DebRepository REPO;
+    static final String KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKiln kiln@test";
+
+    static {
+        FileSystemUtils.deleteRecursively(Path.of(ROOT).toFile());
+        try {
+            Path root = Files.createDirectories(Path.of(ROOT).toAbsolutePath());
+            REPO = new DebRepository(root).add("kiln-test-app", "1.0", List.of(),
+                    Map.of("/usr/lib/systemd/system/kiln-test.service",
+                            "[Unit]\nDescription=Kiln test\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n",
+                            "/usr/share/doc/kiln-test-app/README", "test\n"),
+                    "#!/bin/sh\nset -e\nmkdir -p /var/lib/kiln-test\necho \"configured $1\" > /var/lib/kiln-test/postinst-ran\n")
+                    .publish().serve();
+            Path apt = TestServer.aptDir(root, REPO);
+            // the base system comes from the host's own apt sources, as the embedded default does
+            Path host = Path.of("/etc/apt/sources.list.d");
+            try (Stream<Path> files = Files.list(host)) {
+                for (Path f : files.filter(f -> f.toString().endsWith(".sources") || f.toString().endsWith(".list")).toList()) {
+                    Files.copy(f, apt.resolve("sources.list.d").resolve("host-" + f.getFileName()));
+                }
+            }
+            if (Files.exists(Path.of("/etc/apt/sources.list"))) {
+                Files.copy(Path.of("/etc/apt/sources.list"), apt.resolve("sources.list"));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @AfterAll
+    static void stop() {
+        REPO.close();
+    }
+
+    @LocalServerPort
+    int port;
+    TestServer server;
+
+    @BeforeEach
+    void blueprint() {
+        server = new TestServer(port);
+        String bp = """
+                name = "custom"
+                description = "a customized image"
+                version = "1.0.0"
+
+                [[packages]]
+                name = "kiln-test-app"
+                version = "*"
+
+                [customizations]
+                hostname = "kiln-test-host"
+
+                [[customizations.user]]
+                name = "alice"
+                description = "Alice Kiln"
+                key = "%s"
+                groups = ["users", "builders"]
+                uid = 1234
+
+                [[customizations.group]]
+                name = "builders"
+                gid = 2345
+
+                [customizations.timezone]
+                timezone = "Europe/Paris"
+
+                [customizations.services]
+                enabled = ["kiln-test"]
+                """.formatted(KEY);
+        assertThat(server.call("POST", "/api/v1/blueprints/new", "text/x-toml", bp).statusCode()).isEqualTo(200);
+    }
+
+    String build(String type) throws Exception {
+        String uuid = server.start("custom", type, 0);
+        String end = server.await(uuid, 600_000, "FINISHED", "FAILED");
+        Path log = Path.of(ROOT, "state/results", uuid, "logs/combined.log");
+        assertThat(end).as(Files.exists(log) ? Files.readString(log) : "no log").isEqualTo("FINISHED");
+        return uuid;
+    }
+
+    static String run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor()).as(String.join(" ", command) + ": " + out).isZero();
+        return out;
+    }
+
+    @Test
+    void ext4FilesystemIsCleanAndCustomized() throws Exception {
+        String uuid = build("ext4-filesystem");
+        Path image = Path.of(ROOT, "state/results", uuid, "filesystem.img").toAbsolutePath();
+        run("e2fsck", "-fn", image.toString());
+        assertThat(debugfs(image, "cat /etc/hostname")).isEqualTo("kiln-test-host\n");
+        assertThat(debugfs(image, "cat /etc/passwd")).contains("alice:x:1234:").contains("Alice Kiln");
+        assertThat(debugfs(image, "cat /etc/group")).containsPattern("builders:x:2345:.*alice").containsPattern("users:x:100:.*alice");
+        assertThat(debugfs(image, "cat /home/alice/.ssh/authorized_keys")).isEqualTo(KEY + "\n");
+        assertThat(debugfs(image, "stat /etc/localtime")).contains("/usr/share/zoneinfo/Europe/Paris");
+        assertThat(debugfs(image, "ls -l /etc/systemd/system/multi-user.target.wants")).contains("kiln-test.service");
+        assertThat(debugfs(image, "cat /var/lib/kiln-test/postinst-ran")).isEqualTo("configured configure\n");
+        assertThat(debugfs(image, "stat /etc/machine-id")).contains("Size: 0");
+        assertThat(debugfs(image, "ls /usr/sbin")).doesNotContain("policy-rc.d");
+        assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(Path.of(ROOT).toAbsolutePath().toString());
+        assertThat(Path.of(ROOT, "state/results", uuid, "compose/tree")).doesNotExist();
+    }
+
+    static String debugfs(Path image, String request) throws Exception {
+        Process p = new ProcessBuilder("debugfs", "-R", request, image.toString()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        return out;
+    }
+
+    @Test
+    void tarIsCustomizedAndTwoBuildsAreIdentical() throws Exception {
+        String first = build("tar");
+        Path image = Path.of(ROOT, "state/results", first, "root.tar.xz");
+        Map<String, String> files = new HashMap<>();
+        Map<String, TarArchiveEntry> entries = new HashMap<>();
+        try (InputStream in = new TarArchiveInputStream(new XZCompressorInputStream(Files.newInputStream(image)))) {
+            TarArchiveInputStream tar = (TarArchiveInputStream) in;
+            for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
+                entries.put(e.getName(), e);
+                if (e.isFile() && e.getSize() < 1_000_000 && !e.isSymbolicLink()) {
+                    ByteArrayOutputStream b = new ByteArrayOutputStream();
+                    tar.transferTo(b);
+                    files.put(e.getName(), b.toString(StandardCharsets.UTF_8));
+                }
+            }
+        }
+        assertThat(files.get("./etc/hostname")).isEqualTo("kiln-test-host\n");
+        assertThat(files.get("./etc/passwd")).contains("alice:x:1234:");
+        assertThat(files.get("./home/alice/.ssh/authorized_keys")).isEqualTo(KEY + "\n");
+        assertThat(entries.get("./home/alice/.ssh/authorized_keys").getMode() & 0777).isEqualTo(0600);
+        assertThat(entries.get("./home/alice/.ssh/authorized_keys").getLongUserId()).isEqualTo(1234);
+        assertThat(entries.get("./etc/localtime").getLinkName()).isEqualTo("/usr/share/zoneinfo/Europe/Paris");
+        assertThat(entries.get("./etc/systemd/system/multi-user.target.wants/kiln-test.service").getLinkName())
+                .isEqualTo("/usr/lib/systemd/system/kiln-test.service");
+        assertThat(files.get("./var/lib/kiln-test/postinst-ran")).isEqualTo("configured configure\n");
+        assertThat(files.get("./etc/machine-id")).isEmpty();
+        assertThat(entries).doesNotContainKey("./usr/sbin/policy-rc.d");
+        assertThat(entries.keySet()).noneMatch(n -> n.startsWith("./etc/ssh/ssh_host_") || n.startsWith("./var/cache/kiln"));
+        assertThat(entries.get("./usr/bin/su").getMode() & 04000).as("setuid kept").isEqualTo(04000);
+        assertThat(files.get("./var/lib/dpkg/status")).contains("Package: kiln-test-app\nStatus: install ok installed");
+
+        String second = build("tar");
+        assertThat(DebRepository.sha256(Path.of(ROOT, "state/results", second, "root.tar.xz")))
+                .isEqualTo(DebRepository.sha256(image));
+    }
+}
