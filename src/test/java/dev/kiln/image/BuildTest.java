@@ -188,4 +188,21 @@ class BuildTest {
         assertThat(DebRepository.sha256(Path.of(ROOT, "state/results", second, "root.tar.xz")))
                 .isEqualTo(DebRepository.sha256(image));
     }
+
+    @Test
+    void aBuildCancelledInTheChrootLeavesNoProcessNoMountAndNoResults() throws Exception {
+        String uuid = server.start("custom", "ext4-filesystem", 0);
+        Path log = Path.of(ROOT, "state/results", uuid, "logs/combined.log");
+        long deadline = System.currentTimeMillis() + 300_000;
+        while (System.currentTimeMillis() < deadline
+                && !(Files.exists(log) && Files.readString(log).contains("Running: unshare"))) {
+            Thread.sleep(20);
+        }
+        assertThat(ProcessHandle.current().descendants().count()).as("a chroot is running").isPositive();
+        assertThat(server.call("DELETE", "/api/v1/compose/cancel/" + uuid, null, null).statusCode()).isEqualTo(200);
+        assertThat(ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).map(p -> p.info().command().orElse("?")).toList())
+                .isEmpty();
+        assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(Path.of(ROOT).toAbsolutePath().toString());
+        assertThat(Path.of(ROOT, "state/results", uuid)).doesNotExist();
+    }
 }
