@@ -35,13 +35,18 @@ import org.springframework.stereotype.Component;
 public class RootTree {
 
     private final PackageCache cache;
+    private final Path treeCache;
+    private final int keepTrees;
 
     /** An installed, customized tree; {@code sourceDateEpoch} and {@code seed} make the image reproducible. */
     public record Tree(Path dir, long sourceDateEpoch, UUID seed) {
     }
 
-    public RootTree(PackageCache cache) {
+    public RootTree(PackageCache cache, dev.kiln.KilnProperties properties,
+            @org.springframework.beans.factory.annotation.Value("${kiln.cache.trees:2}") int keepTrees) {
         this.cache = cache;
+        this.treeCache = properties.stateDir().resolve("cache").resolve("trees");
+        this.keepTrees = keepTrees;
     }
 
     public Tree build(ImageBuilder.BuildRequest request) throws IOException, InterruptedException {
@@ -60,6 +65,18 @@ public class RootTree {
         String plan = results.read(ResultsDir.FINAL_KICKSTART);
         Kickstart kickstart = Kickstart.parse(plan);
         UUID seed = seed(results.read(ResultsDir.DEPS), plan);
+        Path tree = request.scratch().resolve("tree");
+        String key = sha256(results.read(ResultsDir.DEPS));
+        Path cached = treeCache.resolve(key);
+        if (Files.isRegularFile(cached.resolve("sde"))) {
+            long t0 = System.nanoTime();
+            tools.run(null, List.of("cp", "-a", cached.resolve("tree").toString(), tree.toString()));
+            Files.setLastModifiedTime(cached, FileTime.fromMillis(System.currentTimeMillis()));
+            long sde = Long.parseLong(Files.readString(cached.resolve("sde")).strip());
+            tools.note(String.format("installed tree of this package set taken from the cache in %d ms",
+                    (System.nanoTime() - t0) / 1_000_000));
+            return finish(tree, sde, seed, kickstart, tools);
+        }
 
         List<PackageCache.Wanted> wanted = new ArrayList<>();
         for (Map<String, Object> d : deps) {
@@ -70,7 +87,6 @@ public class RootTree {
         }
         Map<String, Path> debs = cache.fetch(wanted, tools);
 
-        Path tree = request.scratch().resolve("tree");
         Files.createDirectories(tree);
         long t0 = System.nanoTime();
         Map<String, Map<String, String>> controls = new HashMap<>();
@@ -123,11 +139,50 @@ public class RootTree {
             throw new IOException("dpkg left packages unconfigured: " + audit.strip());
         }
         tools.note(String.format("installed %d packages in %d ms", debs.size(), (System.nanoTime() - t0) / 1_000_000));
+        remember(key, tree, sde, tools);
+        return finish(tree, sde, seed, kickstart, tools);
+    }
 
-        new Customizer(tree, chroot, tools).apply(kickstart);
+    private Tree finish(Path tree, long sde, UUID seed, Kickstart kickstart, ToolRunner tools)
+            throws IOException, InterruptedException {
+        new Customizer(tree, new Chroot(tree, tools, sde), tools).apply(kickstart);
         clean(tree);
         clamp(tree, sde);
         return new Tree(tree, sde, seed);
+    }
+
+    /**
+     * Keeps a copy of the installed, not yet customized tree, keyed by the package set: a compose that changes only
+     * customizations starts from it. The {@code kiln.cache.trees} most recently used copies are kept.
+     */
+    private void remember(String key, Path tree, long sde, ToolRunner tools) throws IOException, InterruptedException {
+        Path target = treeCache.resolve(key);
+        if (Files.exists(target)) {
+            return;
+        }
+        Files.createDirectories(treeCache);
+        Path tmp = treeCache.resolve("." + key + ".tmp");
+        deleteTree(tmp);
+        Files.createDirectories(tmp);
+        tools.run(null, List.of("cp", "-a", tree.toString(), tmp.resolve("tree").toString()));
+        Files.writeString(tmp.resolve("sde"), sde + "\n");
+        Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        List<Path> all;
+        try (Stream<Path> dirs = Files.list(treeCache)) {
+            all = dirs.filter(d -> !d.getFileName().toString().startsWith(".")).sorted(Comparator
+                    .comparingLong((Path d) -> d.toFile().lastModified()).reversed()).toList();
+        }
+        for (Path old : all.subList(Math.min(keepTrees, all.size()), all.size())) {
+            deleteTree(old);
+        }
+    }
+
+    private static String sha256(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The Essential packages of the set and everything they depend on (the part unpacked before dpkg runs). */

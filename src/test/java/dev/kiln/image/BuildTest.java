@@ -31,6 +31,7 @@ import org.springframework.util.FileSystemUtils;
  * zone and services. The images are read back with tools that are not ours (tar via Commons Compress, debugfs,
  * e2fsck), and two builds of the same compose must be identical.
  */
+@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "kiln.state-dir=" + BuildTest.ROOT + "/state", "kiln.api.socket=",
         "kiln.sources.apt-dir=" + BuildTest.ROOT + "/apt", "kiln.compose.retries=1"})
@@ -128,6 +129,7 @@ class BuildTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Order(2)
     void ext4FilesystemIsCleanAndCustomized() throws Exception {
         String uuid = build("ext4-filesystem");
         Path image = Path.of(ROOT, "state/results", uuid, "filesystem.img").toAbsolutePath();
@@ -153,6 +155,7 @@ class BuildTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Order(1)
     void tarIsCustomizedAndTwoBuildsAreIdentical() throws Exception {
         String first = build("tar");
         Path image = Path.of(ROOT, "state/results", first, "root.tar.xz");
@@ -184,12 +187,17 @@ class BuildTest {
         assertThat(entries.get("./usr/bin/su").getMode() & 04000).as("setuid kept").isEqualTo(04000);
         assertThat(files.get("./var/lib/dpkg/status")).contains("Package: kiln-test-app\nStatus: install ok installed");
 
+        assertThat(Files.readString(Path.of(ROOT, "state/results", first, "logs/combined.log"))).contains("installed ");
+        // the second compose starts from the cached installed tree, and must give the very same bytes
         String second = build("tar");
+        assertThat(Files.readString(Path.of(ROOT, "state/results", second, "logs/combined.log")))
+                .contains("taken from the cache");
         assertThat(DebRepository.sha256(Path.of(ROOT, "state/results", second, "root.tar.xz")))
                 .isEqualTo(DebRepository.sha256(image));
     }
 
     @Test
+    @org.junit.jupiter.api.Order(3)
     void aBuildCancelledInTheChrootLeavesNoProcessNoMountAndNoResults() throws Exception {
         String uuid = server.start("custom", "ext4-filesystem", 0);
         Path log = Path.of(ROOT, "state/results", uuid, "logs/combined.log");
