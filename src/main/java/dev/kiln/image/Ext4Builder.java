@@ -43,7 +43,7 @@ class Ext4Builder implements ImageBuilder {
             fixChangeTimes(request, tree, image);
             return image;
         } finally {
-            RootTree.deleteTree(tree.dir());
+            RootTree.release(tree.dir());
         }
     }
 

@@ -37,35 +37,88 @@ public class RootTree {
     private final PackageCache cache;
     private final Path treeCache;
     private final int keepTrees;
+    private final Path tmpfs;
+    private final String instance;
 
     /** An installed, customized tree; {@code sourceDateEpoch} and {@code seed} make the image reproducible. */
     public record Tree(Path dir, long sourceDateEpoch, UUID seed) {
     }
 
     public RootTree(PackageCache cache, dev.kiln.KilnProperties properties,
-            @org.springframework.beans.factory.annotation.Value("${kiln.cache.trees:2}") int keepTrees) {
+            @org.springframework.beans.factory.annotation.Value("${kiln.cache.trees:2}") int keepTrees,
+            @org.springframework.beans.factory.annotation.Value("${kiln.build.tmpfs:true}") boolean useTmpfs) {
         this.cache = cache;
-        this.treeCache = properties.stateDir().resolve("cache").resolve("trees");
         this.keepTrees = keepTrees;
+        Path shm = Path.of("/dev/shm");
+        this.tmpfs = useTmpfs && isTmpfs(shm) ? shm : null;
+        // one service's files on tmpfs carry its state directory's hash: services on one machine stay apart
+        this.instance = sha256(properties.stateDir().toString()).substring(0, 12);
+        this.treeCache = tmpfs != null ? tmpfs.resolve("kiln-" + instance + "-trees")
+                : properties.stateDir().resolve("cache").resolve("trees");
+        if (tmpfs != null) { // trees of builds that a crash interrupted: theirs is the only copy of nothing
+            try (Stream<Path> old = Files.list(tmpfs)) {
+                for (Path p : old.filter(p -> p.getFileName().toString().startsWith("kiln-" + instance + "-build-")).toList()) {
+                    deleteTree(p);
+                }
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+    }
+
+    private static boolean isTmpfs(Path p) {
+        try {
+            return Files.isDirectory(p) && "tmpfs".equals(Files.getFileStore(p).type());
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Where a compose's tree is built: on tmpfs when there is one with room for it (dpkg is much faster there),
+     * else in the compose's scratch directory.
+     */
+    private Path treeDir(ImageBuilder.BuildRequest request, List<Map<String, Object>> deps) throws IOException {
+        if (tmpfs != null) {
+            long need = 0;
+            for (Map<String, Object> d : deps) {
+                need += ((Number) d.getOrDefault("installed_size", 0L)).longValue()
+                        + ((Number) d.getOrDefault("size", 0L)).longValue();
+            }
+            if (Files.getFileStore(tmpfs).getUsableSpace() > 2 * need + (1L << 30)) {
+                return tmpfs.resolve("kiln-" + instance + "-build-" + request.results().uuid()).resolve("tree");
+            }
+        }
+        return request.scratch().resolve("tree");
     }
 
     public Tree build(ImageBuilder.BuildRequest request) throws IOException, InterruptedException {
+        Path tree = treeDir(request, DepsFile.read(request.results().read(ResultsDir.DEPS)));
         try {
-            return install(request);
+            deleteTree(tree); // what an earlier attempt of this step left
+            Files.createDirectories(tree.getParent());
+            return install(request, tree);
         } catch (IOException | InterruptedException | RuntimeException e) {
-            deleteTree(request.scratch().resolve("tree"));
+            release(tree);
             throw e;
         }
     }
 
-    private Tree install(ImageBuilder.BuildRequest request) throws IOException, InterruptedException {
+    /** Removes a tree this class built (and its tmpfs directory). */
+    public static void release(Path tree) throws IOException {
+        deleteTree(tree);
+        if (tree.getParent().getFileName().toString().matches("kiln-[0-9a-f]{12}-build-.*")) {
+            deleteTree(tree.getParent());
+        }
+    }
+
+    private Tree install(ImageBuilder.BuildRequest request, Path tree) throws IOException, InterruptedException {
         ResultsDir results = request.results();
         ToolRunner tools = request.tools();
         List<Map<String, Object>> deps = DepsFile.read(results.read(ResultsDir.DEPS));
         String plan = results.read(ResultsDir.FINAL_KICKSTART);
         Kickstart kickstart = Kickstart.parse(plan);
         UUID seed = seed(results.read(ResultsDir.DEPS), plan);
-        Path tree = request.scratch().resolve("tree");
         String key = sha256(results.read(ResultsDir.DEPS));
         Path cached = treeCache.resolve(key);
         if (Files.isRegularFile(cached.resolve("sde"))) {
@@ -89,18 +142,23 @@ public class RootTree {
 
         Files.createDirectories(tree);
         long t0 = System.nanoTime();
-        Map<String, Map<String, String>> controls = new HashMap<>();
-        long sde = 0;
-        for (Map.Entry<String, Path> e : debs.entrySet()) {
-            controls.put(e.getKey(), DebArchive.control(e.getValue()));
-            sde = Math.max(sde, DebArchive.buildTime(e.getValue()));
+        Map<String, Map<String, String>> controls = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.concurrent.atomic.AtomicLong newest = new java.util.concurrent.atomic.AtomicLong();
+        Work readControl = name -> {
+            controls.put(name, DebArchive.control(debs.get(name)));
+            newest.accumulateAndGet(DebArchive.buildTime(debs.get(name)), Math::max);
+        };
+        for (String name : parallel(List.copyOf(debs.keySet()), readControl)) {
+            readControl.run(name); // again, so that a damaged package fails the build with its own error
         }
+        long sde = newest.get();
         for (String d : List.of("bin", "sbin", "lib", "lib64")) { // bookworm's merged /usr
             Files.createDirectories(tree.resolve("usr").resolve(d));
             Files.createSymbolicLink(tree.resolve(d), Path.of("usr", d));
         }
         List<String> essential = essentialClosure(controls);
-        for (String name : essential) {
+        List<String> failed = parallel(essential, name -> DebArchive.extract(debs.get(name), tree));
+        for (String name : failed) { // two packages writing one path at once: do it again, in order
             DebArchive.extract(debs.get(name), tree);
         }
         for (String d : List.of("proc", "sys", "dev", "tmp", "var/lib/dpkg/info", "var/lib/dpkg/updates",
@@ -183,6 +241,39 @@ public class RootTree {
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    private interface Work {
+        void run(String name) throws IOException;
+    }
+
+    /** Runs {@code work} for each name on every core; answers the names whose work failed. */
+    private static List<String> parallel(List<String> names, Work work) throws IOException, InterruptedException {
+        List<String> failed = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+                Math.max(2, Runtime.getRuntime().availableProcessors()));
+        try {
+            List<java.util.concurrent.Future<?>> all = new ArrayList<>();
+            for (String n : names) {
+                all.add(pool.submit(() -> {
+                    try {
+                        work.run(n);
+                    } catch (IOException | RuntimeException e) {
+                        failed.add(n);
+                    }
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : all) {
+                try {
+                    f.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw new IOException(e.getCause());
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        return failed;
     }
 
     /** The Essential packages of the set and everything they depend on (the part unpacked before dpkg runs). */

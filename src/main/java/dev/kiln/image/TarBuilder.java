@@ -50,7 +50,7 @@ class TarBuilder implements ImageBuilder {
             request.tools().run(request.scratch(), List.of("xz", "-" + level, "-T2", "--force", "root.tar"));
             return request.scratch().resolve(type().imageName());
         } finally {
-            RootTree.deleteTree(tree.dir());
+            RootTree.release(tree.dir());
         }
     }
 
