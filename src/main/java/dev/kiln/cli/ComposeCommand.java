@@ -112,7 +112,9 @@ final class ComposeCommand {
         queue.path("new").forEach(all::add);
         s.getJson("/compose/finished").path("finished").forEach(all::add);
         s.getJson("/compose/failed").path("failed").forEach(all::add);
-        all.sort(Comparator.comparingInt(c -> ORDER.indexOf(c.path("queue_status").asText())));
+        // RUNNING, WAITING, FINISHED, FAILED; newest first in each, so that `compose status | head -n1` is the latest
+        all.sort(Comparator.comparingInt((JsonNode c) -> ORDER.indexOf(c.path("queue_status").asText()))
+                .thenComparing(c -> -c.path("job_created").asDouble()));
         return all;
     }
 
