@@ -51,7 +51,7 @@ class BuildStep implements ComposeStep {
             return;
         }
         ImageBuilder builder = outputTypes.builder(task.type())
-                .orElseThrow(() -> new StepFailedException("output type " + task.type().id() + " is not implemented"));
+                .orElseThrow(() -> new StepFailedException("output type " + task.type().id() + " has no builder yet"));
         builder.build(new ImageBuilder.BuildRequest(results, scratch, task.tools(), task.size()));
     }
 
