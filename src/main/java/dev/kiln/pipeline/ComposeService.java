@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -242,14 +241,5 @@ public class ComposeService {
         }
         ExternalTask t = externalTasks.createExternalTaskQuery().processInstanceId(pi.getId()).singleResult();
         return t == null ? null : t.getTopicName();
-    }
-
-    /** A short summary for logs. */
-    public Map<String, Long> counts() {
-        Map<String, Long> counts = new LinkedHashMap<>();
-        for (Compose c : list(null)) {
-            counts.merge(c.status(), 1L, Long::sum);
-        }
-        return counts;
     }
 }

@@ -4,8 +4,6 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.bouncycastle.bcpg.ArmoredInputStream;
@@ -46,17 +44,6 @@ public final class OpenPgpVerifier {
         return new OpenPgpVerifier(keys);
     }
 
-    public static OpenPgpVerifier fromFiles(List<Path> files) {
-        List<byte[]> rings = new ArrayList<>();
-        for (Path f : files) {
-            try {
-                rings.add(Files.readAllBytes(f));
-            } catch (IOException e) {
-                throw new SourceException("cannot read keyring " + f + ": " + e.getMessage(), e);
-            }
-        }
-        return fromKeyrings(rings);
-    }
 
     /** Verifies a clear-signed document and returns the signed text (what apt would use). */
     public byte[] verifyClearSigned(byte[] document) {
