@@ -34,7 +34,7 @@ public final class BlueprintDiff {
         diffs.addAll(items("Group", oldBp.groups(), newBp.groups(), "name"));
         Map<String, Object> oc = oldBp.customizations();
         Map<String, Object> nc = newBp.customizations();
-        for (String key : new TreeSet<>(union(oc.keySet(), nc.keySet()))) {
+        for (String key : union(oc.keySet(), nc.keySet())) {
             String title = "Customizations." + key;
             Object o = oc.get(key);
             Object n = nc.get(key);

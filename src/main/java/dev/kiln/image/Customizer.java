@@ -250,7 +250,7 @@ final class Customizer {
         for (var e : c.options().entrySet()) {
             if (e.getKey().equals("port")) {
                 String[] pp = e.getValue().split(":");
-                accepts.add(pp[1] + " dport " + pp[0].replace('-', '-') + " accept");
+                accepts.add(pp[1] + " dport " + pp[0] + " accept");
             } else if (e.getKey().equals("service")) {
                 for (String proto : List.of("tcp", "udp")) {
                     String port = servicePort(e.getValue(), proto);
