@@ -7,9 +7,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Runs a command inside a root tree: in a private mount namespace ({@code unshare --mount}), with {@code /proc},
- * {@code /sys} and a minimal {@code /dev} mounted for it. The mounts exist only in that namespace, so they vanish
- * with its last process — also when the build is cancelled or the service killed — and the host never sees them.
+ * Runs a command inside a root tree: in private mount and PID namespaces ({@code unshare --mount --pid}), with
+ * {@code /proc}, {@code /sys} and a minimal {@code /dev} mounted for it. The mounts exist only in that namespace,
+ * so they vanish with its last process, and the processes die with the service — also when the build is cancelled
+ * or the service killed — and the host never sees them.
  */
 final class Chroot {
 
@@ -43,8 +44,11 @@ final class Chroot {
     }
 
     String run(List<String> command, String stdin) throws IOException, InterruptedException {
-        List<String> full = new ArrayList<>(List.of("unshare", "--mount", "--propagation", "private", "--fork", "--",
-                "/bin/sh", "-c", SETUP, "kiln-chroot", tree.toString()));
+        // setpriv: the namespace's owner dies with the service (SIGKILL included); --pid + --kill-child: when it dies,
+        // the kernel kills every process of the build (dpkg, maintainer scripts), so nothing outlives a killed service
+        List<String> full = new ArrayList<>(List.of("setpriv", "--pdeathsig", "KILL", "--", "unshare", "--mount",
+                "--propagation", "private", "--pid", "--kill-child", "--", "/bin/sh", "-c", SETUP, "kiln-chroot",
+                tree.toString()));
         full.addAll(command);
         return tools.run(null, full, env, stdin);
     }

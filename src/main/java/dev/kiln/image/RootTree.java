@@ -53,7 +53,7 @@ public class RootTree {
         this.tmpfs = useTmpfs && isTmpfs(shm) ? shm : null;
         // one service's files on tmpfs carry its state directory's hash: services on one machine stay apart
         this.instance = sha256(properties.stateDir().toString()).substring(0, 12);
-        this.treeCache = tmpfs != null ? tmpfs.resolve("kiln-" + instance + "-trees")
+        this.treeCache = tmpfs != null ? tmpfsDir(properties.stateDir(), "trees")
                 : properties.stateDir().resolve("cache").resolve("trees");
         if (tmpfs != null) { // trees of builds that a crash interrupted: theirs is the only copy of nothing
             try (Stream<Path> old = Files.list(tmpfs)) {
@@ -64,6 +64,11 @@ public class RootTree {
                 throw new java.io.UncheckedIOException(e);
             }
         }
+    }
+
+    /** {@code /dev/shm/kiln-<hash of the state directory>-<name>}: one service's files on tmpfs. */
+    static Path tmpfsDir(Path stateDir, String name) {
+        return Path.of("/dev/shm", "kiln-" + sha256(stateDir.toString()).substring(0, 12) + "-" + name);
     }
 
     private static boolean isTmpfs(Path p) {

@@ -70,8 +70,10 @@ class BuildTest {
     }
 
     @AfterAll
-    static void stop() {
+    static void stop() throws IOException {
         REPO.close();
+        // the installed-tree cache of this test's state directory lives on tmpfs: give the memory back
+        RootTree.deleteTree(RootTree.tmpfsDir(Path.of(ROOT, "state").toAbsolutePath().normalize(), "trees"));
     }
 
     @LocalServerPort
@@ -203,7 +205,7 @@ class BuildTest {
         Path log = Path.of(ROOT, "state/results", uuid, "logs/combined.log");
         long deadline = System.currentTimeMillis() + 300_000;
         while (System.currentTimeMillis() < deadline
-                && !(Files.exists(log) && Files.readString(log).contains("Running: unshare"))) {
+                && !(Files.exists(log) && Files.readString(log).contains("Running: setpriv"))) {
             Thread.sleep(20);
         }
         assertThat(ProcessHandle.current().descendants().count()).as("a chroot is running").isPositive();
