@@ -46,9 +46,7 @@ final class BlueprintsCommand {
                 JsonNode info = s.getJson("/blueprints/info/" + String.join(",", list.stream().map(Session::path).toList()));
                 return s.itemErrors(info) ? 1 : 0;
             }
-            for (String name : list) {
-                s.out.print(s.getText("/blueprints/info/" + Session.path(name) + "?format=toml") + "\n\n");
-            }
+            s.showToml("/blueprints/info/", list);
             return 0;
         }
     }
@@ -160,11 +158,7 @@ final class BlueprintsCommand {
 
         @Override
         int run(Session s) throws IOException {
-            for (String name : Session.names(names)) {
-                String toml = s.getText("/blueprints/info/" + Session.path(name) + "?format=toml");
-                Path file = cli().workDir.resolve(name.replace(' ', '-').replace('/', '-') + ".toml");
-                Files.writeString(file, toml);
-            }
+            s.saveToml("/blueprints/info/", names, cli().workDir, ".toml");
             return 0;
         }
     }

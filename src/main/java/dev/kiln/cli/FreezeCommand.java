@@ -2,7 +2,6 @@ package dev.kiln.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -41,9 +40,7 @@ final class FreezeCommand extends CliCommand {
 
         @Override
         int run(Session s) throws IOException {
-            for (String name : Session.names(names)) {
-                s.out.print(s.getText("/blueprints/freeze/" + Session.path(name) + "?format=toml") + "\n\n");
-            }
+            s.showToml("/blueprints/freeze/", names);
             return 0;
         }
     }
@@ -55,10 +52,7 @@ final class FreezeCommand extends CliCommand {
 
         @Override
         int run(Session s) throws IOException {
-            for (String name : Session.names(names)) {
-                String toml = s.getText("/blueprints/freeze/" + Session.path(name) + "?format=toml");
-                Files.writeString(cli().workDir.resolve(name.replace(' ', '-').replace('/', '-') + ".frozen.toml"), toml);
-            }
+            s.saveToml("/blueprints/freeze/", names, cli().workDir, ".frozen.toml");
             return 0;
         }
     }

@@ -76,6 +76,21 @@ final class Session {
         return response.text();
     }
 
+    /** Prints each blueprint as TOML from {@code route + NAME}, two newlines after each (composer-cli's show). */
+    void showToml(String route, List<String> names) throws IOException {
+        for (String name : names(names)) {
+            out.print(getText(route + path(name) + "?format=toml") + "\n\n");
+        }
+    }
+
+    /** Saves each blueprint's TOML from {@code route + NAME} as {@code NAME<suffix>} in {@code dir}. */
+    void saveToml(String route, List<String> names, java.nio.file.Path dir, String suffix) throws IOException {
+        for (String name : names(names)) {
+            String toml = getText(route + path(name) + "?format=toml");
+            java.nio.file.Files.writeString(dir.resolve(name.replace(' ', '-').replace('/', '-') + suffix), toml);
+        }
+    }
+
     private JsonNode parse(WeldrClient.Response response) throws IOException {
         try {
             return JSON.readTree(response.body());

@@ -14,13 +14,12 @@ import org.springframework.stereotype.Component;
  * derived from the compose's frozen content.
  */
 @Component
-class Ext4Builder implements ImageBuilder {
+class Ext4Builder extends TreeImageBuilder {
 
     private static final long MIB = 1024 * 1024;
-    private final RootTree rootTree;
 
     Ext4Builder(RootTree rootTree) {
-        this.rootTree = rootTree;
+        super(rootTree);
     }
 
     @Override
@@ -29,22 +28,17 @@ class Ext4Builder implements ImageBuilder {
     }
 
     @Override
-    public Path build(BuildRequest request) throws Exception {
-        RootTree.Tree tree = rootTree.build(request);
-        try {
-            long used = usage(tree.dir());
-            long size = Math.max(request.sizeBytes(), (long) (used * 1.3) + 256 * MIB);
-            size = (size + MIB - 1) / MIB * MIB;
-            Path image = request.scratch().resolve(type().imageName());
-            String seed = tree.seed().toString();
-            request.tools().run(request.scratch(), List.of("mke2fs", "-q", "-F", "-t", "ext4", "-d", tree.dir().toString(),
-                    "-U", seed, "-E", "hash_seed=" + seed + ",root_owner=0:0,nodiscard", "-L", "root", image.toString(),
-                    (size / 1024) + "k"), Map.of("E2FSPROGS_FAKE_TIME", String.valueOf(tree.sourceDateEpoch())), null);
-            fixChangeTimes(request, tree, image);
-            return image;
-        } finally {
-            RootTree.release(tree.dir());
-        }
+    Path image(BuildRequest request, RootTree.Tree tree) throws Exception {
+        long used = usage(tree.dir());
+        long size = Math.max(request.sizeBytes(), (long) (used * 1.3) + 256 * MIB);
+        size = (size + MIB - 1) / MIB * MIB;
+        Path image = request.scratch().resolve(type().imageName());
+        String seed = tree.seed().toString();
+        request.tools().run(request.scratch(), List.of("mke2fs", "-q", "-F", "-t", "ext4", "-d", tree.dir().toString(),
+                "-U", seed, "-E", "hash_seed=" + seed + ",root_owner=0:0,nodiscard", "-L", "root", image.toString(),
+                (size / 1024) + "k"), Map.of("E2FSPROGS_FAKE_TIME", String.valueOf(tree.sourceDateEpoch())), null);
+        fixChangeTimes(request, tree, image);
+        return image;
     }
 
     /**

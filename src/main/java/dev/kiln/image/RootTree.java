@@ -98,11 +98,13 @@ public class RootTree {
     }
 
     public Tree build(ImageBuilder.BuildRequest request) throws IOException, InterruptedException {
-        Path tree = treeDir(request, DepsFile.read(request.results().read(ResultsDir.DEPS)));
+        String depsText = request.results().read(ResultsDir.DEPS);
+        List<Map<String, Object>> deps = DepsFile.read(depsText);
+        Path tree = treeDir(request, deps);
         try {
             deleteTree(tree); // what an earlier attempt of this step left
             Files.createDirectories(tree.getParent());
-            return install(request, tree);
+            return install(request, tree, depsText, deps);
         } catch (IOException | InterruptedException | RuntimeException e) {
             release(tree);
             throw e;
@@ -117,14 +119,14 @@ public class RootTree {
         }
     }
 
-    private Tree install(ImageBuilder.BuildRequest request, Path tree) throws IOException, InterruptedException {
+    private Tree install(ImageBuilder.BuildRequest request, Path tree, String depsText, List<Map<String, Object>> deps)
+            throws IOException, InterruptedException {
         ResultsDir results = request.results();
         ToolRunner tools = request.tools();
-        List<Map<String, Object>> deps = DepsFile.read(results.read(ResultsDir.DEPS));
         String plan = results.read(ResultsDir.FINAL_KICKSTART);
         Kickstart kickstart = Kickstart.parse(plan);
-        UUID seed = seed(results.read(ResultsDir.DEPS), plan);
-        String key = sha256(results.read(ResultsDir.DEPS));
+        UUID seed = seed(depsText, plan);
+        String key = sha256(depsText);
         Path cached = treeCache.resolve(key);
         if (Files.isRegularFile(cached.resolve("sde"))) {
             long t0 = System.nanoTime();

@@ -22,13 +22,12 @@ import org.springframework.stereotype.Component;
  * depend on the machine.
  */
 @Component
-class TarBuilder implements ImageBuilder {
+class TarBuilder extends TreeImageBuilder {
 
-    private final RootTree rootTree;
     private final int level;
 
     TarBuilder(RootTree rootTree, @Value("${kiln.image.xz-level:3}") int level) {
-        this.rootTree = rootTree;
+        super(rootTree);
         this.level = level;
     }
 
@@ -38,20 +37,15 @@ class TarBuilder implements ImageBuilder {
     }
 
     @Override
-    public Path build(BuildRequest request) throws Exception {
-        RootTree.Tree tree = rootTree.build(request);
-        try {
-            Path tar = request.scratch().resolve("root.tar");
-            long t0 = System.nanoTime();
-            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tar), 1 << 16)) {
-                write(tree.dir(), out);
-            }
-            request.tools().note(String.format("tar of the tree: %d bytes in %d ms", Files.size(tar), (System.nanoTime() - t0) / 1_000_000));
-            request.tools().run(request.scratch(), List.of("xz", "-" + level, "-T2", "--force", "root.tar"));
-            return request.scratch().resolve(type().imageName());
-        } finally {
-            RootTree.release(tree.dir());
+    Path image(BuildRequest request, RootTree.Tree tree) throws Exception {
+        Path tar = request.scratch().resolve("root.tar");
+        long t0 = System.nanoTime();
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tar), 1 << 16)) {
+            write(tree.dir(), out);
         }
+        request.tools().note(String.format("tar of the tree: %d bytes in %d ms", Files.size(tar), (System.nanoTime() - t0) / 1_000_000));
+        request.tools().run(request.scratch(), List.of("xz", "-" + level, "-T2", "--force", "root.tar"));
+        return request.scratch().resolve(type().imageName());
     }
 
     /** Writes the tree as a POSIX tar, entries in name order. */

@@ -61,15 +61,10 @@ class BlueprintsController {
         List<Blueprint> blueprints = new ArrayList<>();
         List<Map<String, Object>> changes = new ArrayList<>();
         List<WeldrError> errors = new ArrayList<>();
-        for (String name : WeldrRequests.names(names)) {
-            Optional<BlueprintStore.Info> info = store.info(br, name);
-            if (info.isEmpty()) {
-                errors.add(new WeldrError("UnknownBlueprint", name + ": blueprint not found"));
-                continue;
-            }
-            blueprints.add(info.get().blueprint());
-            changes.add(Map.of("name", name, "changed", info.get().changed()));
-        }
+        found(names, br, errors).forEach((name, info) -> {
+            blueprints.add(info.blueprint());
+            changes.add(Map.of("name", name, "changed", info.changed()));
+        });
         if (toml) {
             if (!errors.isEmpty()) {
                 throw new WeldrException(errors.get(0).id(), errors.get(0).msg());
@@ -208,13 +203,9 @@ class BlueprintsController {
         String br = WeldrRequests.branch(branch);
         List<Map<String, Object>> blueprints = new ArrayList<>();
         List<WeldrError> errors = new ArrayList<>();
-        for (String name : WeldrRequests.names(names)) {
-            Optional<BlueprintStore.Info> info = store.info(br, name);
-            if (info.isEmpty()) {
-                errors.add(new WeldrError("UnknownBlueprint", name + ": blueprint not found"));
-                continue;
-            }
-            Blueprint bp = info.get().blueprint();
+        for (Map.Entry<String, BlueprintStore.Info> hit : found(names, br, errors).entrySet()) {
+            String name = hit.getKey();
+            Blueprint bp = hit.getValue().blueprint();
             try {
                 List<Pkg> deps = depsolver.depsolve(bp);
                 Map<String, Object> entry = new LinkedHashMap<>();
@@ -240,14 +231,10 @@ class BlueprintsController {
         boolean toml = WeldrRequests.toml(format);
         List<Blueprint> frozen = new ArrayList<>();
         List<WeldrError> errors = new ArrayList<>();
-        for (String name : WeldrRequests.names(names)) {
-            Optional<BlueprintStore.Info> info = store.info(br, name);
-            if (info.isEmpty()) {
-                errors.add(new WeldrError("UnknownBlueprint", name + ": blueprint not found"));
-                continue;
-            }
+        for (Map.Entry<String, BlueprintStore.Info> hit : found(names, br, errors).entrySet()) {
+            String name = hit.getKey();
             try {
-                Blueprint bp = info.get().blueprint();
+                Blueprint bp = hit.getValue().blueprint();
                 frozen.add(BlueprintDepsolver.freeze(bp, depsolver.depsolve(bp)));
             } catch (DepsolveException | SourceException e) {
                 errors.add(new WeldrError("BlueprintsError", name + ": " + e.getMessage()));
@@ -266,4 +253,18 @@ class BlueprintsController {
         return ResponseEntity.ok(body);
     }
 
+
+    /** The named blueprints that exist (workspace copy preferred), in order; the others become errors. */
+    private Map<String, BlueprintStore.Info> found(String names, String branch, List<WeldrError> errors) {
+        Map<String, BlueprintStore.Info> found = new LinkedHashMap<>();
+        for (String name : WeldrRequests.names(names)) {
+            Optional<BlueprintStore.Info> info = store.info(branch, name);
+            if (info.isPresent()) {
+                found.put(name, info.get());
+            } else {
+                errors.add(new WeldrError("UnknownBlueprint", name + ": blueprint not found"));
+            }
+        }
+        return found;
+    }
 }

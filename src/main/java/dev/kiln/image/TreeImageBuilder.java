@@ -1,0 +1,29 @@
+package dev.kiln.image;
+
+import java.nio.file.Path;
+
+/**
+ * An output type made from an installed, customized root tree: the tree is built, handed to {@link #image}, and
+ * released whatever happens.
+ */
+abstract class TreeImageBuilder implements ImageBuilder {
+
+    private final RootTree rootTree;
+
+    TreeImageBuilder(RootTree rootTree) {
+        this.rootTree = rootTree;
+    }
+
+    @Override
+    public final Path build(BuildRequest request) throws Exception {
+        RootTree.Tree tree = rootTree.build(request);
+        try {
+            return image(request, tree);
+        } finally {
+            RootTree.release(tree.dir());
+        }
+    }
+
+    /** Makes the image from the tree into the compose's scratch directory; answers its path. */
+    abstract Path image(BuildRequest request, RootTree.Tree tree) throws Exception;
+}
