@@ -36,7 +36,9 @@ final class Chroot {
         this.tools = tools;
         this.env = Map.of("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL", "C.UTF-8", "LANG", "C.UTF-8",
                 "DEBIAN_FRONTEND", "noninteractive", "DEBCONF_NONINTERACTIVE_SEEN", "true",
-                "SOURCE_DATE_EPOCH", String.valueOf(sourceDateEpoch), "HOME", "/root");
+                "SOURCE_DATE_EPOCH", String.valueOf(sourceDateEpoch), "HOME", "/root",
+                // the kernel's hooks make no initramfs while packages are installed: RootTree makes it once, after
+                "INITRD", "No");
     }
 
     String run(List<String> command) throws IOException, InterruptedException {

@@ -29,16 +29,26 @@ class Ext4Builder extends TreeImageBuilder {
 
     @Override
     Path image(BuildRequest request, RootTree.Tree tree) throws Exception {
-        long used = usage(tree.dir());
-        long size = Math.max(request.sizeBytes(), (long) (used * 1.3) + 256 * MIB);
-        size = (size + MIB - 1) / MIB * MIB;
+        long size = Math.max(request.sizeBytes(), minimumSize(tree.dir()));
         Path image = request.scratch().resolve(type().imageName());
+        make(request, tree, image, size);
+        return image;
+    }
+
+    /** The smallest file system Kiln makes for a tree: what it needs plus 30 % and 256 MiB, in whole MiB. */
+    static long minimumSize(Path tree) throws Exception {
+        long size = (long) (usage(tree) * 1.3) + 256 * MIB;
+        return (size + MIB - 1) / MIB * MIB;
+    }
+
+    /** Writes the tree as an ext4 file system of {@code size} bytes (rounded up to MiB) into {@code image}. */
+    static void make(BuildRequest request, RootTree.Tree tree, Path image, long size) throws Exception {
+        size = (size + MIB - 1) / MIB * MIB;
         String seed = tree.seed().toString();
         request.tools().run(request.scratch(), List.of("mke2fs", "-q", "-F", "-t", "ext4", "-d", tree.dir().toString(),
                 "-U", seed, "-E", "hash_seed=" + seed + ",root_owner=0:0,nodiscard", "-L", "root", image.toString(),
                 (size / 1024) + "k"), Map.of("E2FSPROGS_FAKE_TIME", String.valueOf(tree.sourceDateEpoch())), null);
         fixChangeTimes(request, tree, image);
-        return image;
     }
 
     /**

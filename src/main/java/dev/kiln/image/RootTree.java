@@ -203,9 +203,46 @@ public class RootTree {
         if (!audit.isBlank()) {
             throw new IOException("dpkg left packages unconfigured: " + audit.strip());
         }
+        initramfs(tree, chroot, tools);
         tools.note(String.format("installed %d packages in %d ms", debs.size(), (System.nanoTime() - t0) / 1_000_000));
         remember(key, tree, sde, tools);
         return finish(tree, sde, seed, kickstart, tools);
+    }
+
+    /**
+     * One initramfs per installed kernel, made by the tree's own initramfs-tools once every package is configured
+     * (dpkg's hooks were told not to: they would make it twice), so that it holds every module and hook the set
+     * installs (live-boot's, for instance). It is part of the installed tree, hence cached with it.
+     */
+    private static void initramfs(Path tree, Chroot chroot, ToolRunner tools) throws IOException, InterruptedException {
+        List<String> versions = kernels(tree);
+        if (versions.isEmpty()) {
+            return;
+        }
+        if (!Files.isRegularFile(tree.resolve("usr/sbin/update-initramfs"))) {
+            throw new IOException("the package set has a kernel (" + versions + ") but no initramfs-tools to boot it");
+        }
+        for (String v : versions) {
+            long t0 = System.nanoTime();
+            chroot.run(List.of("update-initramfs", "-c", "-k", v));
+            tools.note(String.format("initramfs for %s made in %d ms", v, (System.nanoTime() - t0) / 1_000_000));
+        }
+    }
+
+    /** The kernel versions installed in a tree ({@code /boot/vmlinuz-VERSION}), oldest first. */
+    static List<String> kernels(Path tree) throws IOException {
+        Path boot = tree.resolve("boot");
+        if (!Files.isDirectory(boot, LinkOption.NOFOLLOW_LINKS)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(boot)) {
+            return files.map(f -> f.getFileName().toString()).filter(n -> n.startsWith("vmlinuz-"))
+                    .map(n -> n.substring("vmlinuz-".length())).sorted(RootTree::compareVersions).toList();
+        }
+    }
+
+    private static int compareVersions(String a, String b) {
+        return dev.kiln.depsolve.DebVersion.compare(a, b);
     }
 
     private Tree finish(Path tree, long sde, UUID seed, Kickstart kickstart, ToolRunner tools)
@@ -352,6 +389,36 @@ public class RootTree {
         }
         deleteTree(tree.resolve("var/cache/kiln"));
         Files.deleteIfExists(tree.resolve("usr/sbin/policy-rc.d"));
+        if (Files.exists(tree.resolve("usr/sbin/sshd"))) {
+            sshKeysAtFirstBoot(tree);
+        }
+    }
+
+    /**
+     * The image carries no SSH host keys, so each machine makes its own: a unit that runs {@code ssh-keygen -A}
+     * before the SSH server when they are missing (cloud-init does the same on cloud images, first).
+     */
+    private static void sshKeysAtFirstBoot(Path tree) throws IOException {
+        String unit = "kiln-ssh-keygen.service";
+        Path units = tree.resolve("etc/systemd/system");
+        Files.createDirectories(units.resolve("ssh.service.wants"));
+        Files.writeString(units.resolve(unit), """
+                [Unit]
+                Description=Generate the SSH host keys this machine does not have yet
+                ConditionPathExists=!/etc/ssh/ssh_host_ed25519_key
+                Before=ssh.service
+                After=cloud-init.service
+
+                [Service]
+                Type=oneshot
+                ExecStart=/usr/bin/ssh-keygen -A
+
+                [Install]
+                WantedBy=ssh.service
+                """);
+        Path link = units.resolve("ssh.service.wants").resolve(unit);
+        Files.deleteIfExists(link);
+        Files.createSymbolicLink(link, Path.of("/etc/systemd/system", unit));
     }
 
     /** Clamps every time in the tree to the newest package's build time, so that two builds are identical. */

@@ -79,6 +79,54 @@ public final class ToolRunner {
         }
     }
 
+    /** Writes a stream into a tool's standard input. */
+    public interface Feed {
+        void write(java.io.OutputStream stdin) throws IOException;
+    }
+
+    /**
+     * Runs a filter (a compressor): {@code feed} writes its standard input, its standard output goes to
+     * {@code output}. The process is tracked like any other, so cancel stops the feed too (a broken pipe).
+     */
+    public void pipe(Path workDir, List<String> command, Feed feed, Path output) throws IOException, InterruptedException {
+        if (killed) {
+            throw new InterruptedException("the compose was cancelled");
+        }
+        composeLog.accept("INFO", "Running: " + String.join(" ", command) + " > " + output.getFileName());
+        long t0 = System.nanoTime();
+        ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(output.toFile())
+                .redirectError(ProcessBuilder.Redirect.DISCARD);
+        if (workDir != null) {
+            pb.directory(workDir.toFile());
+        }
+        Process p = pb.start();
+        running.add(p);
+        try {
+            try (java.io.OutputStream in = new java.io.BufferedOutputStream(p.getOutputStream(), 1 << 20)) {
+                feed.write(in);
+            } catch (IOException e) {
+                if (killed) {
+                    throw new InterruptedException("the compose was cancelled");
+                }
+                throw e;
+            }
+            int exit = p.waitFor();
+            composeLog.accept(exit == 0 ? "INFO" : "ERROR", String.format("%s exited %d after %d ms", command.get(0),
+                    exit, (System.nanoTime() - t0) / 1_000_000));
+            if (killed) {
+                throw new InterruptedException("the compose was cancelled");
+            }
+            if (exit != 0) {
+                throw new IOException(command.get(0) + " failed with exit code " + exit);
+            }
+        } catch (InterruptedException e) {
+            kill(p);
+            throw e;
+        } finally {
+            running.remove(p);
+        }
+    }
+
     /** Writes a line to the compose's log. */
     public void note(String message) {
         composeLog.accept("INFO", message);
