@@ -43,6 +43,9 @@ final class ComposeCommand {
         Long sizeMiB;
         @Option(names = "--wait", description = "Wait for the compose to end, showing its progress")
         boolean waitForIt;
+        @Option(names = "--boot-test", negatable = true,
+                description = "Boot the image in QEMU before the compose finishes (the server's default otherwise)")
+        Boolean bootTest;
 
         @Override
         int run(Session s) throws IOException, InterruptedException {
@@ -50,6 +53,9 @@ final class ComposeCommand {
             body.put("blueprint_name", blueprint);
             body.put("compose_type", type);
             body.put("branch", "master");
+            if (bootTest != null) {
+                body.put("boot_test", bootTest);
+            }
             if (sizeMiB != null) {
                 body.put("size", sizeMiB * 1024 * 1024);
             }

@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -54,15 +53,7 @@ final class DiskImage {
      */
     static Disk make(ImageBuilder.BuildRequest request, RootTree.Tree tree, Path out) throws Exception {
         Path dir = tree.dir();
-        List<String> kernels = RootTree.kernels(dir);
-        if (kernels.isEmpty()) {
-            throw new IOException("a disk image boots a kernel, and the package set has none: the type's kickstart "
-                    + "template must list linux-image-amd64 in %packages");
-        }
-        String kernel = kernels.get(kernels.size() - 1);
-        if (!Files.isRegularFile(dir.resolve("boot/initrd.img-" + kernel))) {
-            throw new IOException("no initramfs for kernel " + kernel + " in the tree");
-        }
+        String kernel = RootTree.bootKernel(dir, "a disk image");
         UUID rootFs = tree.seed();
         String fatSerial = derive(rootFs, "esp").toString().substring(0, 8).toUpperCase();
         String cmdline = cmdline(dir);
@@ -209,12 +200,7 @@ final class DiskImage {
     /** A name-based UUID (version 4 layout) from the tree's seed: stable per compose content, distinct per use. */
     static UUID derive(UUID seed, String use) {
         try {
-            byte[] h = MessageDigest.getInstance("SHA-256").digest((seed + "/" + use).getBytes(StandardCharsets.UTF_8));
-            h[6] = (byte) ((h[6] & 0x0f) | 0x40);
-            h[8] = (byte) ((h[8] & 0x3f) | 0x80);
-            String hex = HexFormat.of().formatHex(h, 0, 16);
-            return UUID.fromString(hex.substring(0, 8) + "-" + hex.substring(8, 12) + "-" + hex.substring(12, 16) + "-"
-                    + hex.substring(16, 20) + "-" + hex.substring(20, 32));
+            return RootTree.uuidOf(MessageDigest.getInstance("SHA-256").digest((seed + "/" + use).getBytes(StandardCharsets.UTF_8)));
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

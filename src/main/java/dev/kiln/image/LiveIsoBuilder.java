@@ -36,12 +36,7 @@ class LiveIsoBuilder extends TreeImageBuilder {
     @Override
     Path image(BuildRequest request, RootTree.Tree tree) throws Exception {
         Path dir = tree.dir();
-        List<String> kernels = RootTree.kernels(dir);
-        if (kernels.isEmpty()) {
-            throw new IOException("a live image boots a kernel, and the package set has none: the type's kickstart "
-                    + "template must list linux-image-amd64 in %packages");
-        }
-        String kernel = kernels.get(kernels.size() - 1);
+        String kernel = RootTree.bootKernel(dir, "a live image");
         if (!Files.isDirectory(dir.resolve("usr/lib/live/boot")) && !Files.isDirectory(dir.resolve("lib/live/boot"))) {
             throw new IOException("a live image needs live-boot in its package set (the live-iso template lists it)");
         }

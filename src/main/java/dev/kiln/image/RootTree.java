@@ -449,18 +449,39 @@ public class RootTree {
         }
     }
 
+    /** A UUID (version 4 layout) made of the first 16 bytes of a digest. */
+    static UUID uuidOf(byte[] h) {
+        h[6] = (byte) ((h[6] & 0x0f) | 0x40);
+        h[8] = (byte) ((h[8] & 0x3f) | 0x80);
+        String hex = HexFormat.of().formatHex(h, 0, 16);
+        return UUID.fromString(hex.substring(0, 8) + "-" + hex.substring(8, 12) + "-" + hex.substring(12, 16) + "-"
+                + hex.substring(16, 20) + "-" + hex.substring(20, 32));
+    }
+
+    /**
+     * The newest kernel of a tree, which {@code what} (a disk, a live image) boots; an error naming the template
+     * when there is none, or no initramfs for it.
+     */
+    static String bootKernel(Path tree, String what) throws IOException {
+        List<String> versions = kernels(tree);
+        if (versions.isEmpty()) {
+            throw new IOException(what + " boots a kernel, and the package set has none: the type's kickstart "
+                    + "template must list linux-image-amd64 in %packages");
+        }
+        String kernel = versions.get(versions.size() - 1);
+        if (!Files.isRegularFile(tree.resolve("boot/initrd.img-" + kernel))) {
+            throw new IOException("no initramfs for kernel " + kernel + " in the tree");
+        }
+        return kernel;
+    }
+
     /** A seed derived from the frozen set and the plan: the same compose gives the same file-system UUID. */
     static UUID seed(String deps, String plan) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             sha.update(deps.getBytes(StandardCharsets.UTF_8));
             sha.update(plan.replaceAll("(?m)^# final-kickstart.ks of compose [^\\n]*$", "").getBytes(StandardCharsets.UTF_8));
-            byte[] h = sha.digest();
-            h[6] = (byte) ((h[6] & 0x0f) | 0x40);
-            h[8] = (byte) ((h[8] & 0x3f) | 0x80);
-            String hex = HexFormat.of().formatHex(h, 0, 16);
-            return UUID.fromString(hex.substring(0, 8) + "-" + hex.substring(8, 12) + "-" + hex.substring(12, 16) + "-"
-                    + hex.substring(16, 20) + "-" + hex.substring(20, 32));
+            return uuidOf(sha.digest());
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

@@ -127,6 +127,31 @@ public final class ToolRunner {
         }
     }
 
+    /**
+     * Starts a long-running tool (QEMU) whose output goes to {@code output}; it is tracked like any other, and
+     * {@link #stop} ends it.
+     */
+    public Process start(Path workDir, List<String> command, Path output) throws IOException, InterruptedException {
+        if (killed) {
+            throw new InterruptedException("the compose was cancelled");
+        }
+        composeLog.accept("INFO", "Starting: " + String.join(" ", command));
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        if (workDir != null) {
+            pb.directory(workDir.toFile());
+        }
+        Process p = pb.start();
+        running.add(p);
+        return p;
+    }
+
+    /** Stops a tool {@link #start}ed earlier (and what it started). */
+    public void stop(Process p) {
+        kill(p);
+        running.remove(p);
+    }
+
     /** Writes a line to the compose's log. */
     public void note(String message) {
         composeLog.accept("INFO", message);

@@ -48,13 +48,17 @@ public class ComposeService {
     }
 
     public ComposeService(RuntimeService runtime, HistoryService history, ExternalTaskService externalTasks,
-            Workers workers, KilnProperties properties) {
+            Workers workers, KilnProperties properties,
+            @org.springframework.beans.factory.annotation.Value("${kiln.compose.boot-test:false}") boolean bootTestByDefault) {
+        this.bootTestByDefault = bootTestByDefault;
         this.runtime = runtime;
         this.history = history;
         this.externalTasks = externalTasks;
         this.workers = workers;
         this.properties = properties;
     }
+
+    private final boolean bootTestByDefault;
 
     public ResultsDir results(String uuid) {
         return new ResultsDir(properties.resultsDir(), uuid);
@@ -65,6 +69,14 @@ public class ComposeService {
      * kickstart then run at once.
      */
     public String submit(Blueprint blueprint, String commit, OutputType type, long size, int test) {
+        return submit(blueprint, commit, type, size, test, null);
+    }
+
+    /**
+     * As {@link #submit(Blueprint, String, OutputType, long, int)}; {@code bootTest} asks for the boot-test step
+     * (null: {@code kiln.compose.boot-test}, false by default).
+     */
+    public String submit(Blueprint blueprint, String commit, OutputType type, long size, int test, Boolean bootTest) {
         String uuid = UUID.randomUUID().toString();
         ResultsDir results = results(uuid);
         results.create();
@@ -74,13 +86,15 @@ public class ComposeService {
         Instant now = Instant.now();
         results.time("created", now);
         results.log("INFO", "compose " + uuid + " of " + blueprint.name() + " " + blueprint.version() + " as "
-                + type.id() + (test != 0 ? " (test mode " + test + ")" : "") + " submitted");
+                + type.id() + (test != 0 ? " (test mode " + test + ")" : "") + " submitted"
+                + (Boolean.TRUE.equals(bootTest) || bootTest == null && bootTestByDefault ? ", with a boot test" : ""));
         Map<String, Object> vars = new HashMap<>();
         vars.put("type", type.id());
         vars.put("blueprint", blueprint.name());
         vars.put("version", blueprint.version());
         vars.put("test", test);
         vars.put("size", size);
+        vars.put("bootTest", bootTest != null ? bootTest : bootTestByDefault);
         vars.put("priority", 10_000_000_000_000L - now.toEpochMilli()); // older composes first
         runtime.startProcessInstanceByKey(ComposeProcess.KEY, uuid, vars);
         workers.wakeUp();

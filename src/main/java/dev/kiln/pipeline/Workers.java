@@ -118,7 +118,7 @@ public class Workers implements SmartLifecycle {
             return;
         }
         for (ComposeStep step : steps.values()) {
-            int n = step.topic().equals("build") ? buildConcurrency : stepConcurrency;
+            int n = ComposeProcess.HEAVY_TOPICS.contains(step.topic()) ? buildConcurrency : stepConcurrency;
             for (int i = 1; i <= n; i++) {
                 Thread t = new Thread(() -> loop(step), "worker-" + step.topic() + "-" + i);
                 t.setDaemon(true);

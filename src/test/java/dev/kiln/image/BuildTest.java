@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
@@ -42,26 +41,26 @@ class BuildTest {
     static final String KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKiln kiln@test";
 
     static {
-        FileSystemUtils.deleteRecursively(Path.of(ROOT).toFile());
+        REPO = testRepository(ROOT);
+    }
+
+    /**
+     * A fresh {@code root} with a served local repository holding {@code kiln-test-app} (a systemd unit, and a
+     * postinst that leaves {@code /var/lib/kiln-test/postinst-ran}), and an apt configuration with it and the host's
+     * own sources (the Debian base system).
+     */
+    static DebRepository testRepository(String rootDir) {
+        FileSystemUtils.deleteRecursively(Path.of(rootDir).toFile());
         try {
-            Path root = Files.createDirectories(Path.of(ROOT).toAbsolutePath());
-            REPO = new DebRepository(root).add("kiln-test-app", "1.0", List.of(),
+            Path root = Files.createDirectories(Path.of(rootDir).toAbsolutePath());
+            DebRepository repo = new DebRepository(root).add("kiln-test-app", "1.0", List.of(),
                     Map.of("/usr/lib/systemd/system/kiln-test.service",
                             "[Unit]\nDescription=Kiln test\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n",
                             "/usr/share/doc/kiln-test-app/README", "test\n"),
                     "#!/bin/sh\nset -e\nmkdir -p /var/lib/kiln-test\necho \"configured $1\" > /var/lib/kiln-test/postinst-ran\n")
                     .publish().serve();
-            Path apt = TestServer.aptDir(root, REPO);
-            // the base system comes from the host's own apt sources, as the embedded default does
-            Path host = Path.of("/etc/apt/sources.list.d");
-            try (Stream<Path> files = Files.list(host)) {
-                for (Path f : files.filter(f -> f.toString().endsWith(".sources") || f.toString().endsWith(".list")).toList()) {
-                    Files.copy(f, apt.resolve("sources.list.d").resolve("host-" + f.getFileName()));
-                }
-            }
-            if (Files.exists(Path.of("/etc/apt/sources.list"))) {
-                Files.copy(Path.of("/etc/apt/sources.list"), apt.resolve("sources.list"));
-            }
+            TestServer.hostAndLocalApt(root, repo);
+            return repo;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
@@ -71,19 +70,21 @@ class BuildTest {
 
     @AfterAll
     static void stop() throws IOException {
-        REPO.close();
-        // the installed-tree cache of this test's state directory lives on tmpfs: give the memory back
-        RootTree.deleteTree(RootTree.tmpfsDir(Path.of(ROOT, "state").toAbsolutePath().normalize(), "trees"));
+        release(REPO, ROOT);
+    }
+
+    /** Stops the repository; the installed-tree cache of the test's state directory lives on tmpfs: frees it. */
+    static void release(DebRepository repo, String root) throws IOException {
+        repo.close();
+        RootTree.deleteTree(RootTree.tmpfsDir(Path.of(root, "state").toAbsolutePath().normalize(), "trees"));
     }
 
     @LocalServerPort
     int port;
     TestServer server;
 
-    @BeforeEach
-    void blueprint() {
-        server = new TestServer(port);
-        String bp = """
+    /** The blueprint every image test builds: a package from the local repository, and customizations. */
+    static final String BLUEPRINT = """
                 name = "custom"
                 description = "a customized image"
                 version = "1.0.0"
@@ -112,7 +113,11 @@ class BuildTest {
                 [customizations.services]
                 enabled = ["kiln-test"]
                 """.formatted(KEY);
-        assertThat(server.call("POST", "/api/v1/blueprints/new", "text/x-toml", bp).statusCode()).isEqualTo(200);
+
+    @BeforeEach
+    void blueprint() {
+        server = new TestServer(port);
+        assertThat(server.call("POST", "/api/v1/blueprints/new", "text/x-toml", BLUEPRINT).statusCode()).isEqualTo(200);
     }
 
     String build(String type) throws Exception {

@@ -244,6 +244,17 @@ class ComposeApiTest {
     }
 
     @Test
+    void aBootTestIsAStepOfTheComposeWhenAskedFor() throws Exception {
+        String uuid = server.start("site", "qcow2", 2, ", \"boot_test\": true");
+        assertThat(server.await(uuid, 60_000, "FINISHED", "FAILED")).isEqualTo("FINISHED");
+        String log = server.call("GET", "/api/v1/compose/log/" + uuid, null, null).body();
+        assertThat(log).contains("with a boot test", "boot test: skipped in test mode", "boot-test done");
+        String plain = server.start("site", "qcow2", 2);
+        assertThat(server.await(plain, 60_000, "FINISHED", "FAILED")).isEqualTo("FINISHED");
+        assertThat(server.call("GET", "/api/v1/compose/log/" + plain, null, null).body()).doesNotContain("boot test");
+    }
+
+    @Test
     void submissionIsValidatedUpFront() throws Exception {
         assertError(server.call("POST", "/api/v1/compose", "application/json", ""), "MissingPost");
         assertError(server.call("POST", "/api/v1/compose", "application/json", "{\"compose_type\": \"tar\"}"), "UnknownBlueprint");
@@ -254,8 +265,8 @@ class ComposeApiTest {
                 "{\"blueprint_name\": \"nope\", \"compose_type\": \"tar\"}"), "UnknownBlueprint");
         assertError(server.call("POST", "/api/v1/compose", "application/json",
                 "{\"blueprint_name\": \"site\", \"compose_type\": \"floppy\"}"), "BadComposeType");
-        assertError(server.call("POST", "/api/v1/compose", "application/json",
-                "{\"blueprint_name\": \"site\", \"compose_type\": \"qcow2\"}"), "BuildFailed"); // not built yet
+        assertError(server.call("POST", "/api/v1/compose?test=2", "application/json",
+                "{\"blueprint_name\": \"site\", \"compose_type\": \"qcow2\", \"boot_test\": \"yes\"}"), "BuildFailed");
         push("name = \"bad-host\"\n[customizations]\nhostname = \"bad host; rm -rf /\"\n");
         assertError(server.call("POST", "/api/v1/compose?test=2", "application/json",
                 "{\"blueprint_name\": \"bad-host\", \"compose_type\": \"tar\"}"), "BuildFailed");

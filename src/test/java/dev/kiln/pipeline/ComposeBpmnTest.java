@@ -44,12 +44,29 @@ class ComposeBpmnTest {
 
     @Test
     @Deployment(resources = ComposeProcess.RESOURCE)
-    void allStepsDoneEndsFinished() {
-        String id = start("1b4e28ba-2fa1-11d2-883f-0016d3cca427");
-        for (String topic : ComposeProcess.TOPICS) {
-            LockedExternalTask task = lockOne(topic);
-            assertThat(task.getBusinessKey()).isEqualTo("1b4e28ba-2fa1-11d2-883f-0016d3cca427");
-            engine.getExternalTaskService().complete(task.getId(), WORKER);
+    void allStepsDoneEndsFinishedAndTheBootTestRunsOnlyWhenAskedFor() {
+        for (boolean bootTest : List.of(false, true)) {
+            String uuid = bootTest ? "1b4e28ba-2fa1-11d2-883f-0016d3cca428" : "1b4e28ba-2fa1-11d2-883f-0016d3cca427";
+            String id = engine.getRuntimeService().startProcessInstanceByKey(ComposeProcess.KEY, uuid,
+                    Map.of("type", "qcow2", "priority", 1L, "bootTest", bootTest)).getId();
+            for (String topic : ComposeProcess.TOPICS) {
+                if (topic.equals("boot-test") && !bootTest) {
+                    continue;
+                }
+                LockedExternalTask task = lockOne(topic);
+                assertThat(task.getBusinessKey()).isEqualTo(uuid);
+                engine.getExternalTaskService().complete(task.getId(), WORKER);
+                if (topic.equals("build")) {
+                    assertThat(engine.getExternalTaskService().createExternalTaskQuery().topicName("boot-test").count())
+                            .isEqualTo(bootTest ? 1 : 0);
+                }
+            }
+            assertThat(endEvents(id)).containsExactly(ComposeProcess.END_FINISHED);
+        }
+        // a compose started before the step existed has no bootTest variable: it goes straight to finalize
+        String id = start("1b4e28ba-2fa1-11d2-883f-0016d3cca429");
+        for (String topic : List.of("depsolve", "freeze", "kickstart", "build", "finalize")) {
+            engine.getExternalTaskService().complete(lockOne(topic).getId(), WORKER);
         }
         assertThat(endEvents(id)).containsExactly(ComposeProcess.END_FINISHED);
     }

@@ -53,9 +53,14 @@ public final class TestServer {
 
     /** Starts a compose and answers its UUID (fails the test with the server's answer otherwise). */
     public String start(String blueprint, String type, int test) {
+        return start(blueprint, type, test, "");
+    }
+
+    /** As {@link #start(String, String, int)}, with more JSON fields ({@code , "boot_test": true}). */
+    public String start(String blueprint, String type, int test, String moreFields) {
         HttpResponse<String> r = call("POST", "/api/v1/compose" + (test != 0 ? "?test=" + test : ""),
                 "application/json", "{\"blueprint_name\": \"" + blueprint + "\", \"compose_type\": \"" + type
-                        + "\", \"branch\": \"master\"}");
+                        + "\", \"branch\": \"master\"" + moreFields + "}");
         if (r.statusCode() != 200) {
             throw new AssertionError("compose start failed: " + r.body());
         }
@@ -98,6 +103,23 @@ public final class TestServer {
                 .add("httpd-b", "1.0")
                 .add("broken", "1.0", "Depends: missing-thing (>= 5)")
                 .publish().serve();
+    }
+
+    /**
+     * An apt configuration with the host's own sources (the Debian base system, as the embedded default uses them)
+     * and the local repository, for {@code kiln.sources.apt-dir}.
+     */
+    public static Path hostAndLocalApt(Path root, DebRepository repo) throws IOException {
+        Path apt = aptDir(root, repo);
+        try (java.util.stream.Stream<Path> files = Files.list(Path.of("/etc/apt/sources.list.d"))) {
+            for (Path f : files.filter(f -> f.toString().endsWith(".sources") || f.toString().endsWith(".list")).toList()) {
+                Files.copy(f, apt.resolve("sources.list.d").resolve("host-" + f.getFileName()));
+            }
+        }
+        if (Files.exists(Path.of("/etc/apt/sources.list"))) {
+            Files.copy(Path.of("/etc/apt/sources.list"), apt.resolve("sources.list"));
+        }
+        return apt;
     }
 
     /** Writes an apt configuration naming the repository, for {@code kiln.sources.apt-dir}. */

@@ -135,7 +135,14 @@ class ComposeController {
             throw new WeldrException("BuildFailed", "Invalid customizations in " + name + ": " + String.join("; ", problems));
         }
         String commit = blueprints.changes(br, name).get(0).commit();
-        String uuid = composes.submit(blueprint.get(), commit, type, size, testMode);
+        Boolean bootTest = null; // Kiln's own field: boot the image in QEMU before the compose finishes
+        if (body.hasNonNull("boot_test")) {
+            if (!body.get("boot_test").isBoolean()) {
+                throw new WeldrException("BuildFailed", "'boot_test' must be true or false");
+            }
+            bootTest = body.get("boot_test").asBoolean();
+        }
+        String uuid = composes.submit(blueprint.get(), commit, type, size, testMode, bootTest);
         Optional<String> failure = composes.awaitDepsolve(uuid, 30_000);
         if (failure.isPresent()) {
             composes.delete(uuid);

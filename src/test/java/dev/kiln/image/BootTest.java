@@ -1,0 +1,91 @@
+package dev.kiln.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kiln.testing.TestServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.util.FileSystemUtils;
+
+/**
+ * The example-http-server blueprint, from the host's own Debian sources, boots and serves HTTP 200 from its web
+ * server on a forwarded loopback port: as qcow2 (the compose's own boot-test step, UEFI), as partitioned-disk under
+ * SeaBIOS and under OVMF, and as live-iso (boot-test step). Under TCG each boot takes half a minute to two minutes;
+ * the times are printed.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "kiln.state-dir=" + BootTest.ROOT + "/state", "kiln.api.socket=", "kiln.compose.retries=1",
+        "kiln.boot-test.firmware=uefi", "kiln.boot-test.timeout-seconds=600"})
+class BootTest {
+
+    static final String ROOT = "target/it/boot";
+
+    static {
+        FileSystemUtils.deleteRecursively(Path.of(ROOT).toFile());
+    }
+
+    @AfterAll
+    static void freeTrees() throws IOException {
+        RootTree.deleteTree(RootTree.tmpfsDir(Path.of(ROOT, "state").toAbsolutePath().normalize(), "trees"));
+    }
+
+    @LocalServerPort
+    int port;
+
+    Path compose(String type, boolean bootTest) throws Exception {
+        TestServer server = new TestServer(port);
+        String uuid = server.start("example-http-server", type, 0, ", \"boot_test\": " + bootTest);
+        String end = server.await(uuid, 1_500_000, "FINISHED", "FAILED");
+        Path dir = Path.of(ROOT, "state/results", uuid).toAbsolutePath();
+        String log = Files.readString(dir.resolve("logs/combined.log"));
+        assertThat(end).as(log).isEqualTo("FINISHED");
+        if (bootTest) {
+            String line = log.lines().filter(l -> l.contains("boot test: ")).findFirst().orElse("no boot test line");
+            System.out.println("BOOT " + type + " (compose step): " + line.substring(line.indexOf("boot test: ")));
+            assertThat(line).contains("boot test: PASSED").contains("HTTP 200");
+            assertThat(dir.resolve("logs/boot-test.log")).isNotEmptyFile();
+        }
+        return dir.resolve(OutputType.byId(type).orElseThrow().imageName());
+    }
+
+    @Test
+    @Order(1)
+    void qcow2BootsAndServesHttp() throws Exception {
+        compose("qcow2", true);
+    }
+
+    @Test
+    @Order(2)
+    void partitionedDiskBootsUnderBiosAndUefi() throws Exception {
+        Path disk = compose("partitioned-disk", false);
+        for (BootTester.Firmware fw : BootTester.Firmware.values()) {
+            Path work = Path.of(ROOT, "boot-" + fw).toAbsolutePath();
+            BootTester.Result r = BootTester.boot(disk, OutputType.PARTITIONED_DISK, fw, true, Duration.ofMinutes(10),
+                    work, work.resolve("serial.log"), new ToolRunner((level, line) -> { }));
+            System.out.printf("BOOT partitioned-disk %s: %s after %.1f s: %s%n", fw, r.passed() ? "PASSED" : "FAILED",
+                    r.seconds(), r.detail());
+            assertThat(r.passed()).as(r.detail() + "\n" + tail(work.resolve("serial.log"))).isTrue();
+        }
+    }
+
+    @Test
+    @Order(3)
+    void liveIsoBootsAndServesHttp() throws Exception {
+        compose("live-iso", true);
+    }
+
+    private static String tail(Path p) throws IOException {
+        String s = Files.exists(p) ? Files.readString(p, java.nio.charset.StandardCharsets.ISO_8859_1) : "";
+        return s.length() <= 3000 ? s : s.substring(s.length() - 3000);
+    }
+}

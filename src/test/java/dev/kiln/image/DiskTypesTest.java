@@ -1,0 +1,239 @@
+package dev.kiln.image;
+
+import static dev.kiln.image.BuildTest.debugfs;
+import static dev.kiln.image.BuildTest.run;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.kiln.testing.DebRepository;
+import dev.kiln.testing.TestServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+/**
+ * Every disk type and the live ISO, built through the API from the host's Debian sources plus a local repository,
+ * with the real kickstart templates (kernel, cloud-init, live-boot as each type lists them), and checked with
+ * readers that are not ours: sfdisk, qemu-img, e2fsck, fsck.vfat, mtools, GNU tar, xorriso. Types sharing a package
+ * set are built one after the other, so that the installed-tree cache serves the later ones.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "kiln.state-dir=" + DiskTypesTest.ROOT + "/state", "kiln.api.socket=",
+        "kiln.sources.apt-dir=" + DiskTypesTest.ROOT + "/apt", "kiln.compose.retries=1"})
+class DiskTypesTest {
+
+    static final String ROOT = "target/it/disk";
+    static final DebRepository REPO;
+    static final long MIB = 1024 * 1024;
+
+    static {
+        REPO = BuildTest.testRepository(ROOT);
+    }
+
+    @AfterAll
+    static void stop() throws IOException {
+        BuildTest.release(REPO, ROOT);
+    }
+
+    @LocalServerPort
+    int port;
+    TestServer server;
+
+    @BeforeEach
+    void blueprint() {
+        server = new TestServer(port);
+        assertThat(server.call("POST", "/api/v1/blueprints/new", "text/x-toml", BuildTest.BLUEPRINT).statusCode())
+                .isEqualTo(200);
+    }
+
+    Path build(String type, long size) throws Exception {
+        String uuid = server.start("custom", type, 0, size > 0 ? ", \"size\": " + size : "");
+        String end = server.await(uuid, 900_000, "FINISHED", "FAILED");
+        Path dir = Path.of(ROOT, "state/results", uuid).toAbsolutePath();
+        assertThat(end).as(Files.exists(dir.resolve("logs/combined.log"))
+                ? Files.readString(dir.resolve("logs/combined.log")) : "no log").isEqualTo("FINISHED");
+        OutputType t = OutputType.byId(type).orElseThrow();
+        // compose image serves the file under the spec's name
+        HttpResponse<String> head = server.call("HEAD", "/api/v1/compose/image/" + uuid, null, null);
+        assertThat(head.statusCode()).isEqualTo(200);
+        assertThat(head.headers().firstValue("Content-Disposition").orElse(""))
+                .contains("filename=" + uuid + "-" + t.imageName());
+        return dir.resolve(t.imageName());
+    }
+
+    static JsonNode json(String... command) throws Exception {
+        return TestServer.JSON.readTree(run(command));
+    }
+
+    /** The partition table, read by sfdisk; answers the partitions. */
+    static JsonNode checkTable(Path disk) throws Exception {
+        JsonNode table = json("sfdisk", "--json", disk.toString()).path("partitiontable");
+        assertThat(table.path("label").asText()).isEqualTo("gpt");
+        JsonNode parts = table.path("partitions");
+        assertThat(parts).hasSize(3);
+        assertThat(parts.get(0).path("type").asText()).isEqualTo(DiskImage.BIOS_BOOT);
+        assertThat(parts.get(1).path("type").asText()).isEqualTo(DiskImage.ESP);
+        assertThat(parts.get(2).path("type").asText()).isEqualTo(DiskImage.ROOT_X86_64);
+        return parts;
+    }
+
+    static Path extract(Path disk, JsonNode part, String name) throws Exception {
+        Path out = disk.resolveSibling(name);
+        run("dd", "if=" + disk, "of=" + out, "bs=512", "skip=" + part.path("start").asLong(),
+                "count=" + part.path("size").asLong(), "conv=sparse", "status=none");
+        return out;
+    }
+
+    /** The ESP passes fsck.vfat and holds GRUB's EFI image; the root passes e2fsck and boots this kernel. */
+    static void checkDisk(Path disk, boolean cloudInit) throws Exception {
+        JsonNode parts = checkTable(disk);
+        Path esp = extract(disk, parts.get(1), "esp.img");
+        Path root = extract(disk, parts.get(2), "root.img");
+        try {
+            run("fsck.vfat", "-n", esp.toString());
+            assertThat(run("env", "MTOOLS_SKIP_CHECK=1", "mdir", "-i", esp.toString(), "::/EFI/BOOT")).contains("BOOTX64");
+            run("e2fsck", "-fn", root.toString());
+            assertThat(debugfs(root, "cat /etc/hostname")).isEqualTo("kiln-test-host\n");
+            assertThat(debugfs(root, "cat /home/alice/.ssh/authorized_keys")).isEqualTo(BuildTest.KEY + "\n");
+            assertThat(debugfs(root, "cat /var/lib/kiln-test/postinst-ran")).isEqualTo("configured configure\n");
+            String fstab = debugfs(root, "cat /etc/fstab");
+            String uuid = run("blkid", "-o", "value", "-s", "UUID", root.toString()).strip();
+            assertThat(fstab).contains("UUID=" + uuid + " / ext4");
+            String grub = debugfs(root, "cat /boot/grub/grub.cfg");
+            assertThat(grub).contains("root=UUID=" + uuid).containsPattern("linux /boot/vmlinuz-\\S+-amd64 ");
+            assertThat(debugfs(root, "ls /boot")).contains("initrd.img-");
+            assertThat(debugfs(root, "cat /etc/systemd/network/80-kiln-dhcp.network")).contains("DHCP=yes");
+            assertThat(debugfs(root, "stat /usr/bin/cloud-init")).as("cloud-init")
+                    .contains(cloudInit ? "Type: regular" : "File not found");
+            assertThat(debugfs(root, "stat /etc/machine-id")).contains("Size: 0");
+        } finally {
+            Files.deleteIfExists(esp);
+            Files.deleteIfExists(root);
+        }
+        byte[] mbr = new byte[512];
+        try (InputStream in = Files.newInputStream(disk)) {
+            assertThat(in.readNBytes(mbr, 0, 512)).isEqualTo(512);
+        }
+        assertThat(new String(mbr, java.nio.charset.StandardCharsets.ISO_8859_1)).as("GRUB's boot code").contains("GRUB ");
+        assertThat(mbr[510] & 0xff).isEqualTo(0x55);
+        assertThat(mbr[511] & 0xff).isEqualTo(0xaa);
+    }
+
+    static JsonNode info(Path image, String format) throws Exception {
+        JsonNode info = json("qemu-img", "info", "-f", format, "--output=json", image.toString());
+        assertThat(info.path("format").asText()).isEqualTo(format);
+        return info;
+    }
+
+    /** qcow2 compat 1.1, clean by qemu-img check, and the disk inside it checks as a partitioned disk does. */
+    static void checkQcow2(Path image, boolean cloudInit) throws Exception {
+        JsonNode info = info(image, "qcow2");
+        assertThat(info.at("/format-specific/data/compat").asText()).isEqualTo("1.1");
+        assertThat(info.path("virtual-size").asLong() % MIB).isZero();
+        run("qemu-img", "check", "-f", "qcow2", image.toString());
+        Path raw = image.resolveSibling("inside.raw");
+        run("qemu-img", "convert", "-f", "qcow2", "-O", "raw", image.toString(), raw.toString());
+        try {
+            checkDisk(raw, cloudInit);
+        } finally {
+            Files.deleteIfExists(raw);
+        }
+    }
+
+    @Test
+    @Order(1)
+    void partitionedDiskQcow2AndVmdk() throws Exception {
+        long size = 3L * 1024 * MIB;
+        Path disk = build("partitioned-disk", size);
+        assertThat(Files.size(disk)).as("--size is the disk's size").isEqualTo(size);
+        checkDisk(disk, false);
+
+        checkQcow2(build("qcow2", 0), false);
+
+        Path vmdk = build("vmdk", 0);
+        JsonNode info = info(vmdk, "vmdk");
+        assertThat(info.at("/format-specific/data/create-type").asText()).isEqualTo("streamOptimized");
+        assertThat(info.path("virtual-size").asLong() % MIB).isZero();
+        run("qemu-img", "check", "-f", "vmdk", vmdk.toString());
+    }
+
+    @Test
+    @Order(2)
+    void cloudTypes() throws Exception {
+        Path ami = build("ami", 0);
+        checkDisk(ami, true);
+
+        Path vhd = build("vhd", 0);
+        JsonNode info = info(vhd, "vpc");
+        long virtual = info.path("virtual-size").asLong();
+        assertThat(virtual % MIB).as("Azure wants whole MiB").isZero();
+        assertThat(Files.size(vhd)).as("fixed VHD: the data and a 512-byte footer").isEqualTo(virtual + 512);
+        assertThat(info.at("/format-specific/data/subformat").asText("fixed")).isEqualTo("fixed");
+
+        Path google = build("google", 0);
+        String listing = run("tar", "-tvzf", google.toString());
+        assertThat(listing.strip().lines().toList()).hasSize(1);
+        assertThat(listing).contains(" disk.raw");
+        byte[] header = new byte[512];
+        try (InputStream in = new GzipCompressorInputStream(Files.newInputStream(google), true)) {
+            assertThat(in.readNBytes(header, 0, 512)).isEqualTo(512);
+        }
+        assertThat(new String(header, 257, 8, java.nio.charset.StandardCharsets.US_ASCII)).as("GNU tar magic")
+                .isEqualTo("ustar  \0");
+        Path raw = google.resolveSibling("disk.raw");
+        run("tar", "-xzf", google.toString(), "-C", google.getParent().toString());
+        try {
+            checkDisk(raw, true);
+        } finally {
+            Files.deleteIfExists(raw);
+        }
+
+        checkQcow2(build("openstack", 0), true);
+        checkQcow2(build("alibaba", 0), true);
+    }
+
+    @Test
+    @Order(3)
+    void liveIso() throws Exception {
+        Path iso = build("live-iso", 0);
+        String report = run("xorriso", "-indev", iso.toString(), "-report_el_torito", "plain");
+        assertThat(report).containsPattern("El Torito boot img : +1 +BIOS")
+                .containsPattern("El Torito boot img : +2 +UEFI");
+        assertThat(report).containsPattern("Volume id +: '[^']*live[^']*'");
+        List<String> files = new ArrayList<>(run("xorriso", "-indev", iso.toString(), "-find", "/live", "-type", "f")
+                .lines().filter(l -> l.startsWith("'")).toList());
+        assertThat(files).contains("'/live/vmlinuz'", "'/live/initrd.img'", "'/live/filesystem.squashfs'");
+        Path squash = iso.resolveSibling("filesystem.squashfs");
+        run("xorriso", "-osirrox", "on", "-indev", iso.toString(), "-extract", "/live/filesystem.squashfs", squash.toString());
+        try {
+            String listing = run("unsquashfs", "-l", squash.toString());
+            assertThat(listing).contains("squashfs-root/etc/hostname", "squashfs-root/usr/lib/live/boot");
+            assertThat(run("unsquashfs", "-cat", squash.toString(), "etc/hostname")).isEqualTo("kiln-test-host\n");
+        } finally {
+            Files.deleteIfExists(squash);
+        }
+        assertThat(run("fdisk", "-l", iso.toString())).as("hybrid: a USB stick boots it too").contains(iso + "1");
+    }
+
+    @Test
+    @Order(4)
+    void everyTypeIsEnabled() {
+        JsonNode types = server.get("/api/v1/compose/types").path("types");
+        assertThat(types).hasSize(OutputType.values().length);
+        types.forEach(t -> assertThat(t.path("enabled").asBoolean()).as(t.toString()).isTrue());
+    }
+}
