@@ -48,8 +48,9 @@ final class DiskImage {
     }
 
     /**
-     * Makes the raw disk {@code out} from a customized tree (which it changes: fstab, grub.cfg). Its size is
-     * {@code request.sizeBytes()} when that is larger than what the tree needs, rounded up to a MiB.
+     * Makes the raw disk {@code out} from a customized tree (which it changes: fstab, grub.cfg). The root file
+     * system is what the tree needs, or the size the blueprint asks for {@code /} when larger; the disk is
+     * {@code request.sizeBytes()} when that is larger still, rounded up to a MiB.
      */
     static Disk make(ImageBuilder.BuildRequest request, RootTree.Tree tree, Path out) throws Exception {
         Path dir = tree.dir();
@@ -66,7 +67,8 @@ final class DiskImage {
                 "/boot/initrd.img-" + kernel, "root=UUID=" + rootFs + " ro " + cmdline));
         RootTree.clamp(dir, tree.sourceDateEpoch());
 
-        long rootSize = Math.max(Ext4Builder.minimumSize(dir), request.sizeBytes() - ROOT_START - TAIL);
+        long rootSize = Math.max(Math.max(Ext4Builder.minimumSize(dir), tree.rootSize()),
+                request.sizeBytes() - ROOT_START - TAIL);
         rootSize = (rootSize + MIB - 1) / MIB * MIB;
         long size = ROOT_START + rootSize + TAIL;
         ToolRunner tools = request.tools();

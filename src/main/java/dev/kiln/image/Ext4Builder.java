@@ -29,7 +29,7 @@ class Ext4Builder extends TreeImageBuilder {
 
     @Override
     Path image(BuildRequest request, RootTree.Tree tree) throws Exception {
-        long size = Math.max(request.sizeBytes(), minimumSize(tree.dir()));
+        long size = Math.max(Math.max(request.sizeBytes(), tree.rootSize()), minimumSize(tree.dir()));
         Path image = request.scratch().resolve(type().imageName());
         make(request, tree, image, size);
         return image;

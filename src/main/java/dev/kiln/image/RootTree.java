@@ -40,8 +40,12 @@ public class RootTree {
     private final Path tmpfs;
     private final String instance;
 
-    /** An installed, customized tree; {@code sourceDateEpoch} and {@code seed} make the image reproducible. */
-    public record Tree(Path dir, long sourceDateEpoch, UUID seed) {
+    /**
+     * An installed, customized tree; {@code sourceDateEpoch} and {@code seed} make the image reproducible;
+     * {@code rootSize} is the size the plan asks for the root file system ({@code part /}, from the blueprint's
+     * filesystem customization), 0 when it does not.
+     */
+    public record Tree(Path dir, long sourceDateEpoch, UUID seed, long rootSize) {
     }
 
     public RootTree(PackageCache cache, dev.kiln.KilnProperties properties,
@@ -250,7 +254,14 @@ public class RootTree {
         new Customizer(tree, new Chroot(tree, tools, sde), tools).apply(kickstart);
         clean(tree);
         clamp(tree, sde);
-        return new Tree(tree, sde, seed);
+        long rootSize = 0;
+        for (String command : kickstart.commands()) {
+            KickstartArgs part = KickstartArgs.parse(command);
+            if (part.command().equals("part") && part.words().contains("/")) {
+                rootSize = Long.parseLong(part.options().getOrDefault("size", "0")) << 20;
+            }
+        }
+        return new Tree(tree, sde, seed, rootSize);
     }
 
     /**

@@ -29,9 +29,53 @@ public final class Customizations {
     private Customizations() {
     }
 
+    private static final Pattern SIZE = Pattern.compile("([0-9]+)\\s*(B|kB|KiB|MB|MiB|GB|GiB|TB|TiB)?");
+
+    /**
+     * A file-system size as blueprints write it: a number of bytes, or a string with a unit ({@code "20 GiB"},
+     * {@code "512 MB"}); 0 when it is neither. At most 16 TiB.
+     */
+    public static long rootSize(Object size) {
+        long bytes;
+        if (size instanceof Number n) {
+            bytes = n.longValue();
+        } else if (size instanceof String s && SIZE.matcher(s.strip()).matches()) {
+            var m = SIZE.matcher(s.strip());
+            m.matches();
+            long unit = switch (m.group(2) == null ? "B" : m.group(2)) {
+                case "kB" -> 1000L;
+                case "KiB" -> 1L << 10;
+                case "MB" -> 1000_000L;
+                case "MiB" -> 1L << 20;
+                case "GB" -> 1000_000_000L;
+                case "GiB" -> 1L << 30;
+                case "TB" -> 1000_000_000_000L;
+                case "TiB" -> 1L << 40;
+                default -> 1L;
+            };
+            try {
+                bytes = Math.multiplyExact(Long.parseLong(m.group(1)), unit);
+            } catch (ArithmeticException | NumberFormatException e) {
+                return 0;
+            }
+        } else {
+            return 0;
+        }
+        return bytes > 0 && bytes <= (16L << 40) ? bytes : 0;
+    }
+
     /** Every problem found, empty when the customizations are fine. */
     public static List<String> problems(Map<String, Object> c) {
         List<String> problems = new ArrayList<>();
+        for (Map<?, ?> fs : maps(c.get("filesystem"))) {
+            if (!"/".equals(fs.get("mountpoint"))) {
+                problems.add("filesystem " + fs.get("mountpoint") + ": Kiln's disks have one file system, /; "
+                        + "only its size can be set");
+            } else if (rootSize(fs.get("size")) <= 0) {
+                problems.add("filesystem / size must be a positive number of bytes or a size such as \"4 GiB\": "
+                        + fs.get("size"));
+            }
+        }
         if (c.get("hostname") instanceof String h && !HOSTNAME.matcher(h).matches()) {
             problems.add("invalid hostname: " + h);
         }

@@ -86,6 +86,10 @@ public final class FinalKickstart {
         if (bootloader != null) {
             out.add(bootloader);
         }
+        for (Object o : list(c.get("filesystem"))) { // only "/" passes the checks: the root's size, in MiB
+            long bytes = Customizations.rootSize(((Map<?, ?>) o).get("size"));
+            out.add("part / --fstype=ext4 --size=" + (bytes + (1 << 20) - 1) / (1 << 20));
+        }
         if (c.get("hostname") instanceof String h) {
             out.add("network --hostname=" + h);
         }

@@ -244,6 +244,15 @@ class ComposeApiTest {
     }
 
     @Test
+    void theRootFileSystemSizeOfTheBlueprintIsInThePlan() throws Exception {
+        push("name = \"big-root\"\n[[packages]]\nname = \"web\"\n[[customizations.filesystem]]\nmountpoint = \"/\"\nsize = \"4 GiB\"\n");
+        String uuid = server.start("big-root", "qcow2", 2);
+        assertThat(server.await(uuid, 60_000, "FINISHED", "FAILED")).isEqualTo("FINISHED");
+        assertThat(Files.readString(Path.of(ROOT, "state/results", uuid, "final-kickstart.ks")))
+                .contains("part / --fstype=ext4 --size=4096\n");
+    }
+
+    @Test
     void aBootTestIsAStepOfTheComposeWhenAskedFor() throws Exception {
         String uuid = server.start("site", "qcow2", 2, ", \"boot_test\": true");
         assertThat(server.await(uuid, 60_000, "FINISHED", "FAILED")).isEqualTo("FINISHED");
@@ -267,6 +276,14 @@ class ComposeApiTest {
                 "{\"blueprint_name\": \"site\", \"compose_type\": \"floppy\"}"), "BadComposeType");
         assertError(server.call("POST", "/api/v1/compose?test=2", "application/json",
                 "{\"blueprint_name\": \"site\", \"compose_type\": \"qcow2\", \"boot_test\": \"yes\"}"), "BuildFailed");
+        push("name = \"two-fs\"\n[[customizations.filesystem]]\nmountpoint = \"/var\"\nsize = 1073741824\n");
+        HttpResponse<String> fs = server.call("POST", "/api/v1/compose?test=2", "application/json",
+                "{\"blueprint_name\": \"two-fs\", \"compose_type\": \"qcow2\"}");
+        assertError(fs, "BuildFailed");
+        assertThat(fs.body()).contains("filesystem /var");
+        push("name = \"bad-size\"\n[[customizations.filesystem]]\nmountpoint = \"/\"\nsize = \"lots\"\n");
+        assertError(server.call("POST", "/api/v1/compose?test=2", "application/json",
+                "{\"blueprint_name\": \"bad-size\", \"compose_type\": \"qcow2\"}"), "BuildFailed");
         push("name = \"bad-host\"\n[customizations]\nhostname = \"bad host; rm -rf /\"\n");
         assertError(server.call("POST", "/api/v1/compose?test=2", "application/json",
                 "{\"blueprint_name\": \"bad-host\", \"compose_type\": \"tar\"}"), "BuildFailed");

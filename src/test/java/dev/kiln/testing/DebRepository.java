@@ -39,6 +39,7 @@ public final class DebRepository implements AutoCloseable {
         this.root = Files.createDirectories(dir.resolve("repo"));
         this.gnupg = Files.createDirectories(dir.resolve("gnupg"));
         Files.setPosixFilePermissions(gnupg, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        killAgent(); // an agent an interrupted run left for this directory answers for a keyring that is gone
         run(dir, "gpg", "--homedir", gnupg.toString(), "--batch", "--passphrase", "", "--quick-gen-key",
                 "Kiln Test Repository <repo@kiln.test>", "rsa2048", "sign", "never");
         this.keyring = dir.resolve("repo-key.gpg");
@@ -153,6 +154,16 @@ public final class DebRepository implements AutoCloseable {
     @Override
     public void close() {
         stop();
+        try {
+            killAgent();
+        } catch (IOException | InterruptedException e) {
+            // the agent may be gone already
+        }
+    }
+
+    private void killAgent() throws IOException, InterruptedException {
+        new ProcessBuilder("gpgconf", "--homedir", gnupg.toString(), "--kill", "gpg-agent")
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor();
     }
 
     public static String sha256(Path file) throws IOException {
