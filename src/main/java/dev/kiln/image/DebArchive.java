@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Set;
 import org.apache.commons.compress.archivers.ar.ArArchiveEntry;
 import org.apache.commons.compress.archivers.ar.ArArchiveInputStream;
+import org.apache.commons.compress.archivers.ar.ArArchiveOutputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
@@ -67,6 +68,40 @@ final class DebArchive {
             }
         }
         throw new IOException(deb + " has no data.tar member");
+    }
+
+    /**
+     * Writes {@code out}: the same package with its {@code data.tar} member uncompressed (the host's dpkg-deb
+     * decompresses it, natively). dpkg unpacks the packages of a tree one at a time; handed these, it does not
+     * decompress, and the decompression has already happened on every core. The content is the same bytes.
+     */
+    static void decompress(Path deb, Path out) throws IOException, InterruptedException {
+        Path data = out.resolveSibling(out.getFileName() + ".data.tar");
+        Process p = new ProcessBuilder("dpkg-deb", "--fsys-tarfile", deb.toString()).redirectOutput(data.toFile())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            if (p.waitFor() != 0) {
+                throw new IOException("dpkg-deb --fsys-tarfile " + deb.getFileName() + " failed with exit code " + p.exitValue());
+            }
+            try (ArArchiveInputStream ar = new ArArchiveInputStream(new BufferedInputStream(Files.newInputStream(deb)));
+                    ArArchiveOutputStream o = new ArArchiveOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(out), 1 << 16))) {
+                for (ArArchiveEntry e = ar.getNextEntry(); e != null; e = ar.getNextEntry()) {
+                    if (e.getName().startsWith("data.tar")) {
+                        o.putArchiveEntry(new ArArchiveEntry("data.tar", Files.size(data), e.getUserId(), e.getGroupId(),
+                                e.getMode(), e.getLastModified()));
+                        Files.copy(data, o);
+                    } else {
+                        o.putArchiveEntry(new ArArchiveEntry(e.getName(), e.getLength(), e.getUserId(), e.getGroupId(),
+                                e.getMode(), e.getLastModified()));
+                        ar.transferTo(o);
+                    }
+                    o.closeArchiveEntry();
+                }
+            }
+        } finally {
+            p.destroyForcibly();
+            Files.deleteIfExists(data);
+        }
     }
 
     /** Unpacks the package's files into {@code root}, keeping modes, owners, links and times. */

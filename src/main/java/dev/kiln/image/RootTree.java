@@ -168,37 +168,62 @@ public class RootTree {
             Files.createSymbolicLink(tree.resolve(d), Path.of("usr", d));
         }
         List<String> essential = essentialClosure(controls);
-        List<String> failed = parallel(essential, name -> DebArchive.extract(debs.get(name), tree));
-        for (String name : failed) { // two packages writing one path at once: do it again, in order
-            DebArchive.extract(debs.get(name), tree);
-        }
-        for (String d : List.of("proc", "sys", "dev", "tmp", "var/lib/dpkg/info", "var/lib/dpkg/updates",
-                "var/cache/kiln/debs", "etc")) {
-            Files.createDirectories(tree.resolve(d));
-        }
-        Files.writeString(tree.resolve("var/lib/dpkg/status"), "");
-        Files.writeString(tree.resolve("var/lib/dpkg/available"), "");
-        Path policy = tree.resolve("usr/sbin/policy-rc.d");
-        Files.writeString(policy, "#!/bin/sh\n# Kiln: no service starts while the image is built\nexit 101\n");
-        policy.toFile().setExecutable(true, false);
+        List<String> others = debs.keySet().stream().filter(n -> !essential.contains(n)).sorted().toList();
+        Path debDir = Files.createDirectories(tree.resolve("var/cache/kiln/debs"));
         Map<String, String> inChroot = new HashMap<>();
-        for (Map.Entry<String, Path> e : debs.entrySet()) {
-            Path link = tree.resolve("var/cache/kiln/debs").resolve(e.getKey() + ".deb");
-            try {
-                Files.createLink(link, e.getValue());
-            } catch (IOException | UnsupportedOperationException crossDevice) {
-                Files.copy(e.getValue(), link);
+        debs.keySet().forEach(n -> inChroot.put(n, "/var/cache/kiln/debs/" + n + ".deb"));
+        // on every core: each package decompressed for the tree's dpkg (Essential ones first, and unpacked too,
+        // from the decompressed copy); dpkg installs the Essential set while the others are still being done
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
+                Math.max(2, Runtime.getRuntime().availableProcessors()));
+        try {
+            Map<String, java.util.concurrent.Future<Boolean>> done = new java.util.LinkedHashMap<>();
+            for (String n : essential) {
+                done.put(n, pool.submit(() -> {
+                    Path d = debDir.resolve(n + ".deb");
+                    DebArchive.decompress(debs.get(n), d);
+                    try {
+                        DebArchive.extract(d, tree);
+                        return true;
+                    } catch (IOException | RuntimeException e) {
+                        return false; // two packages writing one path at once: done again below, in order
+                    }
+                }));
             }
-            inChroot.put(e.getKey(), "/var/cache/kiln/debs/" + e.getKey() + ".deb");
-        }
-        tools.note(String.format("unpacked %d essential packages in %d ms", essential.size(), (System.nanoTime() - t0) / 1_000_000));
+            for (String n : others) {
+                done.put(n, pool.submit(() -> {
+                    DebArchive.decompress(debs.get(n), debDir.resolve(n + ".deb"));
+                    return true;
+                }));
+            }
+            for (String n : essential) {
+                if (!await(done.get(n))) {
+                    DebArchive.extract(debDir.resolve(n + ".deb"), tree);
+                }
+            }
+            for (String d : List.of("proc", "sys", "dev", "tmp", "var/lib/dpkg/info", "var/lib/dpkg/updates", "etc")) {
+                Files.createDirectories(tree.resolve(d));
+            }
+            Files.writeString(tree.resolve("var/lib/dpkg/status"), "");
+            Files.writeString(tree.resolve("var/lib/dpkg/available"), "");
+            Path policy = tree.resolve("usr/sbin/policy-rc.d");
+            Files.writeString(policy, "#!/bin/sh\n# Kiln: no service starts while the image is built\nexit 101\n");
+            policy.toFile().setExecutable(true, false);
+            tools.note(String.format("unpacked %d essential packages in %d ms", essential.size(), (System.nanoTime() - t0) / 1_000_000));
 
+            Chroot chroot = new Chroot(tree, tools, sde);
+            List<String> first = new ArrayList<>(List.of("dpkg", "--force-unsafe-io", "--force-depends", "--install"));
+            essential.forEach(n -> first.add(inChroot.get(n)));
+            chroot.run(first);
+            for (String n : others) {
+                await(done.get(n));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
         Chroot chroot = new Chroot(tree, tools, sde);
-        List<String> first = new ArrayList<>(List.of("dpkg", "--force-unsafe-io", "--force-depends", "--install"));
-        essential.forEach(n -> first.add(inChroot.get(n)));
-        chroot.run(first);
         List<String> rest = new ArrayList<>(List.of("dpkg", "--force-unsafe-io", "--force-depends", "--install"));
-        debs.keySet().stream().filter(n -> !essential.contains(n)).sorted().forEach(n -> rest.add(inChroot.get(n)));
+        others.forEach(n -> rest.add(inChroot.get(n)));
         if (rest.size() > 4) {
             chroot.run(rest);
         }
@@ -300,6 +325,15 @@ public class RootTree {
 
     private interface Work {
         void run(String name) throws IOException;
+    }
+
+    /** The result of a task of the install's pool; its failure is the build's. */
+    private static <T> T await(java.util.concurrent.Future<T> f) throws IOException, InterruptedException {
+        try {
+            return f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        }
     }
 
     /** Runs {@code work} for each name on every core; answers the names whose work failed. */
