@@ -37,6 +37,8 @@ public class RootTree {
     private final PackageCache cache;
     private final Path treeCache;
     private final int keepTrees;
+    private final Path baseCache;
+    private final int keepBases;
     private final Path tmpfs;
     private final String instance;
 
@@ -50,15 +52,19 @@ public class RootTree {
 
     public RootTree(PackageCache cache, dev.kiln.KilnProperties properties,
             @org.springframework.beans.factory.annotation.Value("${kiln.cache.trees:2}") int keepTrees,
+            @org.springframework.beans.factory.annotation.Value("${kiln.cache.bases:2}") int keepBases,
             @org.springframework.beans.factory.annotation.Value("${kiln.build.tmpfs:true}") boolean useTmpfs) {
         this.cache = cache;
         this.keepTrees = keepTrees;
+        this.keepBases = keepBases;
         Path shm = Path.of("/dev/shm");
         this.tmpfs = useTmpfs && isTmpfs(shm) ? shm : null;
         // one service's files on tmpfs carry its state directory's hash: services on one machine stay apart
         this.instance = sha256(properties.stateDir().toString()).substring(0, 12);
         this.treeCache = tmpfs != null ? tmpfsDir(properties.stateDir(), "trees")
                 : properties.stateDir().resolve("cache").resolve("trees");
+        this.baseCache = tmpfs != null ? tmpfsDir(properties.stateDir(), "bases")
+                : properties.stateDir().resolve("cache").resolve("bases");
         if (tmpfs != null) { // trees of builds that a crash interrupted: theirs is the only copy of nothing
             try (Stream<Path> old = Files.list(tmpfs)) {
                 for (Path p : old.filter(p -> p.getFileName().toString().startsWith("kiln-" + instance + "-build-")).toList()) {
@@ -111,6 +117,7 @@ public class RootTree {
             return install(request, tree, depsText, deps);
         } catch (IOException | InterruptedException | RuntimeException e) {
             release(tree);
+            deleteTree(tree.resolveSibling("debs"));
             throw e;
         }
     }
@@ -154,33 +161,51 @@ public class RootTree {
         Files.createDirectories(tree);
         long t0 = System.nanoTime();
         Map<String, Map<String, String>> controls = new java.util.concurrent.ConcurrentHashMap<>();
-        java.util.concurrent.atomic.AtomicLong newest = new java.util.concurrent.atomic.AtomicLong();
+        Map<String, Long> built = new java.util.concurrent.ConcurrentHashMap<>();
         Work readControl = name -> {
             controls.put(name, DebArchive.control(debs.get(name)));
-            newest.accumulateAndGet(DebArchive.buildTime(debs.get(name)), Math::max);
+            built.put(name, DebArchive.buildTime(debs.get(name)));
         };
         for (String name : parallel(List.copyOf(debs.keySet()), readControl)) {
             readControl.run(name); // again, so that a damaged package fails the build with its own error
         }
-        long sde = newest.get();
-        for (String d : List.of("bin", "sbin", "lib", "lib64")) { // bookworm's merged /usr
-            Files.createDirectories(tree.resolve("usr").resolve(d));
-            Files.createSymbolicLink(tree.resolve(d), Path.of("usr", d));
-        }
+        long sde = built.values().stream().mapToLong(Long::longValue).max().orElse(0);
         List<String> essential = essentialClosure(controls);
         List<String> others = debs.keySet().stream().filter(n -> !essential.contains(n)).sorted().toList();
-        Path debDir = Files.createDirectories(tree.resolve("var/cache/kiln/debs"));
-        Map<String, String> inChroot = new HashMap<>();
-        debs.keySet().forEach(n -> inChroot.put(n, "/var/cache/kiln/debs/" + n + ".deb"));
-        // on every core: each package decompressed for the tree's dpkg (Essential ones first, and unpacked too,
-        // from the decompressed copy); dpkg installs the Essential set while the others are still being done
+        // the Essential set installed is a function of its packages alone (its scripts see its own clock):
+        // a base that every package set with the same Essential packages shares
+        long baseSde = essential.stream().mapToLong(built::get).max().orElse(sde);
+        Map<String, String> checksums = new HashMap<>();
+        wanted.forEach(w -> checksums.put(w.name(), w.sha256()));
+        String baseKey = sha256("kiln essential base 1\n" + String.join("\n",
+                essential.stream().sorted().map(n -> n + " " + checksums.get(n)).toList()));
+        Path base = baseCache.resolve(baseKey);
+        boolean fromBase = Files.isRegularFile(base.resolve("sde"));
+        if (fromBase) {
+            deleteTree(tree);
+            tools.run(null, List.of("cp", "-a", base.resolve("tree").toString(), tree.toString()));
+            Files.setLastModifiedTime(base, FileTime.fromMillis(System.currentTimeMillis()));
+            tools.note(String.format("Essential base (%d packages) taken from the cache in %d ms", essential.size(),
+                    (System.nanoTime() - t0) / 1_000_000));
+        } else {
+            for (String d : List.of("bin", "sbin", "lib", "lib64")) { // bookworm's merged /usr
+                Files.createDirectories(tree.resolve("usr").resolve(d));
+                Files.createSymbolicLink(tree.resolve(d), Path.of("usr", d));
+            }
+        }
+        // packages decompressed for the tree's dpkg, next to the tree (linked into it while dpkg runs)
+        Path staging = tree.resolveSibling("debs");
+        deleteTree(staging);
+        Files.createDirectories(staging);
+        // on every core: each package decompressed (Essential ones first, and unpacked too, from the decompressed
+        // copy); dpkg installs the Essential set while the others are still being done
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
                 Math.max(2, Runtime.getRuntime().availableProcessors()));
         try {
             Map<String, java.util.concurrent.Future<Boolean>> done = new java.util.LinkedHashMap<>();
-            for (String n : essential) {
+            for (String n : fromBase ? List.<String>of() : essential) {
                 done.put(n, pool.submit(() -> {
-                    Path d = debDir.resolve(n + ".deb");
+                    Path d = staging.resolve(n + ".deb");
                     DebArchive.decompress(debs.get(n), d);
                     try {
                         DebArchive.extract(d, tree);
@@ -192,29 +217,32 @@ public class RootTree {
             }
             for (String n : others) {
                 done.put(n, pool.submit(() -> {
-                    DebArchive.decompress(debs.get(n), debDir.resolve(n + ".deb"));
+                    if (fromBase) { // no Essential install to hide the decompression behind: dpkg does it as it goes
+                        Files.copy(debs.get(n), staging.resolve(n + ".deb"));
+                    } else {
+                        DebArchive.decompress(debs.get(n), staging.resolve(n + ".deb"));
+                    }
                     return true;
                 }));
             }
-            for (String n : essential) {
-                if (!await(done.get(n))) {
-                    DebArchive.extract(debDir.resolve(n + ".deb"), tree);
+            if (!fromBase) {
+                for (String n : essential) {
+                    if (!await(done.get(n))) {
+                        DebArchive.extract(staging.resolve(n + ".deb"), tree);
+                    }
                 }
+                for (String d : List.of("proc", "sys", "dev", "tmp", "var/lib/dpkg/info", "var/lib/dpkg/updates", "etc")) {
+                    Files.createDirectories(tree.resolve(d));
+                }
+                Files.writeString(tree.resolve("var/lib/dpkg/status"), "");
+                Files.writeString(tree.resolve("var/lib/dpkg/available"), "");
+                Path policy = tree.resolve("usr/sbin/policy-rc.d");
+                Files.writeString(policy, "#!/bin/sh\n# Kiln: no service starts while the image is built\nexit 101\n");
+                policy.toFile().setExecutable(true, false);
+                tools.note(String.format("unpacked %d essential packages in %d ms", essential.size(), (System.nanoTime() - t0) / 1_000_000));
+                new Chroot(tree, tools, baseSde).run(dpkgInstall(tree, staging, essential));
+                remember(baseCache, keepBases, baseKey, tree, baseSde, tools);
             }
-            for (String d : List.of("proc", "sys", "dev", "tmp", "var/lib/dpkg/info", "var/lib/dpkg/updates", "etc")) {
-                Files.createDirectories(tree.resolve(d));
-            }
-            Files.writeString(tree.resolve("var/lib/dpkg/status"), "");
-            Files.writeString(tree.resolve("var/lib/dpkg/available"), "");
-            Path policy = tree.resolve("usr/sbin/policy-rc.d");
-            Files.writeString(policy, "#!/bin/sh\n# Kiln: no service starts while the image is built\nexit 101\n");
-            policy.toFile().setExecutable(true, false);
-            tools.note(String.format("unpacked %d essential packages in %d ms", essential.size(), (System.nanoTime() - t0) / 1_000_000));
-
-            Chroot chroot = new Chroot(tree, tools, sde);
-            List<String> first = new ArrayList<>(List.of("dpkg", "--force-unsafe-io", "--force-depends", "--install"));
-            essential.forEach(n -> first.add(inChroot.get(n)));
-            chroot.run(first);
             for (String n : others) {
                 await(done.get(n));
             }
@@ -222,11 +250,10 @@ public class RootTree {
             pool.shutdownNow();
         }
         Chroot chroot = new Chroot(tree, tools, sde);
-        List<String> rest = new ArrayList<>(List.of("dpkg", "--force-unsafe-io", "--force-depends", "--install"));
-        others.forEach(n -> rest.add(inChroot.get(n)));
-        if (rest.size() > 4) {
-            chroot.run(rest);
+        if (!others.isEmpty()) {
+            chroot.run(dpkgInstall(tree, staging, others));
         }
+        deleteTree(staging);
         chroot.run(List.of("dpkg", "--force-unsafe-io", "--configure", "-a"));
         String audit = chroot.run(List.of("dpkg", "--audit"));
         if (!audit.isBlank()) {
@@ -234,7 +261,7 @@ public class RootTree {
         }
         initramfs(tree, chroot, tools);
         tools.note(String.format("installed %d packages in %d ms", debs.size(), (System.nanoTime() - t0) / 1_000_000));
-        remember(key, tree, sde, tools);
+        remember(treeCache, keepTrees, key, tree, sde, tools);
         return finish(tree, sde, seed, kickstart, tools);
     }
 
@@ -290,10 +317,33 @@ public class RootTree {
     }
 
     /**
-     * Keeps a copy of the installed, not yet customized tree, keyed by the package set: a compose that changes only
-     * customizations starts from it. The {@code kiln.cache.trees} most recently used copies are kept.
+     * {@code dpkg --install} of {@code names} in the tree, the decompressed packages linked into it from
+     * {@code staging} for the run and gone from it afterwards.
      */
-    private void remember(String key, Path tree, long sde, ToolRunner tools) throws IOException, InterruptedException {
+    private static List<String> dpkgInstall(Path tree, Path staging, List<String> names) throws IOException {
+        Path dir = tree.resolve("var/cache/kiln/debs");
+        deleteTree(dir);
+        Files.createDirectories(dir);
+        List<String> command = new ArrayList<>(List.of("dpkg", "--force-unsafe-io", "--force-depends", "--install"));
+        for (String n : names) {
+            try {
+                Files.createLink(dir.resolve(n + ".deb"), staging.resolve(n + ".deb"));
+            } catch (IOException | UnsupportedOperationException crossDevice) {
+                Files.copy(staging.resolve(n + ".deb"), dir.resolve(n + ".deb"));
+            }
+            command.add("/var/cache/kiln/debs/" + n + ".deb");
+        }
+        return command;
+    }
+
+    /**
+     * Keeps a copy of a tree in a cache directory, keyed: the installed, not yet customized tree by its package set
+     * (a compose that changes only customizations starts from it; {@code kiln.cache.trees} copies kept), and the
+     * installed Essential base by its packages ({@code kiln.cache.bases}). The most recently used copies are kept.
+     * Kiln's own files ({@code /var/cache/kiln}) are not part of the copy.
+     */
+    private static void remember(Path treeCache, int keepTrees, String key, Path tree, long sde, ToolRunner tools)
+            throws IOException, InterruptedException {
         Path target = treeCache.resolve(key);
         if (Files.exists(target)) {
             return;
@@ -302,6 +352,7 @@ public class RootTree {
         Path tmp = treeCache.resolve("." + key + ".tmp");
         deleteTree(tmp);
         Files.createDirectories(tmp);
+        deleteTree(tree.resolve("var/cache/kiln"));
         tools.run(null, List.of("cp", "-a", tree.toString(), tmp.resolve("tree").toString()));
         Files.writeString(tmp.resolve("sde"), sde + "\n");
         Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);

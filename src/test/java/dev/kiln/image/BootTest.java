@@ -37,6 +37,7 @@ class BootTest {
     @AfterAll
     static void freeTrees() throws IOException {
         RootTree.deleteTree(RootTree.tmpfsDir(Path.of(ROOT, "state").toAbsolutePath().normalize(), "trees"));
+        RootTree.deleteTree(RootTree.tmpfsDir(Path.of(ROOT, "state").toAbsolutePath().normalize(), "bases"));
     }
 
     @LocalServerPort

@@ -73,10 +73,11 @@ class BuildTest {
         release(REPO, ROOT);
     }
 
-    /** Stops the repository; the installed-tree cache of the test's state directory lives on tmpfs: frees it. */
+    /** Stops the repository; the installed-tree and base caches of the test's state directory live on tmpfs: frees them. */
     static void release(DebRepository repo, String root) throws IOException {
         repo.close();
         RootTree.deleteTree(RootTree.tmpfsDir(Path.of(root, "state").toAbsolutePath().normalize(), "trees"));
+        RootTree.deleteTree(RootTree.tmpfsDir(Path.of(root, "state").toAbsolutePath().normalize(), "bases"));
     }
 
     @LocalServerPort
@@ -200,6 +201,15 @@ class BuildTest {
         assertThat(Files.readString(Path.of(ROOT, "state/results", second, "logs/combined.log")))
                 .contains("taken from the cache");
         assertThat(DebRepository.sha256(Path.of(ROOT, "state/results", second, "root.tar.xz")))
+                .isEqualTo(DebRepository.sha256(image));
+        // without the installed tree, the third starts from the cached Essential base: the same bytes again
+        Path state = Path.of(ROOT, "state").toAbsolutePath().normalize();
+        RootTree.deleteTree(RootTree.tmpfsDir(state, "trees"));
+        RootTree.deleteTree(state.resolve("cache/trees"));
+        String third = build("tar");
+        assertThat(Files.readString(Path.of(ROOT, "state/results", third, "logs/combined.log")))
+                .contains("Essential base").doesNotContain("installed tree of this package set", "unpacked ");
+        assertThat(DebRepository.sha256(Path.of(ROOT, "state/results", third, "root.tar.xz")))
                 .isEqualTo(DebRepository.sha256(image));
     }
 
