@@ -184,7 +184,8 @@ public class ComposeService {
                 ExternalTask t = current.get(h.getId());
                 if (incidents.contains(h.getId())) {
                     status = FAILED;
-                } else if (t != null && (t.getTopicName().equals("finalize") || (t.getTopicName().equals("build")
+                } else if (t != null && (t.getTopicName().equals("finalize") || t.getTopicName().equals("boot-test")
+                        || (t.getTopicName().equals("build")
                         && t.getLockExpirationTime() != null && t.getLockExpirationTime().after(now)))) {
                     status = RUNNING;
                 } else {

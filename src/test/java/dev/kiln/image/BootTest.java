@@ -46,8 +46,16 @@ class BootTest {
     Path compose(String type, boolean bootTest) throws Exception {
         TestServer server = new TestServer(port);
         String uuid = server.start("example-http-server", type, 0, ", \"boot_test\": " + bootTest);
-        String end = server.await(uuid, 1_500_000, "FINISHED", "FAILED");
         Path dir = Path.of(ROOT, "state/results", uuid).toAbsolutePath();
+        if (bootTest) { // while QEMU runs, the compose is RUNNING
+            long deadline = System.currentTimeMillis() + 1_200_000;
+            while (System.currentTimeMillis() < deadline && !Files.readString(dir.resolve("logs/combined.log"))
+                    .contains("Starting: qemu-system")) {
+                Thread.sleep(200);
+            }
+            assertThat(server.status(uuid)).isIn("RUNNING", "FINISHED");
+        }
+        String end = server.await(uuid, 1_500_000, "FINISHED", "FAILED");
         String log = Files.readString(dir.resolve("logs/combined.log"));
         assertThat(end).as(log).isEqualTo("FINISHED");
         if (bootTest) {
