@@ -50,6 +50,12 @@ public class RootTree {
     public record Tree(Path dir, long sourceDateEpoch, UUID seed, long rootSize) {
     }
 
+    /** What a package's control file says and when it was built, by the package's SHA256. */
+    private record Known(Map<String, String> control, long buildTime) {
+    }
+
+    private final Map<String, Known> known = new java.util.concurrent.ConcurrentHashMap<>();
+
     public RootTree(PackageCache cache, dev.kiln.KilnProperties properties,
             @org.springframework.beans.factory.annotation.Value("${kiln.cache.trees:2}") int keepTrees,
             @org.springframework.beans.factory.annotation.Value("${kiln.cache.bases:2}") int keepBases,
@@ -160,11 +166,22 @@ public class RootTree {
 
         Files.createDirectories(tree);
         long t0 = System.nanoTime();
+        Map<String, String> checksums = new HashMap<>();
+        wanted.forEach(w -> checksums.put(w.name(), w.sha256()));
         Map<String, Map<String, String>> controls = new java.util.concurrent.ConcurrentHashMap<>();
         Map<String, Long> built = new java.util.concurrent.ConcurrentHashMap<>();
         Work readControl = name -> {
-            controls.put(name, DebArchive.control(debs.get(name)));
-            built.put(name, DebArchive.buildTime(debs.get(name)));
+            String sha = checksums.get(name);
+            Known k = known.get(sha);
+            if (k == null) { // the cache is addressed by content: what a package says never changes
+                k = new Known(DebArchive.control(debs.get(name)), DebArchive.buildTime(debs.get(name)));
+                if (known.size() > 50_000) {
+                    known.clear();
+                }
+                known.put(sha, k);
+            }
+            controls.put(name, k.control());
+            built.put(name, k.buildTime());
         };
         for (String name : parallel(List.copyOf(debs.keySet()), readControl)) {
             readControl.run(name); // again, so that a damaged package fails the build with its own error
@@ -175,8 +192,6 @@ public class RootTree {
         // the Essential set installed is a function of its packages alone (its scripts see its own clock):
         // a base that every package set with the same Essential packages shares
         long baseSde = essential.stream().mapToLong(built::get).max().orElse(sde);
-        Map<String, String> checksums = new HashMap<>();
-        wanted.forEach(w -> checksums.put(w.name(), w.sha256()));
         String baseKey = sha256("kiln essential base 1\n" + String.join("\n",
                 essential.stream().sorted().map(n -> n + " " + checksums.get(n)).toList()));
         Path base = baseCache.resolve(baseKey);
@@ -199,8 +214,11 @@ public class RootTree {
         Files.createDirectories(staging);
         // on every core: each package decompressed (Essential ones first, and unpacked too, from the decompressed
         // copy); dpkg installs the Essential set while the others are still being done
+        // (the others on one thread: while dpkg installs the Essential set on one core, they have the rest)
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
                 Math.max(2, Runtime.getRuntime().availableProcessors()));
+        java.util.concurrent.ExecutorService second = java.util.concurrent.Executors.newFixedThreadPool(
+                Math.max(1, Runtime.getRuntime().availableProcessors() - 1));
         try {
             Map<String, java.util.concurrent.Future<Boolean>> done = new java.util.LinkedHashMap<>();
             for (String n : fromBase ? List.<String>of() : essential) {
@@ -216,7 +234,7 @@ public class RootTree {
                 }));
             }
             for (String n : others) {
-                done.put(n, pool.submit(() -> {
+                done.put(n, (fromBase ? pool : second).submit(() -> {
                     if (fromBase) { // no Essential install to hide the decompression behind: dpkg does it as it goes
                         Files.copy(debs.get(n), staging.resolve(n + ".deb"));
                     } else {
@@ -248,6 +266,7 @@ public class RootTree {
             }
         } finally {
             pool.shutdownNow();
+            second.shutdownNow();
         }
         Chroot chroot = new Chroot(tree, tools, sde);
         if (!others.isEmpty()) {
