@@ -65,7 +65,8 @@ final class DiskImage {
         Files.createDirectories(dir.resolve("boot/grub"));
         write(dir.resolve("boot/grub/grub.cfg"), grubConfig("Debian GNU/Linux", "/boot/vmlinuz-" + kernel,
                 "/boot/initrd.img-" + kernel, "root=UUID=" + rootFs + " ro " + cmdline));
-        RootTree.clamp(dir, tree.sourceDateEpoch());
+        RootTree.clampWritten(dir, tree.sourceDateEpoch(), dir.resolve("boot/efi"), dir.resolve("etc/fstab"),
+                dir.resolve("boot/grub/grub.cfg"));
 
         long rootSize = Math.max(Math.max(Ext4Builder.minimumSize(dir), tree.rootSize()),
                 request.sizeBytes() - ROOT_START - TAIL);

@@ -23,8 +23,16 @@ final class DiskTypes {
     /** A disk type: the raw disk is made in the scratch directory, then {@link #wrap}ped into the type's file. */
     abstract static class DiskBuilder extends TreeImageBuilder {
 
-        DiskBuilder(RootTree rootTree) {
+        private final OutputType type;
+
+        DiskBuilder(RootTree rootTree, OutputType type) {
             super(rootTree);
+            this.type = type;
+        }
+
+        @Override
+        public final OutputType type() {
+            return type;
         }
 
         @Override
@@ -68,12 +76,7 @@ final class DiskTypes {
     @Component
     static class PartitionedDisk extends DiskBuilder {
         PartitionedDisk(RootTree rootTree) {
-            super(rootTree);
-        }
-
-        @Override
-        public OutputType type() {
-            return OutputType.PARTITIONED_DISK;
+            super(rootTree, OutputType.PARTITIONED_DISK);
         }
 
         @Override
@@ -86,12 +89,7 @@ final class DiskTypes {
     @Component
     static class Ami extends DiskBuilder {
         Ami(RootTree rootTree) {
-            super(rootTree);
-        }
-
-        @Override
-        public OutputType type() {
-            return OutputType.AMI;
+            super(rootTree, OutputType.AMI);
         }
 
         @Override
@@ -104,8 +102,8 @@ final class DiskTypes {
     abstract static class Qcow2Based extends DiskBuilder {
         private final boolean compress;
 
-        Qcow2Based(RootTree rootTree, boolean compress) {
-            super(rootTree);
+        Qcow2Based(RootTree rootTree, OutputType type, boolean compress) {
+            super(rootTree, type);
             this.compress = compress;
         }
 
@@ -119,51 +117,34 @@ final class DiskTypes {
     @Component
     static class Qcow2 extends Qcow2Based {
         Qcow2(RootTree rootTree, @Value("${kiln.image.qcow2-compress:false}") boolean compress) {
-            super(rootTree, compress);
+            super(rootTree, OutputType.QCOW2, compress);
         }
 
-        @Override
-        public OutputType type() {
-            return OutputType.QCOW2;
-        }
     }
 
     /** {@code openstack}: {@code disk.qcow2} with cloud-init (from its template) for Glance. */
     @Component
     static class OpenStack extends Qcow2Based {
         OpenStack(RootTree rootTree, @Value("${kiln.image.qcow2-compress:false}") boolean compress) {
-            super(rootTree, compress);
+            super(rootTree, OutputType.OPENSTACK, compress);
         }
 
-        @Override
-        public OutputType type() {
-            return OutputType.OPENSTACK;
-        }
     }
 
     /** {@code alibaba}: {@code disk.qcow2} with cloud-init (from its template), as Alibaba Cloud imports it. */
     @Component
     static class Alibaba extends Qcow2Based {
         Alibaba(RootTree rootTree, @Value("${kiln.image.qcow2-compress:false}") boolean compress) {
-            super(rootTree, compress);
+            super(rootTree, OutputType.ALIBABA, compress);
         }
 
-        @Override
-        public OutputType type() {
-            return OutputType.ALIBABA;
-        }
     }
 
     /** {@code vmdk}: a streamOptimized {@code disk.vmdk} with an LSI Logic adapter, what vSphere imports. */
     @Component
     static class Vmdk extends DiskBuilder {
         Vmdk(RootTree rootTree) {
-            super(rootTree);
-        }
-
-        @Override
-        public OutputType type() {
-            return OutputType.VMDK;
+            super(rootTree, OutputType.VMDK);
         }
 
         @Override
@@ -179,12 +160,7 @@ final class DiskTypes {
     @Component
     static class Vhd extends DiskBuilder {
         Vhd(RootTree rootTree) {
-            super(rootTree);
-        }
-
-        @Override
-        public OutputType type() {
-            return OutputType.VHD;
+            super(rootTree, OutputType.VHD);
         }
 
         @Override
@@ -206,16 +182,11 @@ final class DiskTypes {
         private final int level;
 
         Google(RootTree rootTree, @Value("${kiln.image.gzip-level:6}") int level) {
-            super(rootTree);
+            super(rootTree, OutputType.GOOGLE);
             if (level < 1 || level > 9) {
                 throw new IllegalArgumentException("kiln.image.gzip-level must be 1..9");
             }
             this.level = level;
-        }
-
-        @Override
-        public OutputType type() {
-            return OutputType.GOOGLE;
         }
 
         @Override

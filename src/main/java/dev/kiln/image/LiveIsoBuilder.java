@@ -41,7 +41,7 @@ class LiveIsoBuilder extends TreeImageBuilder {
             throw new IOException("a live image needs live-boot in its package set (the live-iso template lists it)");
         }
         Files.writeString(dir.resolve("etc/fstab"), "# live system: the root is the squashfs, mounted by live-boot\n");
-        RootTree.clamp(dir, tree.sourceDateEpoch());
+        RootTree.clampWritten(dir, tree.sourceDateEpoch(), dir.resolve("etc/fstab"));
 
         Path iso = request.scratch().resolve("iso");
         RootTree.deleteTree(iso);

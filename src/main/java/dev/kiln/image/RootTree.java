@@ -536,6 +536,20 @@ public class RootTree {
         Files.createSymbolicLink(link, Path.of("/etc/systemd/system", unit));
     }
 
+    /**
+     * Clamps the times of files an image builder wrote into a clamped tree, and of their directories up to the
+     * tree's root, as {@link #clamp} did for the rest.
+     */
+    static void clampWritten(Path tree, long sde, Path... written) throws IOException {
+        FileTime t = FileTime.fromMillis(sde * 1000);
+        Set<Path> done = new java.util.HashSet<>();
+        for (Path p : written) {
+            for (Path q = p; q != null && q.startsWith(tree) && done.add(q); q = q.getParent()) {
+                Files.getFileAttributeView(q, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setTimes(t, t, null);
+            }
+        }
+    }
+
     /** Clamps every time in the tree to the newest package's build time, so that two builds are identical. */
     static void clamp(Path tree, long sde) throws IOException {
         FileTime limit = FileTime.fromMillis(sde * 1000);
