@@ -212,9 +212,9 @@ public class RootTree {
         Path staging = tree.resolveSibling("debs");
         deleteTree(staging);
         Files.createDirectories(staging);
-        // on every core: each package decompressed (Essential ones first, and unpacked too, from the decompressed
-        // copy); dpkg installs the Essential set while the others are still being done
-        // (the others on one thread: while dpkg installs the Essential set on one core, they have the rest)
+        // on every core: each Essential package decompressed and unpacked from the decompressed copy; then, while
+        // dpkg installs the Essential set on one core, the others decompressed on the rest (started only then: on
+        // the cores the Essential unpacking needs they would only delay dpkg's start)
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(
                 Math.max(2, Runtime.getRuntime().availableProcessors()));
         java.util.concurrent.ExecutorService second = java.util.concurrent.Executors.newFixedThreadPool(
@@ -233,21 +233,24 @@ public class RootTree {
                     }
                 }));
             }
-            for (String n : others) {
-                done.put(n, (fromBase ? pool : second).submit(() -> {
-                    if (fromBase) { // no Essential install to hide the decompression behind: dpkg does it as it goes
+            if (fromBase) { // no Essential install to hide the decompression behind: dpkg does it as it goes
+                for (String n : others) {
+                    done.put(n, pool.submit(() -> {
                         Files.copy(debs.get(n), staging.resolve(n + ".deb"));
-                    } else {
-                        DebArchive.decompress(debs.get(n), staging.resolve(n + ".deb"));
-                    }
-                    return true;
-                }));
-            }
-            if (!fromBase) {
+                        return true;
+                    }));
+                }
+            } else {
                 for (String n : essential) {
                     if (!await(done.get(n))) {
                         DebArchive.extract(staging.resolve(n + ".deb"), tree);
                     }
+                }
+                for (String n : others) {
+                    done.put(n, second.submit(() -> {
+                        DebArchive.decompress(debs.get(n), staging.resolve(n + ".deb"));
+                        return true;
+                    }));
                 }
                 for (String d : List.of("proc", "sys", "dev", "tmp", "var/lib/dpkg/info", "var/lib/dpkg/updates", "etc")) {
                     Files.createDirectories(tree.resolve(d));
@@ -269,11 +272,17 @@ public class RootTree {
             second.shutdownNow();
         }
         Chroot chroot = new Chroot(tree, tools, sde);
+        List<Path> placeholders = others.contains("openssh-server") ? hostKeyPlaceholders(tree) : List.of();
         if (!others.isEmpty()) {
             chroot.run(dpkgInstall(tree, staging, others));
         }
         deleteTree(staging);
         chroot.run(List.of("dpkg", "--force-unsafe-io", "--configure", "-a"));
+        for (Path p : placeholders) {
+            if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && Files.size(p) == 0) {
+                Files.delete(p);
+            }
+        }
         String audit = chroot.run(List.of("dpkg", "--audit"));
         if (!audit.isBlank()) {
             throw new IOException("dpkg left packages unconfigured: " + audit.strip());
@@ -333,6 +342,25 @@ public class RootTree {
             }
         }
         return new Tree(tree, sde, seed, rootSize);
+    }
+
+    /**
+     * openssh-server's postinst makes the host keys that are missing (RSA-3072 alone takes a second or more); an image
+     * must not carry them ({@link #clean} deletes them, the image makes its own at first boot), so empty files stand
+     * at their default paths while dpkg runs, and the postinst skips them. They are removed when dpkg is done.
+     */
+    private static List<Path> hostKeyPlaceholders(Path tree) throws IOException {
+        Path dir = tree.resolve("etc/ssh");
+        Files.createDirectories(dir);
+        List<Path> made = new ArrayList<>();
+        for (String type : List.of("rsa", "ecdsa", "ed25519")) {
+            Path key = dir.resolve("ssh_host_" + type + "_key");
+            if (!Files.exists(key, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createFile(key);
+                made.add(key);
+            }
+        }
+        return made;
     }
 
     /**

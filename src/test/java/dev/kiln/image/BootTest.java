@@ -77,6 +77,7 @@ class BootTest {
     @Order(2)
     void partitionedDiskBootsUnderBiosAndUefi() throws Exception {
         Path disk = compose("partitioned-disk", false);
+        sshServerWithoutHostKeys(disk);
         for (BootTester.Firmware fw : BootTester.Firmware.values()) {
             Path work = Path.of(ROOT, "boot-" + fw).toAbsolutePath();
             BootTester.Result r = BootTester.boot(disk, OutputType.PARTITIONED_DISK, fw, true, Duration.ofMinutes(10),
@@ -91,6 +92,25 @@ class BootTest {
     @Order(3)
     void liveIsoBootsAndServesHttp() throws Exception {
         compose("live-iso", true);
+    }
+
+    /**
+     * The set has openssh-server: configured, its configuration written, yet no host key in the image (its postinst
+     * did not make them, and no placeholder of Kiln's is left), and the unit that makes them at first boot in place.
+     */
+    static void sshServerWithoutHostKeys(Path disk) throws Exception {
+        com.fasterxml.jackson.databind.JsonNode parts = DiskTypesTest.checkTable(disk);
+        Path root = DiskTypesTest.extract(disk, parts.get(2), "root-ssh.img");
+        try {
+            assertThat(BuildTest.debugfs(root, "cat /etc/ssh/sshd_config")).contains("Include /etc/ssh/sshd_config.d");
+            assertThat(BuildTest.debugfs(root, "ls /etc/ssh")).contains("moduli").doesNotContain("ssh_host_");
+            assertThat(BuildTest.debugfs(root, "cat /var/lib/dpkg/status"))
+                    .containsPattern("Package: openssh-server\n(.+\n)*?Status: install ok installed\n");
+            assertThat(BuildTest.debugfs(root, "cat /etc/systemd/system/kiln-ssh-keygen.service"))
+                    .contains("ssh-keygen -A");
+        } finally {
+            Files.deleteIfExists(root);
+        }
     }
 
     private static String tail(Path p) throws IOException {
