@@ -36,10 +36,19 @@ public final class Depsolver {
     /**
      * Resolves the requests; with {@code withBase} the Essential and Priority: required packages (what a bootable
      * root always holds) are part of the set. The result is sorted by name.
+     * <p>
+     * With the base comes {@code usr-is-merged} when the repository has it, first: Kiln lays a root out merged-/usr
+     * itself (as debootstrap does, and says so with the same package), so bookworm's Essential
+     * {@code init-system-helpers} (Depends: {@code usrmerge | usr-is-merged}) is satisfied without the conversion tool
+     * {@code usrmerge}, which has nothing to convert in such a tree, and without the perl it pulls in.
      */
     public List<Pkg> solve(List<Request> requests, boolean withBase) throws DepsolveException {
         List<Pkg> roots = new ArrayList<>();
         if (withBase) {
+            Pkg merged = index.candidate("usr-is-merged");
+            if (merged != null) {
+                roots.add(merged);
+            }
             roots.addAll(index.base());
         }
         for (Request r : requests) {

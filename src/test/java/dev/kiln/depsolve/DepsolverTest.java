@@ -130,4 +130,20 @@ class DepsolverTest {
         assertThat(set.get(0).url()).isEqualTo("http://repo/pool/bash_5_amd64.deb");
         assertThat(set.get(0).summary).isEqualTo("the bash package");
     }
+
+    @Test
+    void theBaseIsMergedUsrWithoutTheConversionTool() throws Exception {
+        String repo = pkg("init-system-helpers", "1.65", "Essential: yes", "Depends: usrmerge | usr-is-merged")
+                + pkg("usrmerge", "37", "Priority: optional", "Depends: perl") + pkg("perl", "5.36")
+                + pkg("usr-is-merged", "37", "Priority: optional");
+        assertThat(new Depsolver(index(repo)).solve(List.of(), true)).extracting(p -> p.name)
+                .containsExactly("init-system-helpers", "usr-is-merged");
+        // asked for by name, the conversion tool is still there; without usr-is-merged, apt's first choice stands
+        assertThat(new Depsolver(index(repo)).solve(List.of(new Depsolver.Request("usrmerge", null)), true))
+                .extracting(p -> p.name).containsExactly("init-system-helpers", "perl", "usr-is-merged", "usrmerge");
+        String older = pkg("init-system-helpers", "1.65", "Essential: yes", "Depends: usrmerge | usr-is-merged")
+                + pkg("usrmerge", "37", "Depends: perl") + pkg("perl", "5.36");
+        assertThat(new Depsolver(index(older)).solve(List.of(), true)).extracting(p -> p.name)
+                .containsExactly("init-system-helpers", "perl", "usrmerge");
+    }
 }

@@ -123,6 +123,9 @@ class DiskTypesTest {
                 assertThat(debugfs(root, "ls /usr/bin")).contains("bash").doesNotContain("cloud-init");
             }
             assertThat(debugfs(root, "stat /etc/machine-id")).contains("Size: 0");
+            // the tree is merged-/usr from the start: usr-is-merged says so, and the conversion tool is not there
+            assertThat(debugfs(root, "cat /var/lib/dpkg/status")).contains("Package: usr-is-merged\n")
+                    .doesNotContain("Package: usrmerge\n");
         } finally {
             Files.deleteIfExists(esp);
             Files.deleteIfExists(root);
