@@ -119,7 +119,6 @@ final class DiskTypes {
         Qcow2(RootTree rootTree, @Value("${kiln.image.qcow2-compress:false}") boolean compress) {
             super(rootTree, OutputType.QCOW2, compress);
         }
-
     }
 
     /** {@code openstack}: {@code disk.qcow2} with cloud-init (from its template) for Glance. */
@@ -128,7 +127,6 @@ final class DiskTypes {
         OpenStack(RootTree rootTree, @Value("${kiln.image.qcow2-compress:false}") boolean compress) {
             super(rootTree, OutputType.OPENSTACK, compress);
         }
-
     }
 
     /** {@code alibaba}: {@code disk.qcow2} with cloud-init (from its template), as Alibaba Cloud imports it. */
@@ -137,7 +135,6 @@ final class DiskTypes {
         Alibaba(RootTree rootTree, @Value("${kiln.image.qcow2-compress:false}") boolean compress) {
             super(rootTree, OutputType.ALIBABA, compress);
         }
-
     }
 
     /** {@code vmdk}: a streamOptimized {@code disk.vmdk} with an LSI Logic adapter, what vSphere imports. */
