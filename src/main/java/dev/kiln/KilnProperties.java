@@ -1,6 +1,7 @@
 package dev.kiln;
 
 import java.nio.file.Path;
+import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
@@ -20,10 +21,14 @@ public record KilnProperties(@DefaultValue(DEFAULT_STATE_DIR) Path stateDir, @De
     }
 
     /**
-     * @param socket unix socket path; empty disables the socket listener
-     * @param port   loopback TCP port (the TCP listener always binds 127.0.0.1)
+     * @param socket       unix socket path; empty disables the socket listener
+     * @param port         loopback TCP port (the TCP listener always binds 127.0.0.1): {@code /engine-rest} and
+     *                     Cockpit behind their login, and the Weldr API only when {@code tcpWeldr} is set
+     * @param tcpWeldr     serve the Weldr API on TCP too, to clients that send the API token (off by default)
+     * @param allowedHosts {@code Host} names accepted on TCP besides the loopback ones (against DNS rebinding)
      */
-    public record Api(@DefaultValue("/run/weldr/api.socket") String socket, @DefaultValue("4000") int port) {
+    public record Api(@DefaultValue("/run/weldr/api.socket") String socket, @DefaultValue("4000") int port,
+            @DefaultValue("false") boolean tcpWeldr, @DefaultValue List<String> allowedHosts) {
     }
 
     public Path blueprintsDir() {

@@ -1,6 +1,7 @@
 package dev.kiln.api;
 
 import dev.kiln.KilnProperties;
+import dev.kiln.store.StatePermissions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;
@@ -9,10 +10,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.GroupPrincipal;
-import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.nio.file.attribute.UserPrincipalNotFoundException;
 import org.apache.catalina.connector.Connector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +31,7 @@ class ApiSocket implements WebServerFactoryCustomizer<TomcatServletWebServerFact
     private static final Logger log = LoggerFactory.getLogger(ApiSocket.class);
     private static final int S_IFMT = 0170000;
     private static final int S_IFSOCK = 0140000;
-    static final String GROUP = "weldr";
+    static final String GROUP = StatePermissions.GROUP;
 
     private final String socket;
 
@@ -103,13 +101,7 @@ class ApiSocket implements WebServerFactoryCustomizer<TomcatServletWebServerFact
         }
     }
 
-    private static void setGroup(Path path) throws IOException {
-        GroupPrincipal group;
-        try {
-            group = path.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName(GROUP);
-        } catch (UserPrincipalNotFoundException e) {
-            return;
-        }
-        Files.getFileAttributeView(path, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setGroup(group);
+    static void setGroup(Path path) throws IOException {
+        StatePermissions.setGroup(path);
     }
 }

@@ -16,11 +16,12 @@ public final class BlueprintNames {
 
     /**
      * True for a name that matches lorax's pattern and cannot act as a path element: no leading dot (so neither
-     * {@code .} nor {@code ..} nor hidden files) and no {@code ..} anywhere.
+     * {@code .} nor {@code ..} nor hidden files), no {@code ..} anywhere, and no leading {@code -}, so that no tool
+     * that is handed a name (or a path made from it) can read it as an option.
      */
     public static boolean isValid(String name) {
         return name != null && name.length() <= 200 && NAME.matcher(name).matches()
-                && !name.startsWith(".") && !name.contains("..");
+                && !name.startsWith(".") && !name.startsWith("-") && !name.contains("..");
     }
 
     /** A branch must be a valid blueprint name too (it becomes a git ref and a workspace directory). */

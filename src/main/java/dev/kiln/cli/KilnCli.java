@@ -1,7 +1,10 @@
 package dev.kiln.cli;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -25,6 +28,11 @@ public final class KilnCli {
     @Option(names = "--url", scope = ScopeType.INHERIT,
             description = "Talk to the API over TCP instead, e.g. http://127.0.0.1:4000")
     java.net.URI url;
+
+    @Option(names = "--token-file", scope = ScopeType.INHERIT,
+            description = "With --url: the file holding the API token (default: $KILN_API_TOKEN, else "
+                    + "/var/lib/lorax/composer/api-token when readable)")
+    Path tokenFile;
 
     @Option(names = {"-a", "--api"}, scope = ScopeType.INHERIT, defaultValue = "1",
             description = "API version (default: ${DEFAULT-VALUE})")
@@ -68,6 +76,23 @@ public final class KilnCli {
     }
 
     Session session() {
-        return new Session(new WeldrClient(socket, url), "/api/v" + api, json, out, err);
+        return new Session(new WeldrClient(socket, url, url == null ? null : token()), "/api/v" + api, json, out, err);
+    }
+
+    /** The API token for TCP: {@code --token-file}, {@code $KILN_API_TOKEN}, or the default state directory's. */
+    private String token() {
+        try {
+            if (tokenFile != null) {
+                return Files.readString(tokenFile).strip();
+            }
+            String env = System.getenv("KILN_API_TOKEN");
+            if (env != null && !env.isBlank()) {
+                return env.strip();
+            }
+            Path standard = Path.of("/var/lib/lorax/composer/api-token");
+            return Files.isReadable(standard) ? Files.readString(standard).strip() : null;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the API token: " + e.getMessage(), e);
+        }
     }
 }

@@ -24,6 +24,7 @@ public final class WeldrClient {
 
     private final String socket;
     private final URI url;
+    private final String token;
 
     /** A response: status code, headers with lower-case names, and the body. */
     public record Response(int status, Map<String, String> headers, byte[] body) {
@@ -38,8 +39,17 @@ public final class WeldrClient {
 
     /** Talks to {@code url} when given (http://host:port), else to the unix socket. */
     public WeldrClient(String socket, URI url) {
+        this(socket, url, null);
+    }
+
+    /** As {@link #WeldrClient(String, URI)}; {@code token} is sent as a bearer credential (TCP needs it). */
+    public WeldrClient(String socket, URI url, String token) {
         this.socket = socket;
         this.url = url;
+        this.token = token;
+        if (token != null && !token.matches("[\\x21-\\x7E]+")) {
+            throw new IllegalArgumentException("the API token must be one word of printable characters");
+        }
     }
 
     public Response get(String path) throws IOException {
@@ -76,6 +86,9 @@ public final class WeldrClient {
                     .append("User-Agent: kiln-cli\r\nAccept: */*\r\nConnection: close\r\n");
             if (contentType != null) {
                 head.append("Content-Type: ").append(contentType).append("\r\n");
+            }
+            if (token != null) {
+                head.append("Authorization: Bearer ").append(token).append("\r\n");
             }
             byte[] payload = body == null ? new byte[0] : body;
             if (body != null || !method.equals("GET")) {

@@ -1,6 +1,7 @@
 package dev.kiln.engine;
 
 import dev.kiln.KilnProperties;
+import dev.kiln.store.StatePermissions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -31,7 +32,7 @@ public class EngineEnvironment implements EnvironmentPostProcessor {
         Path stateDir = Path.of(env.getProperty("kiln.state-dir", KilnProperties.DEFAULT_STATE_DIR)).toAbsolutePath();
         Path engineDir = stateDir.resolve("engine");
         try {
-            Files.createDirectories(engineDir);
+            StatePermissions.apply(stateDir);
             String password = adminPassword(engineDir.resolve(PASSWORD_FILE));
             // WRITE_DELAY=0: H2 otherwise keeps the last half second of commits in memory, and a kill -9 loses
             // them (a compose submitted just before would vanish from the engine)

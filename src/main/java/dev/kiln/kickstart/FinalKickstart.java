@@ -1,12 +1,14 @@
 package dev.kiln.kickstart;
 
 import dev.kiln.blueprint.Blueprint;
+import dev.kiln.blueprint.Customizations;
 import dev.kiln.source.Source;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * Renders {@code final-kickstart.ks}, the build's whole plan: the type's template with the blueprint's
@@ -14,6 +16,8 @@ import java.util.Set;
  * add to its firewall, services and kernel command line), the sources, and one exact pin per package.
  */
 public final class FinalKickstart {
+
+    private static final Pattern SAFE_WORD = Pattern.compile("[A-Za-z0-9._/:@+,=-]+");
 
     private FinalKickstart() {
     }
@@ -58,23 +62,23 @@ public final class FinalKickstart {
         }
         for (Source s : sources) {
             if (s.isDeb()) {
-                out.add("repo --name=" + quote(s.id()) + " --baseurl=" + quote(s.url()) + " --suites="
-                        + quote(String.join(" ", s.suites())) + " --components=" + quote(String.join(" ", s.components())));
+                out.add("repo --name=" + arg(s.id()) + " --baseurl=" + arg(s.url()) + " --suites="
+                        + arg(String.join(" ", s.suites())) + " --components=" + arg(String.join(" ", s.components())));
             }
         }
         if (c.get("timezone") instanceof Map<?, ?> tz && tz.get("timezone") != null) {
             String ntp = tz.get("ntpservers") instanceof List<?> servers && !servers.isEmpty()
-                    ? " --ntpservers=" + String.join(",", servers.stream().map(String::valueOf).toList()) : "";
-            out.add("timezone " + tz.get("timezone") + ntp);
+                    ? " --ntpservers=" + arg(String.join(",", servers.stream().map(String::valueOf).toList())) : "";
+            out.add("timezone " + arg(String.valueOf(tz.get("timezone"))) + ntp);
         }
         if (c.get("locale") instanceof Map<?, ?> l) {
             if (l.get("languages") instanceof List<?> langs && !langs.isEmpty()) {
                 String extra = langs.size() > 1 ? " --addsupport="
-                        + String.join(",", langs.subList(1, langs.size()).stream().map(String::valueOf).toList()) : "";
-                out.add("lang " + langs.get(0) + extra);
+                        + arg(String.join(",", langs.subList(1, langs.size()).stream().map(String::valueOf).toList())) : "";
+                out.add("lang " + arg(String.valueOf(langs.get(0))) + extra);
             }
             if (l.get("keyboard") != null) {
-                out.add("keyboard " + l.get("keyboard"));
+                out.add("keyboard " + arg(String.valueOf(l.get("keyboard"))));
             }
         }
         out.add(firewall(template.command("firewall"), c.get("firewall")));
@@ -87,32 +91,33 @@ public final class FinalKickstart {
             out.add(bootloader);
         }
         for (Object o : list(c.get("filesystem"))) { // only "/" passes the checks: the root's size, in MiB
-            long bytes = Customizations.rootSize(((Map<?, ?>) o).get("size"));
+            long bytes = Customizations.filesystemSize((Map<?, ?>) o);
             out.add("part / --fstype=ext4 --size=" + (bytes + (1 << 20) - 1) / (1 << 20));
         }
         if (c.get("hostname") instanceof String h) {
-            out.add("network --hostname=" + h);
+            out.add("network --hostname=" + arg(h));
         }
         for (Object o : list(c.get("sshkey"))) {
             Map<?, ?> k = (Map<?, ?>) o;
-            out.add("sshkey --user " + k.get("user") + " " + quote(String.valueOf(k.get("key"))));
+            out.add("sshkey --user " + arg(String.valueOf(k.get("user"))) + " " + arg(String.valueOf(k.get("key"))));
         }
         for (Object o : list(c.get("user"))) {
             Map<?, ?> u = (Map<?, ?>) o;
             if ("root".equals(u.get("name"))) {
                 if (u.get("password") instanceof String pw) {
-                    out.add("rootpw " + (pw.startsWith("$") ? "--iscrypted " : "--plaintext ") + quote(pw));
+                    out.add("rootpw " + (pw.startsWith("$") ? "--iscrypted " : "--plaintext ") + arg(pw));
                 }
             } else {
                 out.add(user(u));
             }
             if (u.get("key") instanceof String key) {
-                out.add("sshkey --user " + u.get("name") + " " + quote(key));
+                out.add("sshkey --user " + arg(String.valueOf(u.get("name"))) + " " + arg(key));
             }
         }
         for (Object o : list(c.get("group"))) {
             Map<?, ?> g = (Map<?, ?>) o;
-            out.add("group --name=" + g.get("name") + (g.get("gid") != null ? " --gid=" + g.get("gid") : ""));
+            out.add("group --name=" + arg(String.valueOf(g.get("name")))
+                    + (g.get("gid") != null ? " --gid=" + arg(String.valueOf(g.get("gid"))) : ""));
         }
         out.add("");
         out.add("%packages");
@@ -124,31 +129,60 @@ public final class FinalKickstart {
             out.add(post.stripTrailing());
             out.add("%end");
         }
-        return String.join("\n", out) + "\n";
+        String text = String.join("\n", out) + "\n";
+        requireSameStructure(text, out, template, pins);
+        return text;
+    }
+
+    /**
+     * The plan read back must be the plan written: the same command lines, exactly the pins as packages and the
+     * template's {@code %post} scripts only. A value that could change the plan's structure was refused at
+     * submission; this is the second lock on the same door.
+     */
+    private static void requireSameStructure(String text, List<String> lines, Kickstart template, List<String> pins) {
+        List<String> commands = new ArrayList<>();
+        for (String line : lines) {
+            if (line.equals("%packages")) {
+                break;
+            }
+            if (!line.isBlank() && !line.startsWith("#")) {
+                commands.add(line.strip());
+            }
+        }
+        Kickstart back = Kickstart.parse(text);
+        if (!back.commands().equals(commands) || !back.packages().equals(pins)
+                || back.posts().size() != template.posts().size()) {
+            throw new IllegalStateException("the rendered plan does not read back as written; refusing it");
+        }
+        for (int i = 0; i < back.posts().size(); i++) {
+            if (!back.posts().get(i).strip().equals(template.posts().get(i).strip())) {
+                throw new IllegalStateException("the rendered plan's %post " + (i + 1) + " is not the template's");
+            }
+        }
     }
 
     private static String user(Map<?, ?> u) {
-        StringBuilder s = new StringBuilder("user --name=" + u.get("name"));
+        StringBuilder s = new StringBuilder("user --name=" + arg(String.valueOf(u.get("name"))));
         if (u.get("description") instanceof String d) {
-            s.append(" --gecos=").append(quote(d));
+            s.append(" --gecos=").append(arg(d));
         }
         if (u.get("home") != null) {
-            s.append(" --homedir=").append(u.get("home"));
+            s.append(" --homedir=").append(arg(String.valueOf(u.get("home"))));
         }
         if (u.get("shell") != null) {
-            s.append(" --shell=").append(u.get("shell"));
+            s.append(" --shell=").append(arg(String.valueOf(u.get("shell"))));
         }
         if (u.get("groups") instanceof List<?> groups && !groups.isEmpty()) {
-            s.append(" --groups=").append(String.join(",", groups.stream().map(String::valueOf).toList()));
+            s.append(" --groups=").append(arg(String.join(",", groups.stream().map(String::valueOf).toList())));
         }
         if (u.get("uid") != null) {
-            s.append(" --uid=").append(u.get("uid"));
+            s.append(" --uid=").append(arg(String.valueOf(u.get("uid"))));
         }
         if (u.get("gid") != null) {
-            s.append(" --gid=").append(u.get("gid"));
+            s.append(" --gid=").append(arg(String.valueOf(u.get("gid"))));
         }
         if (u.get("password") instanceof String pw) {
-            s.append(pw.startsWith("$") ? " --iscrypted" : " --plaintext").append(" --password=").append(quote(pw));
+            s.append(pw.startsWith("$") ? " --iscrypted" : " --plaintext").append(" --password=").append(arg(pw));
         }
         return s.toString();
     }
@@ -166,15 +200,16 @@ public final class FinalKickstart {
         if (blueprint instanceof Map<?, ?> fw) {
             enabled = true;
             for (Object p : list(fw.get("ports"))) {
-                parts.add("--port=" + p);
+                parts.add("--port=" + arg(String.valueOf(p)));
             }
             if (fw.get("services") instanceof Map<?, ?> s) {
                 for (Object n : list(s.get("enabled"))) {
-                    parts.add("--service=" + n);
+                    parts.add("--service=" + arg(String.valueOf(n)));
                 }
                 for (Object n : list(s.get("disabled"))) {
+                    parts.remove("--service=" + arg(String.valueOf(n)));
                     parts.remove("--service=" + n);
-                    parts.add("--remove-service=" + n);
+                    parts.add("--remove-service=" + arg(String.valueOf(n)));
                 }
             }
         }
@@ -205,9 +240,9 @@ public final class FinalKickstart {
         if (enabled.isEmpty() && disabled.isEmpty() && masked.isEmpty()) {
             return null;
         }
-        return ("services" + (enabled.isEmpty() ? "" : " --enabled=" + String.join(",", enabled))
-                + (disabled.isEmpty() ? "" : " --disabled=" + String.join(",", disabled))
-                + (masked.isEmpty() ? "" : " --masked=" + String.join(",", masked)));
+        return ("services" + (enabled.isEmpty() ? "" : " --enabled=" + arg(String.join(",", enabled)))
+                + (disabled.isEmpty() ? "" : " --disabled=" + arg(String.join(",", disabled)))
+                + (masked.isEmpty() ? "" : " --masked=" + arg(String.join(",", masked))));
     }
 
     private static String bootloader(String template, Object kernel) {
@@ -224,15 +259,27 @@ public final class FinalKickstart {
         if (template == null && append.isEmpty()) {
             return null;
         }
-        return "bootloader --append=" + quote(append);
+        return "bootloader --append=" + arg(append);
     }
 
     private static List<?> list(Object value) {
         return value instanceof List<?> l ? l : List.of();
     }
 
-    /** Double-quoted with backslash escapes; values were checked at submission to hold no line break. */
+    /** A value as one word of a plan line: bare when it holds only safe characters, else {@link #quote quoted}. */
+    static String arg(String value) {
+        return SAFE_WORD.matcher(value).matches() ? value : quote(value);
+    }
+
+    /**
+     * Double-quoted with backslash escapes. Values were checked at submission; a line break, NUL or other control
+     * character is refused here too, so that no value can end its line and start a command or section of its own.
+     */
     static String quote(String value) {
+        if (value.codePoints().anyMatch(cp -> Character.isISOControl(cp) || Character.getType(cp) == Character.LINE_SEPARATOR
+                || Character.getType(cp) == Character.PARAGRAPH_SEPARATOR)) {
+            throw new IllegalArgumentException("a value of the plan holds a control character or line break");
+        }
         return "\"" + value.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
 }

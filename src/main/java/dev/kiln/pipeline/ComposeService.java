@@ -2,6 +2,7 @@ package dev.kiln.pipeline;
 
 import dev.kiln.KilnProperties;
 import dev.kiln.blueprint.Blueprint;
+import dev.kiln.blueprint.Passwords;
 import dev.kiln.image.OutputType;
 import dev.kiln.store.ResultsDir;
 import java.time.Instant;
@@ -80,7 +81,7 @@ public class ComposeService {
         String uuid = UUID.randomUUID().toString();
         ResultsDir results = results(uuid);
         results.create();
-        results.write(ResultsDir.BLUEPRINT, blueprint.toToml());
+        results.write(ResultsDir.BLUEPRINT, Passwords.hashPlain(blueprint).toToml());
         results.write(ResultsDir.COMMIT, commit);
         results.status(WAITING);
         Instant now = Instant.now();

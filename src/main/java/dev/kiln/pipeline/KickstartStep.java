@@ -36,7 +36,7 @@ class KickstartStep implements ComposeStep {
     }
 
     @Override
-    public void execute(ComposeTask task) {
+    public void execute(ComposeTask task) throws StepFailedException {
         ResultsDir results = task.results();
         String templateText = templates.text(task.type());
         Blueprint frozen = BlueprintParser.parseToml(results.read(ResultsDir.FROZEN));
@@ -44,8 +44,13 @@ class KickstartStep implements ComposeStep {
         results.write(task.type().id() + ".ks", templateText);
         String header = "final-kickstart.ks of compose " + task.uuid() + ": " + frozen.name() + " " + frozen.version()
                 + ", " + task.type().id();
-        results.write(ResultsDir.FINAL_KICKSTART,
-                FinalKickstart.render(header, Kickstart.parse(templateText), frozen, sources.all(), pins));
+        String plan;
+        try {
+            plan = FinalKickstart.render(header, Kickstart.parse(templateText), frozen, sources.all(), pins);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new StepFailedException("the build plan cannot be written: " + e.getMessage());
+        }
+        results.write(ResultsDir.FINAL_KICKSTART, plan);
         results.write(ResultsDir.CONFIG, config(task, frozen));
     }
 

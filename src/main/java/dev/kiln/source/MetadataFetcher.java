@@ -22,6 +22,7 @@ import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -68,6 +69,11 @@ public final class MetadataFetcher {
                         + ") are not supported");
             }
             ReleaseFile release = release(source, suite, http);
+            try {
+                release.requireValidAt(Instant.now());
+            } catch (SourceException e) {
+                throw new SourceException("source " + source.id() + " suite " + suite + ": " + e.getMessage(), e);
+            }
             List<String> archs = source.architectures().isEmpty() ? List.of(arch) : source.architectures();
             for (String component : source.components()) {
                 for (String a : archs) {
@@ -96,6 +102,12 @@ public final class MetadataFetcher {
         try {
             Files.createDirectories(dir);
             Properties state = loadState(dir);
+            if (!trust(source).equals(state.getProperty("trust"))) {
+                // fetched under other trust settings (say with check_gpg off): nothing of it is reused unverified
+                Files.deleteIfExists(cached);
+                Files.deleteIfExists(dir.resolve("InRelease.raw"));
+                state.clear();
+            }
             HttpRequest.Builder req = HttpRequest.newBuilder(URI.create(base + "InRelease")).timeout(TIMEOUT);
             if (Files.exists(cached)) {
                 if (state.getProperty("etag") != null) {
@@ -124,6 +136,7 @@ public final class MetadataFetcher {
             }
             AtomicFiles.write(cached, text);
             state.clear();
+            state.setProperty("trust", trust(source));
             resp.headers().firstValue("ETag").ifPresent(v -> state.setProperty("etag", v));
             resp.headers().firstValue("Last-Modified").ifPresent(v -> state.setProperty("last-modified", v));
             saveState(dir, state);
@@ -144,6 +157,12 @@ public final class MetadataFetcher {
             }
             throw new SourceException("source " + source.id() + ": cannot fetch " + base + "InRelease: " + e, e);
         }
+    }
+
+    /** What the cached Release was verified against: the URL, whether signatures are checked, and with which keys. */
+    private static String trust(Source source) {
+        return source.url() + " gpg=" + source.checkGpg() + " ssl=" + source.checkSsl() + " paths="
+                + source.gpgkeyPaths() + " urls=" + source.gpgkeyUrls();
     }
 
     private byte[] detached(Source source, String base, HttpClient http) throws IOException, InterruptedException {

@@ -66,7 +66,15 @@ public class Repositories {
         long now = System.currentTimeMillis();
         if (index == null || indexGeneration != sources.generation() || now - loadedAt > maxAge.toMillis()) {
             long generation = sources.generation();
-            List<Source> enabled = sources.all();
+            List<Source> enabled = new ArrayList<>();
+            for (Source s : sources.all()) {
+                if (s.isDeb()) {
+                    enabled.add(s);
+                } else { // stored by an earlier version: listed and deletable, never read
+                    log.warn("Source {} has type {}, which Kiln cannot read; it is left out of the package index",
+                            s.id(), s.type());
+                }
+            }
             if (enabled.isEmpty()) {
                 throw new SourceException("there are no enabled sources");
             }

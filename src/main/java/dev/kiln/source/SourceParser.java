@@ -35,7 +35,16 @@ public final class SourceParser {
     private SourceParser() {
     }
 
+    /** A source submitted through the API: every field checked, only the types Kiln can read. */
     public static Source parseToml(String text, boolean v1) {
+        return parseToml(text, v1, false);
+    }
+
+    /**
+     * A source read back from the store ({@code stored}): the Weldr types Kiln cannot read ({@code yum-*}, which an
+     * earlier version stored) are kept so that they can be listed and deleted; the package index skips them.
+     */
+    public static Source parseToml(String text, boolean v1, boolean stored) {
         TomlParseResult result = Toml.parse(text);
         if (result.hasErrors()) {
             throw new Invalid("TOML parse error: " + result.errors().get(0), false);
@@ -51,7 +60,7 @@ public final class SourceParser {
                 doc = table;
             }
         }
-        return fromMap(doc, v1);
+        return fromMap(doc, v1, stored);
     }
 
     @SuppressWarnings("unchecked")
@@ -61,13 +70,13 @@ public final class SourceParser {
             if (!(value instanceof Map<?, ?>)) {
                 throw new Invalid("a source must be a JSON object", false);
             }
-            return fromMap((Map<String, Object>) value, v1);
+            return fromMap((Map<String, Object>) value, v1, false);
         } catch (JsonProcessingException e) {
             throw new Invalid("JSON parse error: " + e.getOriginalMessage(), false);
         }
     }
 
-    static Source fromMap(Map<String, Object> doc, boolean v1) {
+    static Source fromMap(Map<String, Object> doc, boolean v1, boolean stored) {
         String name = string(doc, "name");
         String id = v1 ? string(doc, "id") : name;
         if (id == null || id.isBlank()) {
@@ -76,21 +85,28 @@ public final class SourceParser {
         if (!BlueprintNames.isValid(id)) {
             throw new Invalid("Invalid characters in source id: " + id, false);
         }
+        if (name != null && (name.length() > 256 || name.chars().anyMatch(Character::isISOControl))) {
+            throw new Invalid("'name' must be at most 256 characters without control characters", false);
+        }
         String type = string(doc, "type");
         if (type == null || !Source.TYPES.contains(type)) {
             throw new Invalid("'type' must be one of " + Source.TYPES, false);
+        }
+        if (!stored && !Source.DEB.equals(type)) {
+            throw new Invalid("source type '" + type + "' is not supported: Kiln reads Debian repositories only "
+                    + "(type = \"deb\")", false);
         }
         String url = string(doc, "url");
         if (url == null || url.isBlank()) {
             throw new Invalid("'url' is missing", false);
         }
-        try {
-            URI uri = URI.create(url.strip());
-            if (!List.of("http", "https", "file").contains(String.valueOf(uri.getScheme()))) {
-                throw new Invalid("'url' must be an http, https or file URL", false);
-            }
-        } catch (IllegalArgumentException e) {
-            throw new Invalid("'url' is not a valid URL: " + e.getMessage(), false);
+        String urlProblem = httpUrlProblem(url.strip());
+        if (urlProblem != null) {
+            throw new Invalid("'url' " + urlProblem, false);
+        }
+        String proxy = string(doc, "proxy");
+        if (proxy != null && !proxy.isBlank() && httpUrlProblem(proxy.strip()) != null) {
+            throw new Invalid("'proxy' " + httpUrlProblem(proxy.strip()), false);
         }
         List<String> suites = strings(doc, "suites");
         List<String> components = strings(doc, "components");
@@ -110,9 +126,55 @@ public final class SourceParser {
                 keyUrls.add(k);
             }
         }
+        for (String k : keyUrls) {
+            if (k.startsWith("file:")) {
+                keyPathProblem(k.substring("file:".length()).replaceFirst("^//(localhost)?", ""), "gpgkey_urls");
+            } else if (httpUrlProblem(k) != null) {
+                throw new Invalid("'gpgkey_urls' entry " + httpUrlProblem(k), false);
+            }
+        }
+        List<String> keyPaths = strings(doc, "gpgkey_paths");
+        keyPaths.forEach(k -> keyPathProblem(k, "gpgkey_paths"));
         return new Source(id, name == null ? id : name, type, url.strip(), suites, components,
                 strings(doc, "architectures"), bool(doc, "check_gpg", true), bool(doc, "check_ssl", true),
-                strings(doc, "gpgkey_paths"), keyUrls, string(doc, "proxy"), false);
+                keyPaths, keyUrls, proxy, false);
+    }
+
+    /**
+     * Why {@code url} is not an http(s) URL with a host and a valid port; null when it is. Repositories are read
+     * over HTTP only: a {@code file} URL would let an API user point the service (root) at any host directory.
+     */
+    static String httpUrlProblem(String url) {
+        if (url.length() > 2048 || url.chars().anyMatch(c -> c <= 0x20 || c == 0x7f)) {
+            return "must be a URL without spaces or control characters, at most 2048 characters";
+        }
+        URI uri;
+        try {
+            uri = new URI(url);
+        } catch (java.net.URISyntaxException e) {
+            return "is not a valid URL: " + e.getReason();
+        }
+        if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
+            return "must be an http or https URL: " + url;
+        }
+        if (uri.getHost() == null || uri.getHost().isEmpty()) {
+            return "has no host (or a host name the URL grammar does not allow): " + url;
+        }
+        if (uri.getPort() != -1 && (uri.getPort() < 1 || uri.getPort() > 65535)) {
+            return "has a port out of range 1-65535: " + url;
+        }
+        if (uri.getRawUserInfo() != null) {
+            return "may not hold a user name or password: " + url;
+        }
+        return null;
+    }
+
+    /** A keyring path: absolute, plain, no {@code ..} element (it names a file the service reads as a keyring). */
+    private static void keyPathProblem(String path, String field) {
+        if (!path.matches("(/(?!\\.\\.?(/|$))[A-Za-z0-9._+@-]{1,255}){1,32}")) {
+            throw new Invalid("'" + field + "' entry must be an absolute path of plain names (no '..', spaces or "
+                    + "control characters): " + path.replaceAll("\\p{Cntrl}", "?"), false);
+        }
     }
 
     private static List<String> concat(List<String> a, List<String> b) {

@@ -43,7 +43,7 @@ public class SourceStore {
             try (Stream<Path> files = Files.list(dir)) {
                 for (Path f : files.filter(p -> p.toString().endsWith(".toml")).sorted().toList()) {
                     try {
-                        Source s = SourceParser.parseToml(Files.readString(f), true);
+                        Source s = SourceParser.parseToml(Files.readString(f), true, true);
                         if (!system.containsKey(s.id())) {
                             user.put(s.id(), s);
                         }

@@ -178,14 +178,14 @@ public final class DepsolveBench {
                 port = s.getLocalPort();
             }
             Process server = new ProcessBuilder("java", "-jar", "target/kiln.jar", "--kiln.state-dir=" + stateDir,
-                    "--kiln.api.socket=", "--kiln.api.port=" + port).redirectErrorStream(true)
+                    "--kiln.api.socket=", "--kiln.api.tcp-weldr=true", "--kiln.api.port=" + port).redirectErrorStream(true)
                     .redirectOutput(stateDir.resolve("server.log").toFile()).start();
             try {
                 long t0 = System.nanoTime();
-                String base = "http://127.0.0.1:" + port;
                 while (true) {
                     try {
-                        if (http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/api/status")).build(),
+                        if (Files.exists(stateDir.resolve("api-token")) && http.send(dev.kiln.testing.TestServer
+                                .request(port, stateDir, "/api/status").build(),
                                 java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
                             break;
                         }
@@ -195,8 +195,8 @@ public final class DepsolveBench {
                 }
                 long up = (System.nanoTime() - t0) / 1_000_000;
                 long d0 = System.nanoTime();
-                var resp = http.send(java.net.http.HttpRequest.newBuilder(
-                        java.net.URI.create(base + "/api/v1/blueprints/depsolve/example-http-server")).build(),
+                var resp = http.send(dev.kiln.testing.TestServer.request(port, stateDir,
+                        "/api/v1/blueprints/depsolve/example-http-server").build(),
                         java.net.http.HttpResponse.BodyHandlers.ofString());
                 long depsolveMs = (System.nanoTime() - d0) / 1_000_000;
                 int deps = resp.body().split("\"remote_location\"", -1).length - 1;

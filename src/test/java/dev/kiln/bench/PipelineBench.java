@@ -23,10 +23,10 @@ public final class PipelineBench {
     public static void main(String[] args) throws Exception {
         Path root = Files.createDirectories(Path.of(args[0]));
         int many = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
-        try (KilnProcess kiln = new KilnProcess(root, "kiln.state-dir=" + root.resolve("state"), "kiln.api.socket=",
+        try (KilnProcess kiln = new KilnProcess(root, "kiln.state-dir=" + root.resolve("state"), "kiln.api.tcp-weldr=true", "kiln.api.socket=",
                 "kiln.compose.test-build-seconds=0")) {
             System.out.printf("server answered /api/status after %d ms%n", kiln.start());
-            TestServer server = new TestServer(kiln.port);
+            TestServer server = new TestServer(kiln.port, kiln.stateDir());
             server.start("example-http-server", "tar", 2); // warms the index and the JIT
             List<Long> times = new ArrayList<>();
             for (int i = 0; i < 50; i++) {
@@ -58,7 +58,7 @@ public final class PipelineBench {
                 ByteArrayOutputStream out = new ByteArrayOutputStream();
                 long s0 = System.nanoTime();
                 int exit = KilnCli.execute(new PrintStream(out), System.err, root, "--url", "http://127.0.0.1:" + kiln.port,
-                        "compose", "status");
+                        "--token-file", kiln.stateDir().resolve("api-token").toString(), "compose", "status");
                 status.add((System.nanoTime() - s0) / 1_000_000);
                 if (exit != 0 || out.toString().lines().count() != total) {
                     throw new AssertionError("compose status printed " + out.toString().lines().count() + " lines, not " + total);

@@ -39,7 +39,7 @@ class ServerProcessTest {
     @BeforeAll
     static void start() throws Exception {
         socket = root.resolve("run/api.socket");
-        server = new KilnProcess(root, "kiln.state-dir=" + root.resolve("state"), "kiln.api.socket=" + socket,
+        server = new KilnProcess(root, "kiln.state-dir=" + root.resolve("state"), "kiln.api.tcp-weldr=true", "kiln.api.socket=" + socket,
                 "kiln.sources.apt-dir=" + root.resolve("no-apt"));
         System.out.printf("kiln answered /api/status %d ms after its start%n", server.start());
     }
@@ -81,7 +81,8 @@ class ServerProcessTest {
         assertThat(r.out()).startsWith("API server status:\n    Database version:   0\n    Database supported: True\n"
                 + "    Schema version:     0\n    API version:        1\n    Backend:            lorax-composer\n"
                 + "    Build:              kiln-");
-        Run viaTcp = cli("--url", "http://127.0.0.1:" + server.port, "status", "show");
+        Run viaTcp = cli("--url", "http://127.0.0.1:" + server.port, "--token-file",
+                server.stateDir().resolve("api-token").toString(), "status", "show");
         assertThat(viaTcp.out()).isEqualTo(r.out());
         Run json = cli("--json", "status", "show");
         assertThat(json.out()).contains("\"backend\" : \"lorax-composer\"");

@@ -24,7 +24,7 @@ import org.springframework.util.FileSystemUtils;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "kiln.state-dir=" + BootTest.ROOT + "/state", "kiln.api.socket=", "kiln.compose.retries=1",
+        "kiln.state-dir=" + BootTest.ROOT + "/state", "kiln.api.tcp-weldr=true", "kiln.api.socket=", "kiln.compose.retries=1",
         "kiln.boot-test.firmware=uefi", "kiln.boot-test.timeout-seconds=600"})
 class BootTest {
 
@@ -44,7 +44,7 @@ class BootTest {
     int port;
 
     Path compose(String type, boolean bootTest) throws Exception {
-        TestServer server = new TestServer(port);
+        TestServer server = new TestServer(port, Path.of(ROOT, "state"));
         String uuid = server.start("example-http-server", type, 0, ", \"boot_test\": " + bootTest);
         Path dir = Path.of(ROOT, "state/results", uuid).toAbsolutePath();
         if (bootTest) { // while QEMU runs, the compose is RUNNING

@@ -32,7 +32,7 @@ import org.springframework.util.FileSystemUtils;
  */
 @org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "kiln.state-dir=" + BuildTest.ROOT + "/state", "kiln.api.socket=",
+        "kiln.state-dir=" + BuildTest.ROOT + "/state", "kiln.api.tcp-weldr=true", "kiln.api.socket=",
         "kiln.sources.apt-dir=" + BuildTest.ROOT + "/apt", "kiln.compose.retries=1"})
 class BuildTest {
 
@@ -117,7 +117,7 @@ class BuildTest {
 
     @BeforeEach
     void blueprint() {
-        server = new TestServer(port);
+        server = new TestServer(port, Path.of(ROOT, "state"));
         assertThat(server.call("POST", "/api/v1/blueprints/new", "text/x-toml", BLUEPRINT).statusCode()).isEqualTo(200);
     }
 

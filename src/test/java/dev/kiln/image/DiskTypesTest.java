@@ -32,7 +32,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "kiln.state-dir=" + DiskTypesTest.ROOT + "/state", "kiln.api.socket=",
+        "kiln.state-dir=" + DiskTypesTest.ROOT + "/state", "kiln.api.tcp-weldr=true", "kiln.api.socket=",
         "kiln.sources.apt-dir=" + DiskTypesTest.ROOT + "/apt", "kiln.compose.retries=1"})
 class DiskTypesTest {
 
@@ -55,7 +55,7 @@ class DiskTypesTest {
 
     @BeforeEach
     void blueprint() {
-        server = new TestServer(port);
+        server = new TestServer(port, Path.of(ROOT, "state"));
         assertThat(server.call("POST", "/api/v1/blueprints/new", "text/x-toml", BuildTest.BLUEPRINT).statusCode())
                 .isEqualTo(200);
     }

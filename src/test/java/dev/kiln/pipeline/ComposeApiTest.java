@@ -31,7 +31,7 @@ import org.springframework.util.FileSystemUtils;
 
 /** Composes through the real server and engine, in lorax's test mode, from a real signed local repository. */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "kiln.state-dir=" + ComposeApiTest.ROOT + "/state", "kiln.api.socket=",
+        "kiln.state-dir=" + ComposeApiTest.ROOT + "/state", "kiln.api.tcp-weldr=true", "kiln.api.socket=",
         "kiln.sources.apt-dir=" + ComposeApiTest.ROOT + "/apt", "kiln.compose.test-build-seconds=1",
         "kiln.compose.retry-backoff-ms=100", "kiln.compose.lock-seconds=6",
         "spring.main.allow-bean-definition-overriding=true"})
@@ -94,7 +94,7 @@ class ComposeApiTest {
 
     @BeforeEach
     void connect() {
-        server = new TestServer(port);
+        server = new TestServer(port, Path.of(ROOT, "state"));
         push("name = \"site\"\ndescription = \"a site\"\nversion = \"0.1.0\"\n[[packages]]\nname = \"web\"\nversion = \"*\"\n"
                 + "[customizations]\nhostname = \"web1\"\n[[customizations.sshkey]]\nuser = \"root\"\nkey = \"ssh-ed25519 AAAA test\"\n"
                 + "[customizations.kernel]\nappend = \"nosmt=force\"\n");
@@ -122,8 +122,8 @@ class ComposeApiTest {
 
     byte[] bytes(String path) throws Exception {
         java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
-        HttpResponse<byte[]> r = http.send(java.net.http.HttpRequest.newBuilder(
-                java.net.URI.create("http://127.0.0.1:" + port + path)).build(), HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> r = http.send(TestServer.request(port, Path.of(ROOT, "state"), path).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
         assertThat(r.statusCode()).isEqualTo(200);
         return r.body();
     }
@@ -276,17 +276,22 @@ class ComposeApiTest {
                 "{\"blueprint_name\": \"site\", \"compose_type\": \"floppy\"}"), "BadComposeType");
         assertError(server.call("POST", "/api/v1/compose?test=2", "application/json",
                 "{\"blueprint_name\": \"site\", \"compose_type\": \"tar\", \"boot_test\": \"yes\"}"), "BuildFailed");
-        push("name = \"two-fs\"\n[[customizations.filesystem]]\nmountpoint = \"/var\"\nsize = 1073741824\n");
-        HttpResponse<String> fs = server.call("POST", "/api/v1/compose?test=2", "application/json",
-                "{\"blueprint_name\": \"two-fs\", \"compose_type\": \"tar\"}");
-        assertError(fs, "BuildFailed");
-        assertThat(fs.body()).contains("filesystem /var");
-        push("name = \"bad-size\"\n[[customizations.filesystem]]\nmountpoint = \"/\"\nsize = \"lots\"\n");
-        assertError(server.call("POST", "/api/v1/compose?test=2", "application/json",
-                "{\"blueprint_name\": \"bad-size\", \"compose_type\": \"tar\"}"), "BuildFailed");
-        push("name = \"bad-host\"\n[customizations]\nhostname = \"bad host; rm -rf /\"\n");
-        assertError(server.call("POST", "/api/v1/compose?test=2", "application/json",
-                "{\"blueprint_name\": \"bad-host\", \"compose_type\": \"tar\"}"), "BuildFailed");
+        for (String size : List.of("9223372036854775807", "17592186044417", "-1", "1.5", "\"4 GiB\"")) {
+            assertError(server.call("POST", "/api/v1/compose?test=2", "application/json",
+                    "{\"blueprint_name\": \"site\", \"compose_type\": \"tar\", \"size\": " + size + "}"), "BuildFailed");
+        }
+        for (String name : List.of("-rf", "--help")) { // no name can be read as an option by a tool it reaches
+            assertError(server.call("POST", "/api/v1/blueprints/new", "text/x-toml", "name = \"" + name + "\"\n"),
+                    "InvalidChars");
+        }
+        // customizations are checked when the blueprint is pushed (and again at compose start: CustomizationInjectionTest)
+        for (String bad : List.of("name = \"two-fs\"\n[[customizations.filesystem]]\nmountpoint = \"/var\"\nsize = 1073741824\n",
+                "name = \"bad-size\"\n[[customizations.filesystem]]\nmountpoint = \"/\"\nsize = \"lots\"\n",
+                "name = \"bad-host\"\n[customizations]\nhostname = \"bad host; rm -rf /\"\n")) {
+            HttpResponse<String> refused = server.call("POST", "/api/v1/blueprints/new", "text/x-toml", bad);
+            assertError(refused, "BlueprintsError");
+            assertThat(refused.body()).containsAnyOf("filesystem.mountpoint", "filesystem.minsize", "hostname");
+        }
         push("name = \"unsolvable\"\n[[packages]]\nname = \"broken\"\n");
         HttpResponse<String> r = server.call("POST", "/api/v1/compose?test=2", "application/json",
                 "{\"blueprint_name\": \"unsolvable\", \"compose_type\": \"tar\"}");
@@ -337,7 +342,8 @@ class ComposeApiTest {
     Run cli(Path dir, String... args) {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-        List<String> all = new ArrayList<>(List.of("--url", "http://127.0.0.1:" + port));
+        List<String> all = new ArrayList<>(List.of("--url", "http://127.0.0.1:" + port,
+                "--token-file", Path.of(ROOT, "state/api-token").toString()));
         all.addAll(List.of(args));
         int exit = dev.kiln.cli.KilnCli.execute(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8),
                 new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8), dir, all.toArray(String[]::new));

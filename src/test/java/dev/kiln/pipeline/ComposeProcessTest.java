@@ -32,11 +32,11 @@ class ComposeProcessTest {
     static void start() throws Exception {
         repo = TestServer.smallRepository(root);
         Path apt = TestServer.aptDir(root, repo);
-        kiln = new KilnProcess(root, "kiln.state-dir=" + root.resolve("state"), "kiln.api.socket=",
+        kiln = new KilnProcess(root, "kiln.state-dir=" + root.resolve("state"), "kiln.api.tcp-weldr=true", "kiln.api.socket=",
                 "kiln.sources.apt-dir=" + apt, "kiln.compose.build-concurrency=2", "kiln.compose.lock-seconds=3",
                 "kiln.compose.test-build-seconds=4");
         kiln.start();
-        server = new TestServer(kiln.port);
+        server = new TestServer(kiln.port, kiln.stateDir());
         assertThat(server.call("POST", "/api/v1/blueprints/new", "text/x-toml",
                 "name = \"site\"\n[[packages]]\nname = \"web\"\n").statusCode()).isEqualTo(200);
     }

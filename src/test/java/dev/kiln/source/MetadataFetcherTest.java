@@ -114,4 +114,28 @@ class MetadataFetcherTest {
                 .hasMessageContaining("names no keyring");
         assertThat(load(new MetadataFetcher(dir.resolve("cache2")), source(false, List.of()))).hasSize(2);
     }
+
+    @Test
+    void anExpiredReleaseIsRefusedAsAptRefusesIt() throws Exception {
+        repo.releaseFields = "Valid-Until: Sat, 06 Dec 2025 08:31:04 UTC\n";
+        repo.publish();
+        assertThatThrownBy(() -> load(new MetadataFetcher(dir.resolve("cache")), source(true, List.of(repo.keyring.toString()))))
+                .hasMessageContaining("source local").hasMessageContaining("expired").hasMessageContaining("Valid-Until");
+        repo.releaseFields = "Valid-Until: Fri, 01 Jan 2100 00:00:00 UTC\n";
+        repo.publish();
+        assertThat(load(new MetadataFetcher(dir.resolve("cache")), source(true, List.of(repo.keyring.toString())))).hasSize(2);
+    }
+
+    @Test
+    void metadataFetchedWithoutCheckingIsVerifiedWhenCheckingIsTurnedOn() throws Exception {
+        Path inRelease = repo.root.resolve("dists/stable/InRelease");
+        Files.writeString(inRelease, Files.readString(inRelease).replace("Origin: Kiln tests", "Origin: Evil tests"));
+        MetadataFetcher fetcher = new MetadataFetcher(dir.resolve("cache"));
+        assertThat(load(fetcher, source(false, List.of()))).hasSize(2); // unchecked: the tampered file is read
+        Source checked = source(true, List.of(repo.keyring.toString()));
+        assertThatThrownBy(() -> load(fetcher, checked)).hasMessageContaining("bad signature");
+        repo.stop(); // nor is the unchecked copy used as the "last good" one when the repository is down
+        assertThatThrownBy(() -> load(fetcher, checked))
+                .hasMessageContaining("cannot fetch");
+    }
 }

@@ -81,6 +81,9 @@ public final class DebRepository implements AutoCloseable {
         return add(name, version, List.of(fields), Map.of("/usr/share/doc/" + name + "/README", name + "\n"), null);
     }
 
+    /** Extra fields for the Release file, each line ending in a newline (e.g. {@code Valid-Until: …}). */
+    public String releaseFields = "";
+
     /** Writes the index, the Release file and its signatures; call after the last {@link #add}. */
     public DebRepository publish() throws IOException, InterruptedException {
         Path dists = Files.createDirectories(root.resolve("dists/" + suite + "/main/binary-amd64"));
@@ -94,7 +97,7 @@ public final class DebRepository implements AutoCloseable {
             out.write(plain);
         }
         StringBuilder release = new StringBuilder("Origin: Kiln tests\nSuite: " + suite + "\nCodename: " + suite
-                + "\nArchitectures: amd64\nComponents: main\nDate: Thu, 01 Jan 2026 00:00:00 UTC\nSHA256:\n");
+                + "\nArchitectures: amd64\nComponents: main\nDate: Thu, 01 Jan 2026 00:00:00 UTC\n" + releaseFields + "SHA256:\n");
         for (String f : List.of("Packages", "Packages.xz", "Packages.gz")) {
             Path p = dists.resolve(f);
             release.append(' ').append(sha256(p)).append(' ').append(Files.size(p)).append(" main/binary-amd64/")

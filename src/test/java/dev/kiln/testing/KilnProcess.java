@@ -18,6 +18,7 @@ public final class KilnProcess implements AutoCloseable {
     private final Path log;
     private final List<String> command;
     public final int port;
+    private final Path stateDir;
     private Process process;
 
     public KilnProcess(Path root, String... properties) throws IOException {
@@ -28,9 +29,19 @@ public final class KilnProcess implements AutoCloseable {
         command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "-XX:TieredStopAtLevel=1", "-Xmx512m", "-cp", System.getProperty("java.class.path"), "dev.kiln.Main",
                 "--kiln.api.port=" + port));
+        Path state = root.resolve("state");
         for (String p : properties) {
             command.add("--" + p);
+            if (p.startsWith("kiln.state-dir=")) {
+                state = Path.of(p.substring("kiln.state-dir=".length()));
+            }
         }
+        this.stateDir = state;
+    }
+
+    /** The server's state directory (its API token is there). */
+    public Path stateDir() {
+        return stateDir;
     }
 
     /** Starts the server and waits until {@code /api/status} answers; answers the milliseconds that took. */
@@ -45,8 +56,8 @@ public final class KilnProcess implements AutoCloseable {
                 throw new AssertionError("server exited: " + Files.readString(log));
             }
             try {
-                if (http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/status")).build(),
-                        HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
+                if (Files.exists(stateDir.resolve("api-token")) && http.send(TestServer.request(port, stateDir,
+                        "/api/status").build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
                     return (System.nanoTime() - t0) / 1_000_000;
                 }
             } catch (IOException notYet) {

@@ -18,13 +18,31 @@ public final class TestServer {
     public static final JsonMapper JSON = JsonMapper.builder().build();
     private final HttpClient http = HttpClient.newHttpClient();
     private final String base;
+    private final String token;
 
-    public TestServer(int port) {
+    /** A client of the server on {@code port} whose state directory is {@code stateDir} (for its API token). */
+    public TestServer(int port, Path stateDir) {
         this.base = "http://127.0.0.1:" + port;
+        this.token = token(stateDir);
+    }
+
+    /** The API token the server made in its state directory (TCP requests send it as a bearer credential). */
+    public static String token(Path stateDir) {
+        try {
+            return Files.readString(stateDir.resolve("api-token")).strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** A request to a server's Weldr API over TCP, with its token. */
+    public static HttpRequest.Builder request(int port, Path stateDir, String path) {
+        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .header("Authorization", "Bearer " + token(stateDir));
     }
 
     public HttpResponse<String> call(String method, String path, String contentType, String body) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path));
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).header("Authorization", "Bearer " + token);
         if (contentType != null) {
             b.header("Content-Type", contentType);
         }

@@ -3,6 +3,8 @@ package dev.kiln.api.weldr;
 import dev.kiln.blueprint.Blueprint;
 import dev.kiln.blueprint.BlueprintDiff;
 import dev.kiln.blueprint.BlueprintException;
+import dev.kiln.blueprint.Customizations;
+import dev.kiln.blueprint.Passwords;
 import dev.kiln.blueprint.BlueprintNames;
 import dev.kiln.blueprint.BlueprintParser;
 import dev.kiln.blueprint.BlueprintStore;
@@ -145,9 +147,19 @@ class BlueprintsController {
         return OK;
     }
 
+    /**
+     * The posted blueprint, its customizations checked against their grammar and its plain passwords hashed before
+     * anything is stored.
+     */
     private static Blueprint parse(HttpServletRequest request) throws IOException {
         WeldrRequests.Body body = WeldrRequests.body(request, "BlueprintsError", "Blueprint");
-        return body.toml() ? BlueprintParser.parseToml(body.text()) : BlueprintParser.parseJson(body.text());
+        Blueprint blueprint = body.toml() ? BlueprintParser.parseToml(body.text()) : BlueprintParser.parseJson(body.text());
+        List<String> problems = Customizations.problems(blueprint.customizations());
+        if (!problems.isEmpty()) {
+            throw new BlueprintException(BlueprintException.Kind.INVALID,
+                    "Invalid customizations: " + String.join("; ", problems));
+        }
+        return Passwords.hashPlain(blueprint);
     }
 
     @DeleteMapping("/workspace/{name}")

@@ -8,7 +8,7 @@ import dev.kiln.blueprint.BlueprintParser;
 import dev.kiln.blueprint.BlueprintStore;
 import dev.kiln.image.OutputType;
 import dev.kiln.image.OutputTypes;
-import dev.kiln.kickstart.Customizations;
+import dev.kiln.blueprint.Customizations;
 import dev.kiln.pipeline.ComposeService;
 import dev.kiln.pipeline.ComposeService.Compose;
 import dev.kiln.pipeline.DepsFile;
@@ -48,6 +48,9 @@ import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBo
 @RequestMapping("/api/{version:v[01]}/compose")
 class ComposeController {
 
+    /** The largest image a compose may ask for, as for a filesystem customization: 16 TiB. */
+    private static final long MAX_IMAGE_SIZE = 16L << 40;
+
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Pattern API_STRING = Pattern.compile("[a-zA-Z0-9_,.:+*-]+");
     private static final MediaType TAR = MediaType.parseMediaType("application/x-tar");
@@ -71,6 +74,17 @@ class ComposeController {
                 case "2" -> 2;
                 default -> throw new WeldrException("BuildFailed", "test must be 1 or 2");
             };
+        }
+        MediaType contentType;
+        try {
+            contentType = request.getContentType() == null ? null : MediaType.parseMediaType(request.getContentType());
+        } catch (org.springframework.util.InvalidMimeTypeException e) {
+            contentType = null;
+        }
+        if (contentType == null || !MediaType.APPLICATION_JSON.equalsTypeAndSubtype(contentType)) {
+            // as lorax (Flask's get_json): a body that is not declared JSON is no body; a web page cannot post JSON
+            // to another origin without a preflight, so this also keeps cross-site form posts out
+            throw new WeldrException("MissingPost", "Missing POST body: Content-Type must be application/json");
         }
         JsonNode body;
         try (InputStream in = request.getInputStream()) {
@@ -119,8 +133,9 @@ class ComposeController {
         }
         long size = 0;
         if (body.hasNonNull("size")) {
-            if (!body.get("size").canConvertToLong() || body.get("size").asLong() < 0) {
-                throw new WeldrException("BuildFailed", "'size' must be a non-negative number of bytes");
+            if (!body.get("size").isIntegralNumber() || !body.get("size").canConvertToLong()
+                    || body.get("size").asLong() < 0 || body.get("size").asLong() > MAX_IMAGE_SIZE) {
+                throw new WeldrException("BuildFailed", "'size' must be a number of bytes from 0 to 16 TiB");
             }
             size = body.get("size").asLong();
         }
@@ -375,7 +390,7 @@ class ComposeController {
         long kib;
         try {
             kib = size == null ? 1024 : Long.parseLong(size);
-            if (kib <= 0) {
+            if (kib <= 0 || kib > Long.MAX_VALUE / 1024) {
                 throw new NumberFormatException();
             }
         } catch (NumberFormatException e) {

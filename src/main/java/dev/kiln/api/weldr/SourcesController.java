@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
@@ -31,10 +32,13 @@ class SourcesController {
     private static final MediaType TEXT = MediaType.parseMediaType("text/plain;charset=UTF-8");
     private final SourceStore sources;
     private final Repositories repositories;
+    private final boolean allowUnsigned;
 
-    SourcesController(SourceStore sources, Repositories repositories) {
+    SourcesController(SourceStore sources, Repositories repositories,
+            @Value("${kiln.sources.allow-unsigned:false}") boolean allowUnsigned) {
         this.sources = sources;
         this.repositories = repositories;
+        this.allowUnsigned = allowUnsigned;
     }
 
     @GetMapping("/list")
@@ -98,6 +102,12 @@ class SourcesController {
         }
         if (sources.isSystem(source.id())) {
             throw new WeldrException("SystemSource", source.id() + " is a system source, it cannot be changed.");
+        }
+        if (!source.checkGpg() && !allowUnsigned) {
+            // an unsigned repository's packages, and so their maintainer scripts, could come from anyone on the path
+            throw new WeldrException("ProjectsError", "check_gpg = false is not allowed: this service accepts only "
+                    + "signed sources (kiln.sources.allow-unsigned=false); give the repository's key in gpgkey_paths "
+                    + "or gpgkey_urls");
         }
         if (source.isDeb()) {
             try {

@@ -5,12 +5,20 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.TypeMismatchException;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.InvalidMediaTypeException;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.web.ErrorResponse;
+import org.springframework.web.HttpMediaTypeNotAcceptableException;
+import org.springframework.web.HttpMediaTypeNotSupportedException;
 import org.springframework.web.HttpRequestMethodNotSupportedException;
+import org.springframework.web.bind.ServletRequestBindingException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.multipart.MultipartException;
 import org.springframework.web.servlet.NoHandlerFoundException;
 import org.springframework.web.servlet.resource.NoResourceFoundException;
 
@@ -48,6 +56,22 @@ class WeldrErrors {
             return ResponseEntity.notFound().build();
         }
         return json(HttpStatus.NOT_FOUND, new WeldrError("HTTPError", 404, "Not Found"));
+    }
+
+    /**
+     * What the framework itself refuses before a controller runs (a multipart type without a boundary, a media type
+     * with an unknown charset, an unreadable body, a parameter of the wrong type): the client's fault, so a 400
+     * (or the framework's own 4xx) in the envelope, never a 500.
+     */
+    @ExceptionHandler({MultipartException.class, InvalidMediaTypeException.class, HttpMessageNotReadableException.class,
+            ServletRequestBindingException.class, TypeMismatchException.class, HttpMediaTypeNotSupportedException.class,
+            HttpMediaTypeNotAcceptableException.class})
+    ResponseEntity<Map<String, Object>> badRequest(Exception e) {
+        HttpStatus status = e instanceof ErrorResponse r && r.getStatusCode().is4xxClientError()
+                ? HttpStatus.valueOf(r.getStatusCode().value()) : HttpStatus.BAD_REQUEST;
+        String msg = e instanceof MultipartException ? "Malformed multipart request"
+                : e instanceof InvalidMediaTypeException ? "Invalid Content-Type" : "Bad Request";
+        return json(status, new WeldrError("HTTPError", status.value(), msg));
     }
 
     @ExceptionHandler(Exception.class)

@@ -4,7 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.kiln.KilnProperties;
 import dev.kiln.blueprint.BlueprintParser;
+import dev.kiln.source.Source;
+import dev.kiln.source.SourceStore;
+import dev.kiln.testing.TestServer;
 import dev.kiln.testing.DebRepository;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.util.FileSystemUtils;
@@ -28,7 +33,7 @@ import org.springframework.util.FileSystemUtils;
  * {@code .deb} files that the test builds and serves, configured as the host's apt source.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "kiln.state-dir=" + ProjectsApiTest.ROOT + "/state", "kiln.api.socket=",
+        "kiln.state-dir=" + ProjectsApiTest.ROOT + "/state", "kiln.api.tcp-weldr=true", "kiln.api.socket=",
         "kiln.sources.apt-dir=" + ProjectsApiTest.ROOT + "/apt"})
 class ProjectsApiTest {
 
@@ -83,10 +88,14 @@ class ProjectsApiTest {
 
     @LocalServerPort
     int port;
+    @Autowired
+    SourceStore store;
+    @Autowired
+    KilnProperties properties;
     final HttpClient http = HttpClient.newHttpClient();
 
     HttpResponse<String> call(String method, String path, String contentType, String body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
+        HttpRequest.Builder b = TestServer.request(port, Path.of(ROOT, "state"), path);
         if (contentType != null) {
             b.header("Content-Type", contentType);
         }
@@ -154,10 +163,30 @@ class ProjectsApiTest {
                 "ProjectsError", "unknown key");
         assertError(call("POST", "/api/v1/projects/source/new", "application/json",
                 "{\"id\": \"../x\", \"type\": \"deb\", \"url\": \"http://h/\"}"), "ProjectsError", "Invalid characters");
-        assertThat(call("POST", "/api/v1/projects/source/new", "application/json",
-                "{\"id\": \"fedora\", \"name\": \"Fedora\", \"type\": \"yum-baseurl\", \"url\": \"https://example.org/repo/\"}")
-                .statusCode()).isEqualTo(200);
-        assertError(call("GET", "/api/v1/projects/depsolve/web", null, null), "ProjectsError", "RPM metadata is not supported");
+        assertError(call("POST", "/api/v1/projects/source/new", "application/json",
+                "{\"id\": \"fedora\", \"name\": \"Fedora\", \"type\": \"yum-baseurl\", \"url\": \"https://example.org/repo/\"}"),
+                "ProjectsError", "source type 'yum-baseurl' is not supported");
+        assertError(call("POST", "/api/v1/projects/source/new", "text/x-toml", "id = \"open\"\ntype = \"deb\"\nurl = \""
+                + REPO.url() + "\"\nsuites = [\"stable\"]\ncomponents = [\"main\"]\ncheck_gpg = false\n"),
+                "ProjectsError", "check_gpg = false is not allowed");
+        for (String url : List.of("file:///srv/repo", "http:///x", "http://h:99999/", "http://[::1/", "http://[zz]/",
+                "ftp://h/", "http://u:p@h/", "http://h/a b", "http://h/\\u0000")) {
+            assertError(call("POST", "/api/v1/projects/source/new", "application/json", "{\"id\": \"u\", \"type\": \"deb\", "
+                    + "\"url\": " + JSON.writeValueAsString(url) + ", \"suites\": [\"s\"], \"components\": [\"main\"]}"),
+                    "ProjectsError", "'url'");
+        }
+        for (String key : List.of("../etc/shadow", "/etc/../etc/shadow", "rel/k.gpg", "/a\\nb")) {
+            assertError(call("POST", "/api/v1/projects/source/new", "application/json", "{\"id\": \"k\", \"type\": \"deb\", "
+                    + "\"url\": \"http://h/\", \"suites\": [\"s\"], \"components\": [\"main\"], \"gpgkey_paths\": ["
+                    + JSON.writeValueAsString(key) + "]}"), "ProjectsError", "'gpgkey_paths'");
+        }
+        // a yum source stored by an earlier version is listed and deletable, and never breaks depsolving
+        store.save(new Source("fedora", "Fedora", "yum-metalink", "https://example.org/metalink", List.of(), List.of(),
+                List.of(), true, true, List.of(), List.of(), null, false));
+        assertThat(new SourceStore(properties, Path.of(ROOT, "apt")).get("fedora")).map(Source::type)
+                .contains("yum-metalink"); // read back from its file
+        assertThat(get("/api/v1/projects/source/list").path("sources").toString()).contains("fedora");
+        assertThat(depsolve("web")).containsExactly("httpd-a", "libc", "web");
         assertThat(call("DELETE", "/api/v1/projects/source/delete/fedora", null, null).statusCode()).isEqualTo(200);
     }
 
@@ -239,7 +268,8 @@ class ProjectsApiTest {
     Run cli(String... args) {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-        List<String> all = new java.util.ArrayList<>(List.of("--url", "http://127.0.0.1:" + port));
+        List<String> all = new java.util.ArrayList<>(List.of("--url", "http://127.0.0.1:" + port,
+                "--token-file", Path.of(ROOT, "state/api-token").toString()));
         all.addAll(List.of(args));
         int exit = dev.kiln.cli.KilnCli.execute(new java.io.PrintStream(out, true, StandardCharsets.UTF_8),
                 new java.io.PrintStream(err, true, StandardCharsets.UTF_8), Path.of(ROOT).toAbsolutePath(),
@@ -252,7 +282,7 @@ class ProjectsApiTest {
         assertThat(cli("sources", "list").out()).isEqualTo(ID + "\n");
         assertThat(cli("sources", "info", ID).out()).contains("type = \"deb\"", "system = true");
         Files.writeString(Path.of(ROOT, "cli-source.toml"), "id = \"cli-src\"\nname = \"CLI\"\ntype = \"deb\"\nurl = \""
-                + REPO.url() + "\"\nsuites = [\"stable\"]\ncomponents = [\"main\"]\ncheck_gpg = false\n");
+                + REPO.url() + "\"\nsuites = [\"stable\"]\ncomponents = [\"main\"]\ngpgkey_paths = [\"" + REPO.keyring + "\"]\n");
         assertThat(cli("sources", "add", "cli-source.toml").exit()).isZero();
         assertThat(cli("sources", "list").out()).contains("cli-src");
         assertThat(cli("sources", "delete", "cli-src").exit()).isZero();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.kiln.testing.TestServer;
 import dev.kiln.blueprint.BlueprintParser;
 import dev.kiln.cli.WeldrClient;
 import dev.kiln.pipeline.ComposeProcess;
@@ -30,7 +31,7 @@ import org.springframework.util.FileSystemUtils;
 
 /** The Weldr API of a real server (embedded engine, Tomcat) over real HTTP: loopback TCP and the unix socket. */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-        "kiln.state-dir=" + WeldrApiTest.ROOT + "/state", "kiln.api.socket=" + WeldrApiTest.ROOT + "/run/api.socket",
+        "kiln.state-dir=" + WeldrApiTest.ROOT + "/state", "kiln.api.tcp-weldr=true", "kiln.api.socket=" + WeldrApiTest.ROOT + "/run/api.socket",
         "kiln.sources.apt-dir=" + WeldrApiTest.ROOT + "/no-apt"})
 class WeldrApiTest {
 
@@ -54,7 +55,8 @@ class WeldrApiTest {
     }
 
     HttpResponse<String> tcp(String method, String path, String contentType, byte[] body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
+        HttpRequest.Builder b = path.startsWith("/api/") ? TestServer.request(port, Path.of(ROOT, "state"), path)
+                : HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
         if (contentType != null) {
             b.header("Content-Type", contentType);
         }
