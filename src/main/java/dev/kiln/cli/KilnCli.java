@@ -18,7 +18,7 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "kiln", mixinStandardHelpOptions = true, version = "kiln 0.1.0",
         description = "Build machine images from blueprints (composer-cli compatible).",
         subcommands = {StatusCommand.class, BlueprintsCommand.class, ComposeCommand.class, SourcesCommand.class,
-                ProjectsCommand.class, ModulesCommand.class})
+                ProjectsCommand.class, ModulesCommand.class, AdminCommand.class})
 public final class KilnCli {
 
     @Option(names = {"-s", "--socket"}, scope = ScopeType.INHERIT, defaultValue = "/run/weldr/api.socket",

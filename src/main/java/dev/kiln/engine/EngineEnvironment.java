@@ -40,8 +40,12 @@ public class EngineEnvironment implements EnvironmentPostProcessor {
                     "spring.datasource.url", "jdbc:h2:file:" + engineDir.resolve("operaton") + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0",
                     "spring.datasource.username", "sa",
                     "spring.datasource.password", "",
+                    // Tomcat's work files in the state directory, not a new /tmp/tomcat.* that a kill -9 leaves behind
+                    "server.tomcat.basedir", stateDir.resolve("tomcat").toString(),
                     "operaton.bpm.admin-user.id", ADMIN_USER,
-                    "operaton.bpm.admin-user.password", password)));
+                    "operaton.bpm.admin-user.password", password,
+                    // no permanent lockout: the engine's delay after failed logins (up to 60 s) stays
+                    "operaton.bpm.generic-properties.properties.loginMaxAttempts", String.valueOf(Integer.MAX_VALUE))));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare the state directory " + stateDir, e);
         }

@@ -183,9 +183,8 @@ final class Customizer {
         Files.writeString(keys, key + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         Files.setPosixFilePermissions(ssh, PosixFilePermissions.fromString("rwx------"));
         Files.setPosixFilePermissions(keys, PosixFilePermissions.fromString("rw-------"));
-        for (Path p : List.of(ssh, keys)) {
-            Files.setAttribute(p, "unix:uid", Integer.parseInt(uid), LinkOption.NOFOLLOW_LINKS);
-            Files.setAttribute(p, "unix:gid", Integer.parseInt(gid), LinkOption.NOFOLLOW_LINKS);
+        for (Path p : List.of(ssh, keys)) { // the user's ids as the sandbox (and so the image) sees them
+            chroot.sandbox().own(p, Integer.parseInt(uid), Integer.parseInt(gid));
         }
     }
 

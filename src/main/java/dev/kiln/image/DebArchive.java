@@ -14,6 +14,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.commons.compress.archivers.ar.ArArchiveEntry;
@@ -77,7 +78,8 @@ final class DebArchive {
      */
     static void decompress(Path deb, Path out) throws IOException, InterruptedException {
         Path data = out.resolveSibling(out.getFileName() + ".data.tar");
-        Process p = new ProcessBuilder("dpkg-deb", "--fsys-tarfile", deb.toString()).redirectOutput(data.toFile())
+        Process p = new ProcessBuilder(ToolRunner.dieWithService(List.of("dpkg-deb", "--fsys-tarfile", deb.toString())))
+                .redirectOutput(data.toFile())
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         try {
             if (p.waitFor() != 0) {

@@ -45,9 +45,14 @@ class Ext4Builder extends TreeImageBuilder {
     static void make(BuildRequest request, RootTree.Tree tree, Path image, long size) throws Exception {
         size = (size + MIB - 1) / MIB * MIB;
         String seed = tree.seed().toString();
-        request.tools().run(request.scratch(), List.of("mke2fs", "-q", "-F", "-t", "ext4", "-d", tree.dir().toString(),
-                "-U", seed, "-E", "hash_seed=" + seed + ",root_owner=0:0,nodiscard", "-L", "root", image.toString(),
-                (size / 1024) + "k"), Map.of("E2FSPROGS_FAKE_TIME", String.valueOf(tree.sourceDateEpoch())), null);
+        // in the sandbox: mke2fs sees (and copies) the owners the files have there; what the service wrote into
+        // the tree is given to the same ids there first
+        tree.sandbox().own(tree.dir());
+        long kib = size / 1024;
+        tree.sandbox().runToolInto(request.tools(), request.results().uuid(), image, out -> List.of("mke2fs", "-q",
+                "-F", "-t", "ext4", "-d", tree.dir().toString(), "-U", seed, "-E",
+                "hash_seed=" + seed + ",root_owner=0:0,nodiscard", "-L", "root", out.toString(), kib + "k"),
+                Map.of("E2FSPROGS_FAKE_TIME", String.valueOf(tree.sourceDateEpoch())));
         fixChangeTimes(request, tree, image);
     }
 

@@ -55,10 +55,12 @@ class LiveIsoBuilder extends TreeImageBuilder {
         Map<String, String> env = Map.of("SOURCE_DATE_EPOCH", sde, "MTOOLS_SKIP_CHECK", "1");
         try {
             long t0 = System.nanoTime();
-            request.tools().run(request.scratch(), List.of("mksquashfs", dir.toString(),
-                    iso.resolve("live/filesystem.squashfs").toString(), "-noappend", "-no-progress", "-quiet",
-                    "-comp", "zstd", "-Xcompression-level", String.valueOf(level), "-e", "boot",
-                    "-processors", String.valueOf(Math.max(2, Runtime.getRuntime().availableProcessors()))), env, null);
+            tree.sandbox().own(dir); // mksquashfs runs in the sandbox and copies the owners it sees there
+            tree.sandbox().runToolInto(request.tools(), request.results().uuid(),
+                    iso.resolve("live/filesystem.squashfs"), out -> List.of("mksquashfs", dir.toString(),
+                    out.toString(), "-noappend", "-no-progress", "-quiet", "-comp", "zstd", "-Xcompression-level",
+                    String.valueOf(level), "-e", "boot",
+                    "-processors", String.valueOf(Math.max(2, Runtime.getRuntime().availableProcessors()))), env);
             request.tools().note(String.format("squashfs: %d bytes in %d ms",
                     Files.size(iso.resolve("live/filesystem.squashfs")), (System.nanoTime() - t0) / 1_000_000));
             Path image = request.scratch().resolve(type().imageName());

@@ -51,6 +51,21 @@ public class PackageCache {
             @Value("${kiln.cache.packages-max-bytes:10737418240}") long maxBytes) {
         this.dir = properties.stateDir().resolve("cache").resolve("packages");
         this.maxBytes = maxBytes;
+        removePartialDownloads(dir);
+    }
+
+    /** {@code .download-*.tmp} files a killed service left: never part of the cache, only taking room. */
+    static void removePartialDownloads(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (var files = Files.list(dir)) {
+            for (Path f : files.filter(f -> f.getFileName().toString().startsWith(".download-")).toList()) {
+                Files.deleteIfExists(f);
+            }
+        } catch (IOException e) {
+            org.slf4j.LoggerFactory.getLogger(PackageCache.class).warn("cannot clean {}: {}", dir, e.toString());
+        }
     }
 
     /** Every wanted package as a checked file in the cache, by name; fetches what is missing, 8 at a time. */

@@ -35,6 +35,7 @@ import org.springframework.stereotype.Component;
 public class RootTree {
 
     private final PackageCache cache;
+    private final Sandbox sandbox;
     private final Path treeCache;
     private final int keepTrees;
     private final Path baseCache;
@@ -47,7 +48,7 @@ public class RootTree {
      * {@code rootSize} is the size the plan asks for the root file system ({@code part /}, from the blueprint's
      * filesystem customization), 0 when it does not.
      */
-    public record Tree(Path dir, long sourceDateEpoch, UUID seed, long rootSize) {
+    public record Tree(Path dir, long sourceDateEpoch, UUID seed, long rootSize, Sandbox sandbox) {
     }
 
     /** What a package's control file says and when it was built, by the package's SHA256. */
@@ -56,11 +57,12 @@ public class RootTree {
 
     private final Map<String, Known> known = new java.util.concurrent.ConcurrentHashMap<>();
 
-    public RootTree(PackageCache cache, dev.kiln.KilnProperties properties,
+    public RootTree(PackageCache cache, Sandbox sandbox, dev.kiln.KilnProperties properties,
             @org.springframework.beans.factory.annotation.Value("${kiln.cache.trees:2}") int keepTrees,
             @org.springframework.beans.factory.annotation.Value("${kiln.cache.bases:2}") int keepBases,
             @org.springframework.beans.factory.annotation.Value("${kiln.build.tmpfs:true}") boolean useTmpfs) {
         this.cache = cache;
+        this.sandbox = sandbox;
         this.keepTrees = keepTrees;
         this.keepBases = keepBases;
         Path shm = Path.of("/dev/shm");
@@ -97,7 +99,7 @@ public class RootTree {
 
     /**
      * Where a compose's tree is built: on tmpfs when there is one with room for it (dpkg is much faster there),
-     * else in the compose's scratch directory.
+     * else in the compose's work directory; either way in a directory only the sandbox (and the service) can enter.
      */
     private Path treeDir(ImageBuilder.BuildRequest request, List<Map<String, Object>> deps) throws IOException {
         if (tmpfs != null) {
@@ -107,10 +109,12 @@ public class RootTree {
                         + ((Number) d.getOrDefault("size", 0L)).longValue();
             }
             if (Files.getFileStore(tmpfs).getUsableSpace() > 2 * need + (1L << 30)) {
-                return tmpfs.resolve("kiln-" + instance + "-build-" + request.results().uuid()).resolve("tree");
+                Path dir = tmpfs.resolve("kiln-" + instance + "-build-" + request.results().uuid());
+                sandbox.privateDir(dir); // the sandbox's alone (and the service's): not for other local users
+                return dir.resolve("tree");
             }
         }
-        return request.scratch().resolve("tree");
+        return sandbox.workDir(request.results().uuid()).resolve("tree"); // results/ is closed to the sandbox
     }
 
     public Tree build(ImageBuilder.BuildRequest request) throws IOException, InterruptedException {
@@ -166,7 +170,9 @@ public class RootTree {
         String plan = results.read(ResultsDir.FINAL_KICKSTART);
         Kickstart kickstart = Kickstart.parse(plan);
         UUID seed = seed(depsText, plan);
-        String key = sha256(depsText);
+        sandbox.range(); // no build without its sandbox; the message says what to set up
+        // cached trees belong to the sandbox's id range on the host: another range is another cache
+        String key = sha256(depsText + "\nsandbox ids " + sandbox.stamp());
         Path cached = treeCache.resolve(key);
         if (Files.isRegularFile(cached.resolve("sde"))) {
             long t0 = System.nanoTime();
@@ -215,7 +221,7 @@ public class RootTree {
         // the Essential set installed is a function of its packages alone (its scripts see its own clock):
         // a base that every package set with the same Essential packages shares
         long baseSde = essential.stream().mapToLong(built::get).max().orElse(sde);
-        String baseKey = sha256("kiln essential base 1\n" + String.join("\n",
+        String baseKey = sha256("kiln essential base 1\nsandbox ids " + sandbox.stamp() + "\n" + String.join("\n",
                 essential.stream().sorted().map(n -> n + " " + checksums.get(n)).toList()));
         Path base = baseCache.resolve(baseKey);
         boolean fromBase = Files.isRegularFile(base.resolve("sde"));
@@ -284,7 +290,8 @@ public class RootTree {
                 Files.writeString(policy, "#!/bin/sh\n# Kiln: no service starts while the image is built\nexit 101\n");
                 policy.toFile().setExecutable(true, false);
                 tools.note(String.format("unpacked %d essential packages in %d ms", essential.size(), (System.nanoTime() - t0) / 1_000_000));
-                new Chroot(tree, tools, baseSde).run(dpkgInstall(tree, staging, essential));
+                sandbox.own(tree); // what was unpacked here becomes root's inside the sandbox, where dpkg runs
+                new Chroot(tree, tools, sandbox, baseSde).run(dpkgInstall(tree, staging, essential));
                 remember(baseCache, keepBases, baseKey, tree, baseSde, tools);
             }
             for (String n : others) {
@@ -294,7 +301,7 @@ public class RootTree {
             pool.shutdownNow();
             second.shutdownNow();
         }
-        Chroot chroot = new Chroot(tree, tools, sde);
+        Chroot chroot = new Chroot(tree, tools, sandbox, sde);
         List<Path> placeholders = others.contains("openssh-server") ? hostKeyPlaceholders(tree) : List.of();
         if (!others.isEmpty()) {
             chroot.run(dpkgInstall(tree, staging, others));
@@ -354,7 +361,7 @@ public class RootTree {
 
     private Tree finish(Path tree, long sde, UUID seed, Kickstart kickstart, ToolRunner tools)
             throws IOException, InterruptedException {
-        new Customizer(tree, new Chroot(tree, tools, sde), tools).apply(kickstart);
+        new Customizer(tree, new Chroot(tree, tools, sandbox, sde), tools).apply(kickstart);
         clean(tree);
         clamp(tree, sde);
         long rootSize = 0;
@@ -364,7 +371,7 @@ public class RootTree {
                 rootSize = Long.parseLong(part.options().getOrDefault("size", "0")) << 20;
             }
         }
-        return new Tree(tree, sde, seed, rootSize);
+        return new Tree(tree, sde, seed, rootSize, sandbox);
     }
 
     /**
@@ -372,9 +379,12 @@ public class RootTree {
      * must not carry them ({@link #clean} deletes them, the image makes its own at first boot), so empty files stand
      * at their default paths while dpkg runs, and the postinst skips them. They are removed when dpkg is done.
      */
-    private static List<Path> hostKeyPlaceholders(Path tree) throws IOException {
+    private List<Path> hostKeyPlaceholders(Path tree) throws IOException {
         Path dir = tree.resolve("etc/ssh");
-        Files.createDirectories(dir);
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir);
+            sandbox.own(dir, 0, 0); // dpkg unpacks openssh-server's files into it
+        }
         List<Path> made = new ArrayList<>();
         for (String type : List.of("rsa", "ecdsa", "ed25519")) {
             Path key = dir.resolve("ssh_host_" + type + "_key");
@@ -390,7 +400,7 @@ public class RootTree {
      * {@code dpkg --install} of {@code names} in the tree, the decompressed packages linked into it from
      * {@code staging} for the run and gone from it afterwards.
      */
-    private static List<String> dpkgInstall(Path tree, Path staging, List<String> names) throws IOException {
+    private List<String> dpkgInstall(Path tree, Path staging, List<String> names) throws IOException {
         Path dir = tree.resolve("var/cache/kiln/debs");
         deleteTree(dir);
         Files.createDirectories(dir);
@@ -401,6 +411,7 @@ public class RootTree {
             } catch (IOException | UnsupportedOperationException crossDevice) {
                 Files.copy(staging.resolve(n + ".deb"), dir.resolve(n + ".deb"));
             }
+            sandbox.own(dir.resolve(n + ".deb"), 0, 0); // readable by dpkg in the sandbox, whatever its mode
             command.add("/var/cache/kiln/debs/" + n + ".deb");
         }
         return command;

@@ -41,15 +41,19 @@ class TarBuilder extends TreeImageBuilder {
         Path tar = request.scratch().resolve("root.tar");
         long t0 = System.nanoTime();
         try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tar), 1 << 16)) {
-            write(tree.dir(), out);
+            write(tree.dir(), tree.sandbox(), out);
         }
         request.tools().note(String.format("tar of the tree: %d bytes in %d ms", Files.size(tar), (System.nanoTime() - t0) / 1_000_000));
         request.tools().run(request.scratch(), List.of("xz", "-" + level, "-T2", "--force", "root.tar"));
         return request.scratch().resolve(type().imageName());
     }
 
-    /** Writes the tree as a POSIX tar, entries in name order. */
-    static void write(Path root, OutputStream out) throws IOException {
+    /**
+     * Writes the tree as a POSIX tar, entries in name order, with the owners the files have inside the sandbox (the
+     * image's). This runs in the service, not in the sandbox: it only reads the tree, never follows a link, and
+     * runs nothing from it.
+     */
+    static void write(Path root, Sandbox sandbox, OutputStream out) throws IOException {
         TarArchiveOutputStream tar = new TarArchiveOutputStream(out);
         tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
         tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
@@ -88,8 +92,8 @@ class TarBuilder extends TreeImageBuilder {
                 continue; // sockets, fifos and devices have no place in an image tree
             }
             e.setMode(mode & 07777);
-            e.setUserId((Integer) a.get("uid"));
-            e.setGroupId((Integer) a.get("gid"));
+            e.setUserId(sandbox.inside(Integer.toUnsignedLong((Integer) a.get("uid")), false));
+            e.setGroupId(sandbox.inside(Integer.toUnsignedLong((Integer) a.get("gid")), true));
             e.setModTime(((java.nio.file.attribute.FileTime) a.get("lastModifiedTime")).toMillis());
             tar.putArchiveEntry(e);
             if (content) {

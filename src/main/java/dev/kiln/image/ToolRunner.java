@@ -38,12 +38,23 @@ public final class ToolRunner {
      */
     public String run(Path workDir, List<String> command, java.util.Map<String, String> env, String stdin)
             throws IOException, InterruptedException {
+        return run(workDir, command, env, stdin, null);
+    }
+
+    /**
+     * As {@link #run(Path, List, java.util.Map, String)}; the log names the command {@code inSandbox} (what runs in
+     * the build sandbox, whose wrapper is always the same) when it is not null.
+     */
+    public String run(Path workDir, List<String> command, java.util.Map<String, String> env, String stdin,
+            List<String> inSandbox) throws IOException, InterruptedException {
         if (killed) {
             throw new InterruptedException("the compose was cancelled");
         }
-        composeLog.accept("INFO", "Running: " + String.join(" ", command));
+        String name = inSandbox == null ? command.get(0) : inSandbox.get(0);
+        composeLog.accept("INFO", inSandbox == null ? "Running: " + String.join(" ", command)
+                : "Running in the sandbox: " + String.join(" ", inSandbox));
         long t0 = System.nanoTime();
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        ProcessBuilder pb = new ProcessBuilder(dieWithService(command)).redirectErrorStream(true);
         if (workDir != null) {
             pb.directory(workDir.toFile());
         }
@@ -53,6 +64,11 @@ public final class ToolRunner {
         }
         Process p = pb.start();
         running.add(p);
+        if (killed) { // cancelled between the check above and the start: killAll did not see this one
+            kill(p);
+            running.remove(p);
+            throw new InterruptedException("the compose was cancelled");
+        }
         try {
             if (stdin != null) {
                 try (var in = p.getOutputStream()) {
@@ -62,13 +78,13 @@ public final class ToolRunner {
             byte[] out = p.getInputStream().readAllBytes();
             int exit = p.waitFor();
             String text = new String(out, java.nio.charset.StandardCharsets.UTF_8);
-            composeLog.accept(exit == 0 ? "INFO" : "ERROR", String.format("%s exited %d after %d ms%s", command.get(0),
+            composeLog.accept(exit == 0 ? "INFO" : "ERROR", String.format("%s exited %d after %d ms%s", name,
                     exit, (System.nanoTime() - t0) / 1_000_000, text.isBlank() ? "" : ": " + tail(text)));
             if (killed) {
                 throw new InterruptedException("the compose was cancelled");
             }
             if (exit != 0) {
-                throw new IOException(command.get(0) + " failed with exit code " + exit + ": " + tail(text));
+                throw new ToolFailedException(name, exit, tail(text));
             }
             return text;
         } catch (InterruptedException e) {
@@ -77,6 +93,20 @@ public final class ToolRunner {
         } finally {
             running.remove(p);
         }
+    }
+
+    /**
+     * Every tool gets SIGKILL when the service dies, even by {@code kill -9} (setpriv's parent-death signal): an xz or
+     * qemu-img of a dead service would otherwise run on, holding disk and cores. The sandbox's commands already
+     * start that way.
+     */
+    static List<String> dieWithService(List<String> command) {
+        if (command.get(0).equals("setpriv")) {
+            return command;
+        }
+        List<String> full = new ArrayList<>(List.of("setpriv", "--pdeathsig", "KILL", "--"));
+        full.addAll(command);
+        return full;
     }
 
     /** Writes a stream into a tool's standard input. */
@@ -94,13 +124,18 @@ public final class ToolRunner {
         }
         composeLog.accept("INFO", "Running: " + String.join(" ", command) + " > " + output.getFileName());
         long t0 = System.nanoTime();
-        ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(output.toFile())
+        ProcessBuilder pb = new ProcessBuilder(dieWithService(command)).redirectOutput(output.toFile())
                 .redirectError(ProcessBuilder.Redirect.DISCARD);
         if (workDir != null) {
             pb.directory(workDir.toFile());
         }
         Process p = pb.start();
         running.add(p);
+        if (killed) { // cancelled between the check above and the start: killAll did not see this one
+            kill(p);
+            running.remove(p);
+            throw new InterruptedException("the compose was cancelled");
+        }
         try {
             try (java.io.OutputStream in = new java.io.BufferedOutputStream(p.getOutputStream(), 1 << 20)) {
                 feed.write(in);
@@ -117,7 +152,7 @@ public final class ToolRunner {
                 throw new InterruptedException("the compose was cancelled");
             }
             if (exit != 0) {
-                throw new IOException(command.get(0) + " failed with exit code " + exit);
+                throw new ToolFailedException(command.get(0), exit, null);
             }
         } catch (InterruptedException e) {
             kill(p);
@@ -136,13 +171,18 @@ public final class ToolRunner {
             throw new InterruptedException("the compose was cancelled");
         }
         composeLog.accept("INFO", "Starting: " + String.join(" ", command));
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile())
+        ProcessBuilder pb = new ProcessBuilder(dieWithService(command)).redirectErrorStream(true).redirectOutput(output.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         if (workDir != null) {
             pb.directory(workDir.toFile());
         }
         Process p = pb.start();
         running.add(p);
+        if (killed) { // cancelled between the check above and the start: killAll did not see this one
+            kill(p);
+            running.remove(p);
+            throw new InterruptedException("the compose was cancelled");
+        }
         return p;
     }
 

@@ -21,6 +21,7 @@ abstract class TreeImageBuilder implements ImageBuilder {
             return image(request, tree);
         } finally {
             RootTree.release(tree.dir());
+            tree.sandbox().releaseWork(request.results().uuid());
         }
     }
 

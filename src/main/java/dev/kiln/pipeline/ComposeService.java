@@ -15,14 +15,19 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import org.operaton.bpm.engine.ExternalTaskService;
 import org.operaton.bpm.engine.HistoryService;
+import org.operaton.bpm.engine.MismatchingMessageCorrelationException;
+import org.operaton.bpm.engine.OptimisticLockingException;
 import org.operaton.bpm.engine.RuntimeService;
 import org.operaton.bpm.engine.externaltask.ExternalTask;
 import org.operaton.bpm.engine.history.HistoricProcessInstance;
 import org.operaton.bpm.engine.history.HistoricVariableInstance;
 import org.operaton.bpm.engine.runtime.Incident;
 import org.operaton.bpm.engine.runtime.ProcessInstance;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 
 /**
@@ -37,6 +42,9 @@ public class ComposeService {
     public static final String FINISHED = "FINISHED";
     public static final String FAILED = "FAILED";
 
+    private static final Logger log = LoggerFactory.getLogger(ComposeService.class);
+    /** Instances already reported as not being composes. */
+    private final Set<String> ignored = ConcurrentHashMap.newKeySet();
     private final RuntimeService runtime;
     private final HistoryService history;
     private final ExternalTaskService externalTasks;
@@ -130,14 +138,19 @@ public class ComposeService {
         return Optional.empty();
     }
 
+    /**
+     * The running instance of a compose. An instance started through the engine's API may share a business key with
+     * another: the oldest one is the compose, so that no duplicate can make a Weldr route fail.
+     */
     private ProcessInstance instance(String uuid) {
-        return runtime.createProcessInstanceQuery().processDefinitionKey(ComposeProcess.KEY)
-                .processInstanceBusinessKey(uuid).singleResult();
+        HistoricProcessInstance first = historic(uuid);
+        return first == null ? null : runtime.createProcessInstanceQuery().processInstanceId(first.getId()).singleResult();
     }
 
     private HistoricProcessInstance historic(String uuid) {
         return history.createHistoricProcessInstanceQuery().processDefinitionKey(ComposeProcess.KEY)
-                .processInstanceBusinessKey(uuid).singleResult();
+                .processInstanceBusinessKey(uuid).orderByProcessInstanceStartTime().asc().listPage(0, 1)
+                .stream().findFirst().orElse(null);
     }
 
     /** One compose, or empty when there is none of that UUID. */
@@ -156,6 +169,7 @@ public class ComposeService {
                 : history.createHistoricProcessInstanceQuery().processDefinitionKey(ComposeProcess.KEY)
                         .processInstanceBusinessKeyIn(only.toArray(String[]::new))
                         .orderByProcessInstanceStartTime().asc().list();
+        instances = composesOnly(instances);
         if (instances.isEmpty()) {
             return List.of();
         }
@@ -218,15 +232,47 @@ public class ComposeService {
         return out;
     }
 
+    /**
+     * The instances that are composes: a UUID business key, the first instance of each key. Anything else that lives
+     * in the engine (started through {@code /engine-rest} or Cockpit without a key, with a key that is not a UUID, or
+     * with one that is already taken) is left out of every listing, and logged once.
+     */
+    private List<HistoricProcessInstance> composesOnly(List<HistoricProcessInstance> instances) {
+        List<HistoricProcessInstance> out = new ArrayList<>(instances.size());
+        Set<String> keys = new HashSet<>();
+        for (HistoricProcessInstance h : instances) {
+            if (ResultsDir.isUuid(h.getBusinessKey()) && keys.add(h.getBusinessKey())) {
+                out.add(h);
+            } else if (ignored.add(h.getId())) {
+                log.warn("Process instance {} of {} is not a compose (business key {}): left out of the Weldr API",
+                        h.getId(), ComposeProcess.KEY, h.getBusinessKey());
+            }
+        }
+        return out;
+    }
+
     private static Double seconds(Date d) {
         return d == null ? null : d.getTime() / 1000.0;
     }
 
     /** Stops a WAITING or RUNNING compose (its processes killed) and removes it, as lorax did. */
     public void cancel(String uuid) {
-        ProcessInstance pi = instance(uuid);
-        if (pi != null) {
-            runtime.createMessageCorrelation(ComposeProcess.CANCEL_MESSAGE).processInstanceId(pi.getId()).correlate();
+        for (int attempt = 1; ; attempt++) {
+            ProcessInstance pi = instance(uuid);
+            if (pi == null) {
+                break;
+            }
+            try {
+                runtime.createMessageCorrelation(ComposeProcess.CANCEL_MESSAGE).processInstanceId(pi.getId()).correlate();
+                break;
+            } catch (OptimisticLockingException e) {
+                // a worker completed or extended the same task in the same instant: read the instance again
+                if (attempt == 10) {
+                    throw e;
+                }
+            } catch (MismatchingMessageCorrelationException e) {
+                break; // it ended (or reached its end) meanwhile: removing it is all that is left
+            }
         }
         workers.stopLocal(uuid, 30_000);
         remove(uuid);

@@ -7,7 +7,10 @@ import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import org.springframework.stereotype.Component;
 
-/** {@code finalize}: moves the image from {@code compose/} into the results directory and marks it FINISHED. */
+/**
+ * {@code finalize}: moves the image from {@code compose/} into the results directory, removes {@code compose/} (the
+ * spec: the scratch directory is gone after a successful build) and marks the compose FINISHED.
+ */
 @Component
 class FinalizeStep implements ComposeStep {
 
@@ -26,6 +29,8 @@ class FinalizeStep implements ComposeStep {
         } else if (!Files.exists(image)) { // after a crash the move may already have happened
             throw new StepFailedException("the build left no " + task.type().imageName());
         }
+        BuildStep.clear(results.file(ResultsDir.COMPOSE)); // the build's scratch directory goes, as in lorax
+        Files.deleteIfExists(results.file(ResultsDir.COMPOSE));
         results.time("finished", Instant.now());
         results.status("FINISHED");
         task.log("compose finished: " + image.getFileName() + ", " + Files.size(image) + " bytes");

@@ -2,6 +2,8 @@ package dev.kiln.pipeline;
 
 import dev.kiln.KilnProperties;
 import dev.kiln.image.OutputType;
+import dev.kiln.image.Sandbox;
+import dev.kiln.image.ToolFailedException;
 import dev.kiln.image.ToolRunner;
 import dev.kiln.store.ResultsDir;
 import java.io.PrintWriter;
@@ -16,6 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.operaton.bpm.engine.ExternalTaskService;
+import org.operaton.bpm.engine.HistoryService;
 import org.operaton.bpm.engine.externaltask.LockedExternalTask;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +41,7 @@ public class Workers implements SmartLifecycle {
     private static final Logger log = LoggerFactory.getLogger(Workers.class);
 
     private final ExternalTaskService tasks;
+    private final HistoryService history;
     private final Map<String, ComposeStep> steps = new java.util.LinkedHashMap<>();
     private final KilnProperties properties;
     private final boolean enabled;
@@ -60,13 +64,13 @@ public class Workers implements SmartLifecycle {
      */
     private static final class Running {
         final String taskId;
-        final Thread thread;
+        final String workerId;
         final ToolRunner tools;
         boolean ending;
 
-        Running(String taskId, Thread thread, ToolRunner tools) {
+        Running(String taskId, String workerId, ToolRunner tools) {
             this.taskId = taskId;
-            this.thread = thread;
+            this.workerId = workerId;
             this.tools = tools;
         }
 
@@ -74,16 +78,12 @@ public class Workers implements SmartLifecycle {
             return tools;
         }
 
-        Thread thread() {
-            return thread;
-        }
-
         synchronized void ending() {
             ending = true;
         }
     }
 
-    public Workers(ExternalTaskService tasks, ObjectProvider<ComposeStep> steps, KilnProperties properties,
+    public Workers(ExternalTaskService tasks, HistoryService history, ObjectProvider<ComposeStep> steps, KilnProperties properties,
             @Value("${kiln.compose.workers:true}") boolean enabled,
             @Value("${kiln.compose.build-concurrency:1}") int buildConcurrency,
             @Value("${kiln.compose.step-concurrency:2}") int stepConcurrency,
@@ -91,6 +91,7 @@ public class Workers implements SmartLifecycle {
             @Value("${kiln.compose.retries:3}") int maxRetries,
             @Value("${kiln.compose.retry-backoff-ms:2000}") long retryBackoffMs) {
         this.tasks = tasks;
+        this.history = history;
         steps.orderedStream().forEach(s -> {
             if (this.steps.put(s.topic(), s) != null) {
                 throw new IllegalStateException("two workers for topic " + s.topic());
@@ -120,7 +121,8 @@ public class Workers implements SmartLifecycle {
         for (ComposeStep step : steps.values()) {
             int n = ComposeProcess.HEAVY_TOPICS.contains(step.topic()) ? buildConcurrency : stepConcurrency;
             for (int i = 1; i <= n; i++) {
-                Thread t = new Thread(() -> loop(step), "worker-" + step.topic() + "-" + i);
+                String id = workerId + "-" + step.topic() + "-" + i; // each thread locks as itself
+                Thread t = new Thread(() -> loop(step, id), "worker-" + step.topic() + "-" + i);
                 t.setDaemon(true);
                 threads.add(t);
                 t.start();
@@ -136,14 +138,19 @@ public class Workers implements SmartLifecycle {
                 buildConcurrency, lockMs / 1000);
     }
 
+    /**
+     * Stops the workers without interrupting a thread: one that is inside the engine or JDBC when interrupted would
+     * make Java close H2's file channel ("The database has been closed" for every later call). Steps are stopped by
+     * killing their processes; idle threads are woken and see that the workers are inactive.
+     */
     @Override
     public synchronized void stop() {
         active = false;
         if (heartbeat != null) {
-            heartbeat.shutdownNow();
+            heartbeat.shutdown();
         }
         running.values().forEach(r -> r.tools().killAll());
-        threads.forEach(Thread::interrupt);
+        wakeUp();
         for (Thread t : threads) {
             try {
                 t.join(10_000);
@@ -166,14 +173,17 @@ public class Workers implements SmartLifecycle {
         }
     }
 
-    /** Stops the step of a compose running on this node (cancel); answers whether there was one. */
+    /**
+     * Stops the step of a compose running on this node (cancel): its processes are killed and its tool runner
+     * refuses to start more, so the step ends at its next tool; the thread is never interrupted (see {@link #stop}).
+     * Answers whether there was one.
+     */
     public boolean stopLocal(String uuid, long waitMs) {
         Running r = running.get(uuid);
         if (r == null) {
             return false;
         }
         r.tools().killAll();
-        r.thread().interrupt();
         long deadline = System.currentTimeMillis() + waitMs;
         while (running.get(uuid) == r && System.currentTimeMillis() < deadline) {
             try {
@@ -186,7 +196,7 @@ public class Workers implements SmartLifecycle {
         return true;
     }
 
-    private void loop(ComposeStep step) {
+    private void loop(ComposeStep step, String workerId) {
         long idle = 5;
         while (active) {
             List<LockedExternalTask> locked;
@@ -213,15 +223,24 @@ public class Workers implements SmartLifecycle {
                 continue;
             }
             idle = 5;
-            handle(step, locked.get(0));
-            Thread.interrupted(); // a cancel's interrupt is for the step just done, not for the next fetch
+            try {
+                handle(step, locked.get(0), workerId);
+            } catch (Throwable e) { // the thread outlives anything a step or the engine throws (a full disk too)
+                log.error("{} worker {}: a step ended abnormally", step.topic(), workerId, e);
+                idle = 1000;
+            }
         }
     }
 
-    private void handle(ComposeStep step, LockedExternalTask task) {
+    private void handle(ComposeStep step, LockedExternalTask task, String workerId) {
         String uuid = task.getBusinessKey();
         if (!ResultsDir.isUuid(uuid)) {
             tasks.handleBpmnError(task.getId(), workerId, ComposeProcess.ERROR_CODE, "not a compose: " + uuid);
+            return;
+        }
+        if (!isTheCompose(task, uuid)) {
+            tasks.handleBpmnError(task.getId(), workerId, ComposeProcess.ERROR_CODE, "compose " + uuid
+                    + " exists already: this instance, started with its UUID as business key, is not it");
             return;
         }
         ResultsDir results = new ResultsDir(properties.resultsDir(), uuid);
@@ -233,30 +252,36 @@ public class Workers implements SmartLifecycle {
         OutputType type = OutputType.byId(String.valueOf(vars.get("type"))).orElse(OutputType.TAR);
         int test = vars.get("test") instanceof Number n ? n.intValue() : 0;
         long size = vars.get("size") instanceof Number n ? n.longValue() : 0;
-        ToolRunner tools = new ToolRunner(results::log);
-        Running me = new Running(task.getId(), Thread.currentThread(), tools);
+        ToolRunner tools = new ToolRunner((level, line) -> note(results, level, line));
+        Running me = new Running(task.getId(), workerId, tools);
         running.put(uuid, me);
         MDC.put("compose", uuid);
         long t0 = System.nanoTime();
         try {
-            results.log("INFO", step.topic() + " started by " + workerId);
+            note(results, "INFO", step.topic() + " started by " + workerId);
             step.execute(new ComposeTask(uuid, type, test, size, results, tools));
-            results.log("INFO", step.topic() + " done in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+            note(results, "INFO", step.topic() + " done in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
             me.ending();
-            tasks.complete(task.getId(), workerId);
+            engine(uuid, () -> tasks.complete(task.getId(), workerId));
             wakeUp();
         } catch (StepFailedException e) {
             if (tools.killed()) {
                 return;
             }
-            results.log("ERROR", step.topic() + ": " + e.getMessage());
-            results.time("finished", Instant.now());
-            results.status("FAILED");
-            me.ending();
-            tasks.handleBpmnError(task.getId(), workerId, ComposeProcess.ERROR_CODE, e.getMessage());
+            fail(results, me, task, workerId, step.topic() + ": " + e.getMessage());
         } catch (Exception e) {
             if (tools.killed() || !active) {
                 log.info("{} of compose {} stopped", step.topic(), uuid);
+                return;
+            }
+            if (e instanceof ToolFailedException || e instanceof Sandbox.SandboxMissingException) {
+                // deterministic: the same plan (or the same host set-up) fails the same way again
+                fail(results, me, task, workerId, step.topic() + ": " + e.getMessage());
+                return;
+            }
+            if (isDiskFull(e)) { // retrying cannot help until someone frees space; the next compose may build
+                fail(results, me, task, workerId, step.topic() + ": no space left on device under "
+                        + properties.stateDir() + " (" + e.getMessage() + "); free space and start the compose again");
                 return;
             }
             int retries = task.getRetries() == null ? maxRetries : task.getRetries();
@@ -264,22 +289,26 @@ public class Workers implements SmartLifecycle {
             long backoff = retryBackoffMs << Math.max(0, Math.min(10, maxRetries - retries));
             log.warn("{} of compose {} failed ({} retries left)", step.topic(), uuid, left, e);
             if (results.exists()) {
-                results.log("ERROR", step.topic() + " failed: " + e + (left > 0
+                note(results, "ERROR", step.topic() + " failed: " + e + (left > 0
                         ? "; retrying in " + backoff + " ms (" + left + " left)" : "; no retries left, an incident is open"));
                 if (left == 0) {
-                    results.status("FAILED");
+                    quietly(() -> results.status("FAILED"));
                 }
             }
             me.ending();
-            try {
-                tasks.handleFailure(task.getId(), workerId, String.valueOf(e.getMessage()), stackTrace(e), left, backoff);
-            } catch (RuntimeException gone) {
-                log.info("compose {}: {} task is gone ({})", uuid, step.topic(), gone.getMessage());
-            }
+            engine(uuid, () -> tasks.handleFailure(task.getId(), workerId, String.valueOf(e.getMessage()),
+                    stackTrace(e), left, backoff));
         } finally {
             running.remove(uuid, me);
             MDC.remove("compose");
         }
+    }
+
+    /** Whether the task's instance is the first of its business key: a later one must not touch its results. */
+    private boolean isTheCompose(LockedExternalTask task, String uuid) {
+        return history.createHistoricProcessInstanceQuery().processDefinitionKey(ComposeProcess.KEY)
+                .processInstanceBusinessKey(uuid).orderByProcessInstanceStartTime().asc().listPage(0, 1).stream()
+                .findFirst().map(h -> h.getId().equals(task.getProcessInstanceId())).orElse(true);
     }
 
     private void extendLocks() {
@@ -290,14 +319,55 @@ public class Workers implements SmartLifecycle {
                     if (r.ending) {
                         continue;
                     }
-                    tasks.extendLock(r.taskId, workerId, lockMs);
+                    tasks.extendLock(r.taskId, r.workerId, lockMs);
                 }
             } catch (RuntimeException gone) {
                 log.info("compose {}: its task is gone ({}), stopping the step", e.getKey(), gone.getMessage());
                 e.getValue().tools().killAll();
-                e.getValue().thread().interrupt();
             }
         }
+    }
+
+    /** Ends the compose FAILED at once (a BPMN error), with {@code message} in its log and its process. */
+    private void fail(ResultsDir results, Running me, LockedExternalTask task, String workerId, String message) {
+        note(results, "ERROR", message);
+        quietly(() -> results.time("finished", Instant.now()));
+        quietly(() -> results.status("FAILED"));
+        me.ending();
+        engine(task.getBusinessKey(), () -> tasks.handleBpmnError(task.getId(), workerId, ComposeProcess.ERROR_CODE, message));
+    }
+
+    /** An engine call at a step's end; a task that is gone meanwhile (cancelled, deleted) is not an error. */
+    private static void engine(String uuid, Runnable call) {
+        try {
+            call.run();
+        } catch (RuntimeException gone) {
+            log.info("compose {}: its task could not be ended ({})", uuid, gone.getMessage());
+        }
+    }
+
+    /** A line for the compose's log; a log that cannot be written (a full disk) costs the line, not the step. */
+    private static void note(ResultsDir results, String level, String line) {
+        quietly(() -> results.log(level, line));
+    }
+
+    private static void quietly(Runnable write) {
+        try {
+            write.run();
+        } catch (RuntimeException e) {
+            log.warn("cannot write to a compose's results: {}", e.toString());
+        }
+    }
+
+    /** ENOSPC (or EDQUOT) anywhere in the cause chain, as Java and the tools word it. */
+    static boolean isDiskFull(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String m = String.valueOf(t.getMessage());
+            if (m.contains("No space left on device") || m.contains("Disk quota exceeded")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String stackTrace(Exception e) {

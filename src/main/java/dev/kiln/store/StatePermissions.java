@@ -10,8 +10,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipalNotFoundException;
 
 /**
- * Who may read the state directory, set at every start: the directory itself and {@code results/} belong to the
- * {@code weldr} group (mode 0750: its members may fetch images and tokens, as the socket lets them build them);
+ * Who may read the state directory, set at every start: the directory itself (0751) and {@code results/} (0750)
+ * belong to the {@code weldr} group (its members may fetch images and tokens, as the socket lets them build them);
  * the engine database (with the admin password hash) and the blueprint repository (whose history may hold old plain
  * passwords) are the service's alone (0700). Files below keep their modes: what a directory closes, nobody reaches.
  */
@@ -23,9 +23,17 @@ public final class StatePermissions {
     private StatePermissions() {
     }
 
-    /** Creates the state directory's rooms as needed and sets their modes and groups. */
+    /** Where builds keep what the build sandbox must reach: one directory per compose, owned by it. */
+    public static final String WORK = "work";
+
+    /**
+     * Creates the state directory's rooms as needed and sets their modes and groups. The state directory and
+     * {@code work/} can be passed through by anyone (mode x, no listing), so that the build sandbox, an
+     * unprivileged id range, reaches its own directory in {@code work/} (mode 0700, owned by the sandbox).
+     */
     public static void apply(Path stateDir) throws IOException {
-        dir(stateDir, "rwxr-x---", true);
+        dir(stateDir, "rwxr-x--x", true);
+        dir(stateDir.resolve(WORK), "rwx--x--x", false);
         dir(stateDir.resolve("results"), "rwxr-x---", true);
         dir(stateDir.resolve("engine"), "rwx------", false);
         dir(stateDir.resolve("blueprints"), "rwx------", false);

@@ -14,7 +14,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import dev.kiln.cli.KilnCli;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.util.Base64;
 import org.junit.jupiter.api.Test;
+import org.operaton.bpm.engine.ProcessEngine;
+import org.operaton.bpm.engine.impl.cfg.ProcessEngineConfigurationImpl;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.util.FileSystemUtils;
@@ -111,5 +118,27 @@ class TcpGuardTest {
         assertThat(tcp("/operaton/app/cockpit/default/", null).statusCode()).isEqualTo(200);
         // /engine-rest/engine (the list of engine names) is the one path the engine's filter leaves open
         assertThat(tcp("/engine-rest/process-definition", null).statusCode()).isEqualTo(401);
+    }
+
+    @Autowired
+    ProcessEngine engine;
+
+    @Test
+    void wrongPasswordsNeverLockTheAdminForGoodAndKilnAdminUnlockClearsThem() throws Exception {
+        assertThat(((ProcessEngineConfigurationImpl) engine.getProcessEngineConfiguration()).getLoginMaxAttempts())
+                .isEqualTo(Integer.MAX_VALUE);
+        String password = Files.readString(Path.of(ROOT, "state/engine/admin-password")).strip();
+        String wrong = "Basic " + Base64.getEncoder().encodeToString("admin:wrong".getBytes(StandardCharsets.UTF_8));
+        String right = "Basic " + Base64.getEncoder().encodeToString(("admin:" + password).getBytes(StandardCharsets.UTF_8));
+        for (int i = 0; i < 12; i++) {
+            assertThat(tcp("/engine-rest/process-definition", wrong).statusCode()).isEqualTo(401);
+        }
+        assertThat(tcp("/engine-rest/process-definition", right).statusCode()).as("held back for a while").isEqualTo(401);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int exit = KilnCli.execute(new PrintStream(out, true, StandardCharsets.UTF_8), System.err, Path.of(ROOT),
+                "-s", Path.of(ROOT, "run/api.socket").toAbsolutePath().toString(), "admin", "unlock");
+        assertThat(exit).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("admin unlocked: admin\n");
+        assertThat(tcp("/engine-rest/process-definition", right).statusCode()).isEqualTo(200);
     }
 }

@@ -20,6 +20,9 @@ import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import dev.kiln.pipeline.ComposeProcess;
+import org.operaton.bpm.engine.HistoryService;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.util.FileSystemUtils;
@@ -40,8 +43,50 @@ class BuildTest {
     static final DebRepository REPO;
     static final String KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKiln kiln@test";
 
+    /** A host port the hostile package tries to reach, and a host directory it tries to write into. */
+    static final java.net.ServerSocket HOST_PORT;
+    static final Path HOST_DIR = Path.of(ROOT + "-host").toAbsolutePath();
+
     static {
-        REPO = testRepository(ROOT);
+        try {
+            HOST_PORT = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+            HOST_PORT.setSoTimeout(1);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        REPO = testRepository(ROOT, hostilePostinst());
+    }
+
+    /**
+     * A postinst that tries every way out of the sandbox a package could take, each one's outcome a line of
+     * {@code /var/lib/kiln-hostile/report} ("NAME refused" or "NAME ESCAPED"); it exits 0 either way.
+     */
+    static String hostilePostinst() {
+        long pid = ProcessHandle.current().pid();
+        String dir = HOST_DIR.toString();
+        return """
+                #!/bin/bash
+                r=/var/lib/kiln-hostile/report
+                mkdir -p /var/lib/kiln-hostile
+                : > "$r"
+                try() { local name=$1; shift; if "$@" >/dev/null 2>&1; then echo "$name ESCAPED" >> "$r"; else echo "$name refused" >> "$r"; fi; }
+                try write-host-dir touch %2$s/direct
+                try proc1-root touch /proc/1/root%2$s/proc1
+                try proc-self-root touch /proc/self/root%2$s/self
+                try double-chroot perl -e 'mkdir q(/kiln-jail); chroot(q(/kiln-jail)) or exit 1; chdir(q(..)) for 1..64; chroot(q(.)) or exit 1; open(my $f, q(>), q(%2$s/chroot)) or exit 1'
+                try mount perl -e 'my ($s, $t, $y) = (q(none), q(/mnt), q(tmpfs)); syscall(165, $s, $t, $y, 0, 0) == 0 or exit 1'
+                try bind-mount-proc perl -e 'my ($s, $t) = (q(/proc), q(/mnt)); syscall(165, $s, $t, 0, 4096, 0) == 0 or exit 1'
+                try mknod-block mknod /tmp/kiln-sda b 8 0
+                try mknod-char mknod /tmp/kiln-mem c 1 1
+                try ptrace-service perl -e 'syscall(101, 16, %1$d, 0, 0) == 0 or exit 1'
+                try signal-service kill -0 %1$d
+                try write-sys sh -c 'echo 1 > /sys/kernel/mm/ksm/run'
+                try write-proc-sys sh -c 'echo kiln-escaped > /proc/sys/kernel/hostname'
+                try connect-host-port bash -c 'exec 3<>/dev/tcp/127.0.0.1/%3$d'
+                try reach-network bash -c 'exec 3<>/dev/tcp/10.0.2.2/80'
+                echo "uid $(id -u) done" >> "$r"
+                exit 0
+                """.formatted(pid, dir, HOST_PORT.getLocalPort());
     }
 
     /**
@@ -50,15 +95,25 @@ class BuildTest {
      * own sources (the Debian base system).
      */
     static DebRepository testRepository(String rootDir) {
+        return testRepository(rootDir, null);
+    }
+
+    /** As {@link #testRepository(String)}, with {@code kiln-hostile} (that postinst) when it is not null. */
+    static DebRepository testRepository(String rootDir, String hostilePostinst) {
         FileSystemUtils.deleteRecursively(Path.of(rootDir).toFile());
         try {
             Path root = Files.createDirectories(Path.of(rootDir).toAbsolutePath());
-            DebRepository repo = new DebRepository(root).add("kiln-test-app", "1.0", List.of(),
+            DebRepository repo = new DebRepository(root);
+            repo.add("kiln-test-app", "1.0", List.of(),
                     Map.of("/usr/lib/systemd/system/kiln-test.service",
                             "[Unit]\nDescription=Kiln test\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n",
                             "/usr/share/doc/kiln-test-app/README", "test\n"),
-                    "#!/bin/sh\nset -e\nmkdir -p /var/lib/kiln-test\necho \"configured $1\" > /var/lib/kiln-test/postinst-ran\n")
-                    .publish().serve();
+                    "#!/bin/sh\nset -e\nmkdir -p /var/lib/kiln-test\necho \"configured $1\" > /var/lib/kiln-test/postinst-ran\n");
+            if (hostilePostinst != null) {
+                repo.add("kiln-hostile", "1.0", List.of("Depends: perl-base, bash"),
+                        Map.of("/usr/share/doc/kiln-hostile/README", "tries to escape\n"), hostilePostinst);
+            }
+            repo.publish().serve();
             TestServer.hostAndLocalApt(root, repo);
             return repo;
         } catch (IOException e) {
@@ -70,6 +125,8 @@ class BuildTest {
 
     @AfterAll
     static void stop() throws IOException {
+        HOST_PORT.close();
+        FileSystemUtils.deleteRecursively(HOST_DIR.toFile());
         release(REPO, ROOT);
     }
 
@@ -80,6 +137,8 @@ class BuildTest {
         RootTree.deleteTree(RootTree.tmpfsDir(Path.of(root, "state").toAbsolutePath().normalize(), "bases"));
     }
 
+    @Autowired
+    HistoryService history;
     @LocalServerPort
     int port;
     TestServer server;
@@ -220,7 +279,7 @@ class BuildTest {
         Path log = Path.of(ROOT, "state/results", uuid, "logs/combined.log");
         long deadline = System.currentTimeMillis() + 300_000;
         while (System.currentTimeMillis() < deadline
-                && !(Files.exists(log) && Files.readString(log).contains("Running: setpriv"))) {
+                && !(Files.exists(log) && Files.readString(log).contains("Running in the sandbox: "))) {
             Thread.sleep(20);
         }
         assertThat(ProcessHandle.current().descendants().count()).as("a chroot is running").isPositive();
@@ -229,5 +288,78 @@ class BuildTest {
                 .isEmpty();
         assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(Path.of(ROOT).toAbsolutePath().toString());
         assertThat(Path.of(ROOT, "state/results", uuid)).doesNotExist();
+    }
+
+    @Test
+    @org.junit.jupiter.api.Order(4)
+    void aPostScriptThatFailsFailsTheComposeAtOnceWithItsOutput() throws Exception {
+        Path template = Path.of(ROOT, "state/share/composer/tar.ks");
+        Files.createDirectories(template.getParent());
+        Files.writeString(template, "lang en_US.UTF-8\nkeyboard us\ntimezone UTC\nrootpw --lock\nfirewall --disabled\n"
+                + "%packages\n%end\n%post\necho the-post-script-says-no\nexit 3\n%end\n");
+        try {
+            String uuid = server.start("custom", "tar", 0);
+            assertThat(server.await(uuid, 600_000, "FINISHED", "FAILED")).isEqualTo("FAILED");
+            var instance = history.createHistoricProcessInstanceQuery().processInstanceBusinessKey(uuid).singleResult();
+            assertThat(instance.getEndActivityId()).as("a business failure, not an incident after retries")
+                    .isEqualTo(ComposeProcess.END_FAILED);
+            assertThat(history.createHistoricExternalTaskLogQuery().processInstanceId(instance.getId()).failureLog()
+                    .count()).as("not retried").isZero();
+            assertThat(Files.readString(Path.of(ROOT, "state/results", uuid, "logs/combined.log")))
+                    .contains("exit code 3", "the-post-script-says-no").doesNotContain("setpriv failed");
+        } finally {
+            Files.delete(template);
+        }
+    }
+
+    @Test
+    @org.junit.jupiter.api.Order(5)
+    void aHostilePackageCannotLeaveTheSandbox() throws Exception {
+        Files.createDirectories(HOST_DIR);
+        String mountsBefore = Files.readString(Path.of("/proc/self/mountinfo"));
+        String hostnameBefore = Files.readString(Path.of("/proc/sys/kernel/hostname"));
+        String ksmBefore = readIfThere(Path.of("/sys/kernel/mm/ksm/run"));
+        assertThat(server.call("POST", "/api/v1/blueprints/new", "text/x-toml",
+                "name = \"hostile\"\n[[packages]]\nname = \"kiln-hostile\"\n").statusCode()).isEqualTo(200);
+        String uuid = server.start("hostile", "tar", 0);
+        String end = server.await(uuid, 600_000, "FINISHED", "FAILED");
+        Path log = Path.of(ROOT, "state/results", uuid, "logs/combined.log");
+        assertThat(end).as(Files.readString(log)).isEqualTo("FINISHED");
+        String report = null;
+        try (TarArchiveInputStream tar = new TarArchiveInputStream(new XZCompressorInputStream(
+                Files.newInputStream(Path.of(ROOT, "state/results", uuid, "root.tar.xz"))))) {
+            for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
+                if (e.getName().equals("./var/lib/kiln-hostile/report")) {
+                    report = new String(tar.readAllBytes(), StandardCharsets.UTF_8);
+                }
+            }
+        }
+        System.out.println("hostile postinst report:\n" + report);
+        assertThat(report).isNotNull().contains("uid 0 done");
+        List<String> escapes = List.of("write-host-dir", "proc1-root", "proc-self-root", "double-chroot", "mount",
+                "bind-mount-proc", "mknod-block", "mknod-char", "ptrace-service", "signal-service", "write-sys",
+                "write-proc-sys", "connect-host-port", "reach-network");
+        for (String escape : escapes) {
+            assertThat(report).as(escape).contains(escape + " refused\n");
+        }
+        assertThat(report).doesNotContain("ESCAPED");
+        // and the host is unchanged: no file, no mount, no process, nobody connected
+        try (var files = Files.list(HOST_DIR)) {
+            assertThat(files.toList()).isEmpty();
+        }
+        assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).isEqualTo(mountsBefore);
+        assertThat(ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).toList()).isEmpty();
+        assertThat(Files.readString(Path.of("/proc/sys/kernel/hostname"))).isEqualTo(hostnameBefore);
+        assertThat(readIfThere(Path.of("/sys/kernel/mm/ksm/run"))).isEqualTo(ksmBefore);
+        try {
+            HOST_PORT.accept().close();
+            throw new AssertionError("the sandbox connected to a host port");
+        } catch (java.net.SocketTimeoutException expected) {
+            // nobody came
+        }
+    }
+
+    static String readIfThere(Path file) throws IOException {
+        return Files.isReadable(file) ? Files.readString(file) : "";
     }
 }

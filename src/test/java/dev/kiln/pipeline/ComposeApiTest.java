@@ -7,7 +7,6 @@ import dev.kiln.testing.DebRepository;
 import dev.kiln.testing.TestServer;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +26,6 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Bean;
-import org.springframework.util.FileSystemUtils;
 
 /** Composes through the real server and engine, in lorax's test mode, from a real signed local repository. */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
@@ -39,20 +37,12 @@ class ComposeApiTest {
 
     static final String ROOT = "target/it/compose-api";
     static final DebRepository REPO;
-    static final List<String> SEED_FILES = List.of("COMMIT", "STATUS", "blueprint.toml", "compose", "config.toml",
+    /** A finished compose's directory: the seed's files without the scratch {@code compose/}, which finalize removes. */
+    static final List<String> SEED_FILES = List.of("COMMIT", "STATUS", "blueprint.toml", "config.toml",
             "deps.toml", "final-kickstart.ks", "frozen.toml", "logs", "tar.ks", "times.toml");
 
     static {
-        FileSystemUtils.deleteRecursively(Path.of(ROOT).toFile());
-        try {
-            Path root = Files.createDirectories(Path.of(ROOT).toAbsolutePath());
-            REPO = TestServer.smallRepository(root);
-            TestServer.aptDir(root, REPO);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            throw new IllegalStateException(e);
-        }
+        REPO = TestServer.freshSmallRepository(ROOT);
     }
 
     /** Fails twice for the blueprint named "flaky", then does the real finalize. */

@@ -110,6 +110,24 @@ public final class TestServer {
         throw new AssertionError("compose " + uuid + " is " + now + ", not " + String.join("|", states));
     }
 
+    /**
+     * For a test class's static set-up: {@code rootDir} emptied, the {@link #smallRepository} served from it and an
+     * apt configuration naming it at {@code rootDir/apt}.
+     */
+    public static DebRepository freshSmallRepository(String rootDir) {
+        org.springframework.util.FileSystemUtils.deleteRecursively(Path.of(rootDir).toFile());
+        try {
+            Path root = Files.createDirectories(Path.of(rootDir).toAbsolutePath());
+            DebRepository repo = smallRepository(root);
+            aptDir(root, repo);
+            return repo;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** A small signed repository with an Essential base and a package whose postinst leaves a mark. */
     public static DebRepository smallRepository(Path dir) throws IOException, InterruptedException {
         return new DebRepository(dir)
