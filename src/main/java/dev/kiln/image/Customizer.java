@@ -90,7 +90,7 @@ final class Customizer {
 
     private void timezone(String zone) throws IOException {
         if (!Files.isRegularFile(tree.resolve("usr/share/zoneinfo").resolve(zone))) {
-            throw new IOException("time zone " + zone + " is not in the image (is tzdata installed?)");
+            throw new PlanException("time zone " + zone + " is not in the image's tzdata (is tzdata in the package set?)");
         }
         Path localtime = tree.resolve("etc/localtime");
         Files.deleteIfExists(localtime);
@@ -175,7 +175,7 @@ final class Customizer {
             }
         }
         if (home == null) {
-            throw new IOException("sshkey for " + user + ", who has no account in the image");
+            throw new PlanException("sshkey for " + user + ", who has no account in the image");
         }
         Path ssh = DebArchive.resolve(tree, home + "/.ssh", true);
         Files.createDirectories(ssh);

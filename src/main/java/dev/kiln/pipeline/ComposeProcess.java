@@ -8,7 +8,7 @@ public final class ComposeProcess {
     public static final String KEY = "compose";
     public static final String RESOURCE = "bpmn/compose.bpmn";
     /** The external-task topics, in pipeline order; one worker each. */
-    public static final List<String> TOPICS = List.of("depsolve", "freeze", "kickstart", "build", "boot-test", "finalize");
+    public static final List<String> TOPICS = List.of("prepare", "depsolve", "freeze", "kickstart", "build", "boot-test", "finalize");
     /** Topics whose work is heavy (a whole CPU or more each): at most {@code kiln.compose.build-concurrency} at once. */
     public static final java.util.Set<String> HEAVY_TOPICS = java.util.Set.of("build", "boot-test");
     public static final String CANCEL_MESSAGE = "kiln.cancel";

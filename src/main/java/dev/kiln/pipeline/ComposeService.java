@@ -2,9 +2,11 @@ package dev.kiln.pipeline;
 
 import dev.kiln.KilnProperties;
 import dev.kiln.blueprint.Blueprint;
-import dev.kiln.blueprint.Passwords;
 import dev.kiln.image.OutputType;
 import dev.kiln.store.ResultsDir;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
@@ -28,6 +30,8 @@ import org.operaton.bpm.engine.runtime.Incident;
 import org.operaton.bpm.engine.runtime.ProcessInstance;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.boot.context.event.ApplicationReadyEvent;
+import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 
 /**
@@ -88,15 +92,9 @@ public class ComposeService {
     public String submit(Blueprint blueprint, String commit, OutputType type, long size, int test, Boolean bootTest) {
         String uuid = UUID.randomUUID().toString();
         ResultsDir results = results(uuid);
-        results.create();
-        results.write(ResultsDir.BLUEPRINT, Passwords.hashPlain(blueprint).toToml());
-        results.write(ResultsDir.COMMIT, commit);
-        results.status(WAITING);
         Instant now = Instant.now();
-        results.time("created", now);
-        results.log("INFO", "compose " + uuid + " of " + blueprint.name() + " " + blueprint.version() + " as "
-                + type.id() + (test != 0 ? " (test mode " + test + ")" : "") + " submitted"
-                + (Boolean.TRUE.equals(bootTest) || bootTest == null && bootTestByDefault ? ", with a boot test" : ""));
+        ComposeResults.create(results, blueprint, commit, type, test,
+                Boolean.TRUE.equals(bootTest) || bootTest == null && bootTestByDefault, now);
         Map<String, Object> vars = new HashMap<>();
         vars.put("type", type.id());
         vars.put("blueprint", blueprint.name());
@@ -104,8 +102,13 @@ public class ComposeService {
         vars.put("test", test);
         vars.put("size", size);
         vars.put("bootTest", bootTest != null ? bootTest : bootTestByDefault);
-        vars.put("priority", 10_000_000_000_000L - now.toEpochMilli()); // older composes first
-        runtime.startProcessInstanceByKey(ComposeProcess.KEY, uuid, vars);
+        vars.put("priority", ComposeStart.priority(now.toEpochMilli())); // older composes first
+        try {
+            runtime.startProcessInstanceByKey(ComposeProcess.KEY, uuid, vars);
+        } catch (RuntimeException e) { // no process, no compose: no results directory left without one
+            results.deleteAll();
+            throw e;
+        }
         workers.wakeUp();
         return uuid;
     }
@@ -127,7 +130,7 @@ public class ComposeService {
                 return Optional.empty();
             }
             ExternalTask t = externalTasks.createExternalTaskQuery().processInstanceId(pi.getId()).singleResult();
-            if (t != null && !t.getTopicName().equals("depsolve")) {
+            if (t != null && !t.getTopicName().equals(PrepareStep.TOPIC) && !t.getTopicName().equals("depsolve")) {
                 return Optional.empty();
             }
             if (runtime.createIncidentQuery().processInstanceId(pi.getId()).count() > 0) {
@@ -293,6 +296,31 @@ public class ComposeService {
             history.deleteHistoricProcessInstanceIfExists(h.getId());
         }
         results(uuid).deleteAll();
+    }
+
+    /**
+     * Results directories that no process instance owns (a submission that failed before its process started,
+     * in a service killed at that moment) are removed at start; one younger than a minute may be a submission in
+     * flight and is left.
+     */
+    @EventListener
+    void removeOrphans(ApplicationReadyEvent event) {
+        Path dir = properties.resultsDir();
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        long cutoff = System.currentTimeMillis() - 60_000;
+        try (var dirs = Files.list(dir)) {
+            for (Path d : dirs.toList()) {
+                String uuid = d.getFileName().toString();
+                if (ResultsDir.isUuid(uuid) && d.toFile().lastModified() < cutoff && historic(uuid) == null) {
+                    log.info("Removing results/{}: no compose owns it", uuid);
+                    results(uuid).deleteAll();
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("cannot clean {}: {}", dir, e.toString());
+        }
     }
 
     /** The step a compose is at (its current external task's topic), or null when it has ended. */

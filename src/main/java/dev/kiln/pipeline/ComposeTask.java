@@ -1,5 +1,6 @@
 package dev.kiln.pipeline;
 
+import java.util.Map;
 import dev.kiln.image.OutputType;
 import dev.kiln.image.ToolRunner;
 import dev.kiln.store.ResultsDir;
@@ -10,8 +11,11 @@ import dev.kiln.store.ResultsDir;
  *
  * @param test 0 for a real compose, 1 (ends FAILED) or 2 (ends FINISHED) for lorax's test mode
  * @param size the image size asked for, in bytes (0 = computed)
+ * @param variables the process variables the step was given
+ * @param output process variables the step sets when it completes
  */
-public record ComposeTask(String uuid, OutputType type, int test, long size, ResultsDir results, ToolRunner tools) {
+public record ComposeTask(String uuid, OutputType type, int test, long size, ResultsDir results, ToolRunner tools,
+        Map<String, Object> variables, Map<String, Object> output) {
 
     public void log(String message) {
         results.log("INFO", message);

@@ -2,6 +2,7 @@ package dev.kiln.pipeline;
 
 import dev.kiln.KilnProperties;
 import dev.kiln.image.OutputType;
+import dev.kiln.image.PlanException;
 import dev.kiln.image.Sandbox;
 import dev.kiln.image.ToolFailedException;
 import dev.kiln.image.ToolRunner;
@@ -39,6 +40,8 @@ import org.springframework.stereotype.Component;
 public class Workers implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(Workers.class);
+    /** The process variables a step is given (all small: the rest lives in the results directory). */
+    private static final String[] VARIABLES = {"type", "test", "size", "blueprint", "version", "branch", "bootTest"};
 
     private final ExternalTaskService tasks;
     private final HistoryService history;
@@ -202,7 +205,7 @@ public class Workers implements SmartLifecycle {
             List<LockedExternalTask> locked;
             try {
                 locked = tasks.fetchAndLock().workerId(workerId).maxTasks(1).usePriority(true).orderByCreateTime().asc()
-                        .subscribe().topic(step.topic(), lockMs).variables("type", "test", "size").execute();
+                        .subscribe().topic(step.topic(), lockMs).variables(VARIABLES).execute();
             } catch (RuntimeException e) {
                 if (!active) {
                     return;
@@ -244,7 +247,7 @@ public class Workers implements SmartLifecycle {
             return;
         }
         ResultsDir results = new ResultsDir(properties.resultsDir(), uuid);
-        if (!results.exists()) {
+        if (!results.exists() && !step.topic().equals(PrepareStep.TOPIC)) { // prepare makes it
             log.warn("compose {} has no results directory; its {} task is left to expire", uuid, step.topic());
             return;
         }
@@ -259,10 +262,11 @@ public class Workers implements SmartLifecycle {
         long t0 = System.nanoTime();
         try {
             note(results, "INFO", step.topic() + " started by " + workerId);
-            step.execute(new ComposeTask(uuid, type, test, size, results, tools));
+            Map<String, Object> output = new java.util.HashMap<>();
+            step.execute(new ComposeTask(uuid, type, test, size, results, tools, vars, output));
             note(results, "INFO", step.topic() + " done in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
             me.ending();
-            engine(uuid, () -> tasks.complete(task.getId(), workerId));
+            engine(uuid, () -> tasks.complete(task.getId(), workerId, output, Map.of()));
             wakeUp();
         } catch (StepFailedException e) {
             if (tools.killed()) {
@@ -274,7 +278,7 @@ public class Workers implements SmartLifecycle {
                 log.info("{} of compose {} stopped", step.topic(), uuid);
                 return;
             }
-            if (e instanceof ToolFailedException || e instanceof Sandbox.SandboxMissingException) {
+            if (e instanceof ToolFailedException || e instanceof PlanException || e instanceof Sandbox.SandboxMissingException) {
                 // deterministic: the same plan (or the same host set-up) fails the same way again
                 fail(results, me, task, workerId, step.topic() + ": " + e.getMessage());
                 return;

@@ -362,4 +362,30 @@ class BuildTest {
     static String readIfThere(Path file) throws IOException {
         return Files.isReadable(file) ? Files.readString(file) : "";
     }
+
+    @Test
+    @org.junit.jupiter.api.Order(6)
+    void anEngineStartWithOnlyBlueprintAndTypeBuildsLikeAWeldrCompose() throws Exception {
+        String password = Files.readString(Path.of(ROOT, "state/engine/admin-password")).strip();
+        var http = java.net.http.HttpClient.newHttpClient();
+        var r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port
+                        + "/engine-rest/process-definition/key/compose/start"))
+                .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
+                        ("admin:" + password).getBytes(StandardCharsets.UTF_8)))
+                .header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                        "{\"variables\": {\"blueprint\": {\"value\": \"custom\"}, \"type\": {\"value\": \"tar\"}}}"))
+                .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        String uuid = TestServer.JSON.readTree(r.body()).path("businessKey").asText();
+        String end = server.await(uuid, 600_000, "FINISHED", "FAILED");
+        Path results = Path.of(ROOT, "state/results", uuid);
+        assertThat(end).as(Files.readString(results.resolve("logs/combined.log"))).isEqualTo("FINISHED");
+        try (var files = Files.list(results)) {
+            assertThat(files.map(p -> p.getFileName().toString()).sorted().toList()).containsExactly("COMMIT",
+                    "STATUS", "blueprint.toml", "config.toml", "deps.toml", "final-kickstart.ks", "frozen.toml", "logs",
+                    "root.tar.xz", "tar.ks", "times.toml");
+        }
+        assertThat(Files.readString(results.resolve("final-kickstart.ks"))).contains("network --hostname=kiln-test-host");
+    }
 }

@@ -65,7 +65,7 @@ class ComposeBpmnTest {
         }
         // a compose started before the step existed has no bootTest variable: it goes straight to finalize
         String id = start("1b4e28ba-2fa1-11d2-883f-0016d3cca429");
-        for (String topic : List.of("depsolve", "freeze", "kickstart", "build", "finalize")) {
+        for (String topic : List.of("prepare", "depsolve", "freeze", "kickstart", "build", "finalize")) {
             engine.getExternalTaskService().complete(lockOne(topic).getId(), WORKER);
         }
         assertThat(endEvents(id)).containsExactly(ComposeProcess.END_FINISHED);
@@ -75,6 +75,7 @@ class ComposeBpmnTest {
     @Deployment(resources = ComposeProcess.RESOURCE)
     void bpmnErrorFromAStepEndsFailedWithTheReason() {
         String id = start("2b4e28ba-2fa1-11d2-883f-0016d3cca427");
+        engine.getExternalTaskService().complete(lockOne("prepare").getId(), WORKER);
         engine.getExternalTaskService().complete(lockOne("depsolve").getId(), WORKER);
         engine.getExternalTaskService().handleBpmnError(lockOne("freeze").getId(), WORKER,
                 ComposeProcess.ERROR_CODE, "no package named nosuchpkg");
@@ -88,11 +89,27 @@ class ComposeBpmnTest {
     @Deployment(resources = ComposeProcess.RESOURCE)
     void cancelMessageStopsTheComposeWhereverItIs() {
         String id = start("3b4e28ba-2fa1-11d2-883f-0016d3cca427");
+        engine.getExternalTaskService().complete(lockOne("prepare").getId(), WORKER);
         engine.getExternalTaskService().complete(lockOne("depsolve").getId(), WORKER);
         engine.getRuntimeService().createMessageCorrelation(ComposeProcess.CANCEL_MESSAGE)
                 .processInstanceBusinessKey("3b4e28ba-2fa1-11d2-883f-0016d3cca427").correlate();
         assertThat(endEvents(id)).containsExactly(ComposeProcess.END_CANCELLED);
         assertThat(engine.getExternalTaskService().createExternalTaskQuery().count()).isZero();
+    }
+
+    @Test
+    @Deployment(resources = ComposeProcess.RESOURCE)
+    void aStartWithoutKeyOrPriorityGetsBoth() {
+        RuntimeService runtime = engine.getRuntimeService();
+        var started = runtime.startProcessInstanceByKey(ComposeProcess.KEY, Map.of("blueprint", "site", "type", "tar"));
+        assertThat(started.getBusinessKey()).matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+        assertThat(runtime.getVariable(started.getId(), "priority")).isInstanceOf(Long.class);
+        LockedExternalTask prepare = lockOne("prepare");
+        assertThat(prepare.getBusinessKey()).isEqualTo(started.getBusinessKey());
+        assertThat(prepare.getPriority()).isPositive();
+        var keyed = runtime.startProcessInstanceByKey(ComposeProcess.KEY, "not-a-uuid", Map.of("priority", 7L));
+        assertThat(keyed.getBusinessKey()).isEqualTo("not-a-uuid"); // left alone: the workers refuse it
+        assertThat(runtime.getVariable(keyed.getId(), "priority")).isEqualTo(7L);
     }
 
     private String start(String uuid) {

@@ -74,8 +74,16 @@ class ComposeProcessTest {
         kiln.kill();
         Path results = root.resolve("state/results").resolve(uuid);
         assertThat(Files.readString(results.resolve("STATUS"))).isEqualTo("RUNNING\n");
+        // what a killed service can leave: a results directory no compose owns, a partial download
+        Path orphan = Files.createDirectories(root.resolve("state/results").resolve(java.util.UUID.randomUUID().toString()));
+        Files.writeString(orphan.resolve("STATUS"), "WAITING\n");
+        orphan.toFile().setLastModified(System.currentTimeMillis() - 120_000);
+        Path partial = Files.createDirectories(root.resolve("state/cache/packages")).resolve(".download-1.tmp");
+        Files.writeString(partial, "half a package");
         kiln.start();
         assertThat(server.await(uuid, 90_000, "FINISHED")).isEqualTo("FINISHED");
+        assertThat(orphan).doesNotExist();
+        assertThat(partial).doesNotExist();
         try (Stream<Path> files = Files.list(results)) {
             assertThat(files.map(p -> p.getFileName().toString()).sorted().toList()).containsExactly("COMMIT",
                     "STATUS", "blueprint.toml", "config.toml", "deps.toml", "final-kickstart.ks",

@@ -23,6 +23,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.operaton.bpm.engine.HistoryService;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
@@ -54,6 +56,8 @@ class EngineRobustnessTest {
 
     @LocalServerPort
     int port;
+    @Autowired
+    HistoryService history;
     TestServer server;
     final HttpClient http = HttpClient.newHttpClient();
 
@@ -157,5 +161,40 @@ class EngineRobustnessTest {
         }
         assertThat(ProcessHandle.current().descendants().filter(p -> p.info().command().orElse("").endsWith("/sleep"))
                 .count()).isZero();
+    }
+
+    @Test
+    void anEngineStartWithOnlyBlueprintAndTypeIsACompose() throws Exception {
+        HttpResponse<String> r = engineStart("{\"variables\": {\"blueprint\": {\"value\": \"site\"}, "
+                + "\"type\": {\"value\": \"tar\"}, \"test\": {\"value\": 2}}}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        String uuid = TestServer.JSON.readTree(r.body()).path("businessKey").asText();
+        assertThat(uuid).matches("[0-9a-f-]{36}");
+        assertThat(server.await(uuid, 60_000, "FINISHED")).isEqualTo("FINISHED");
+        JsonNode info = server.get("/api/v1/compose/info/" + uuid);
+        assertThat(info.path("blueprint").path("name").asText()).isEqualTo("site");
+        assertThat(info.path("compose_type").asText()).isEqualTo("tar");
+        try (var files = Files.list(Path.of(ROOT, "state/results", uuid))) {
+            assertThat(files.map(p -> p.getFileName().toString()).sorted().toList()).containsExactly("COMMIT",
+                    "STATUS", "blueprint.toml", "config.toml", "deps.toml", "final-kickstart.ks", "frozen.toml", "logs",
+                    "root.tar.xz", "tar.ks", "times.toml");
+        }
+        // what does not pass ends FAILED at once, with the reason
+        for (String bad : List.of("{\"blueprint\": {\"value\": \"nope\"}, \"type\": {\"value\": \"tar\"}}",
+                "{\"blueprint\": {\"value\": \"site\"}, \"type\": {\"value\": \"floppy\"}}",
+                "{\"blueprint\": {\"value\": \"site\"}, \"type\": {\"value\": \"tar\"}, \"size\": {\"value\": -5}}",
+                "{\"blueprint\": {\"value\": \"../etc\"}, \"type\": {\"value\": \"tar\"}}")) {
+            HttpResponse<String> started = engineStart("{\"variables\": " + bad + "}");
+            String id = TestServer.JSON.readTree(started.body()).path("id").asText();
+            long deadline = System.currentTimeMillis() + 30_000;
+            var h = history.createHistoricProcessInstanceQuery().processInstanceId(id);
+            while (h.singleResult().getEndTime() == null && System.currentTimeMillis() < deadline) {
+                Thread.sleep(50);
+            }
+            assertThat(h.singleResult().getEndActivityId()).as(bad).isEqualTo(ComposeProcess.END_FAILED);
+            assertThat(String.valueOf(history.createHistoricVariableInstanceQuery().processInstanceId(id)
+                    .variableName("errorMessage").singleResult().getValue())).as(bad).isNotBlank();
+        }
+        everyRouteAnswers(uuid);
     }
 }

@@ -1,0 +1,109 @@
+package dev.kiln.pipeline;
+
+import dev.kiln.blueprint.Blueprint;
+import dev.kiln.blueprint.BlueprintNames;
+import dev.kiln.blueprint.BlueprintStore;
+import dev.kiln.blueprint.Customizations;
+import dev.kiln.image.OutputType;
+import dev.kiln.image.OutputTypes;
+import dev.kiln.store.ResultsDir;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.springframework.stereotype.Component;
+
+/**
+ * {@code prepare}, the first step: makes any start of the process a compose. A start through the Weldr API arrives
+ * checked, its results directory made; one through {@code /engine-rest}, Tasklist or Cockpit brings only variables
+ * ({@code blueprint} and {@code type}, optionally {@code version}, {@code branch}, {@code size}, {@code test},
+ * {@code bootTest}), which are checked here as the Weldr API checks them, and the results directory made from the
+ * committed blueprint. What does not pass ends the compose FAILED with the reason.
+ */
+@Component
+class PrepareStep implements ComposeStep {
+
+    static final String TOPIC = "prepare";
+    private static final long MAX_SIZE = 16L << 40;
+    private final BlueprintStore blueprints;
+    private final OutputTypes outputTypes;
+
+    PrepareStep(BlueprintStore blueprints, OutputTypes outputTypes) {
+        this.blueprints = blueprints;
+        this.outputTypes = outputTypes;
+    }
+
+    @Override
+    public String topic() {
+        return TOPIC;
+    }
+
+    @Override
+    public void execute(ComposeTask task) throws Exception {
+        ResultsDir results = task.results();
+        if (results.exists() && results.file(ResultsDir.BLUEPRINT).toFile().isFile()) {
+            return; // submitted through the Weldr API (checked there), or prepared by an earlier attempt
+        }
+        Map<String, Object> v = task.variables();
+        String name = v.get("blueprint") instanceof String s ? s : null;
+        if (name == null || !BlueprintNames.isValid(name)) {
+            throw new StepFailedException("the process variable 'blueprint' must name a blueprint, not " + show(v.get("blueprint")));
+        }
+        String branch = v.get("branch") instanceof String s && !s.isEmpty() ? s : BlueprintStore.DEFAULT_BRANCH;
+        if (!BlueprintNames.isValidBranch(branch)) {
+            throw new StepFailedException("the process variable 'branch' is not a valid branch: " + show(branch));
+        }
+        Optional<Blueprint> blueprint = blueprints.committed(branch, name);
+        if (blueprint.isEmpty()) {
+            throw new StepFailedException("Unknown blueprint name: " + name);
+        }
+        if (v.get("version") != null && !String.valueOf(v.get("version")).equals(blueprint.get().version())) {
+            throw new StepFailedException("blueprint " + name + " is at version " + blueprint.get().version()
+                    + ", not " + show(v.get("version")));
+        }
+        Optional<OutputType> type = v.get("type") instanceof String s ? OutputType.byId(s) : Optional.empty();
+        if (type.isEmpty()) {
+            throw new StepFailedException("the process variable 'type' must be one of " + OutputType.ids() + ", not "
+                    + show(v.get("type")));
+        }
+        int test = (int) integer(v, "test", 0, 2);
+        long size = integer(v, "size", 0, MAX_SIZE);
+        if (test == 0 && !outputTypes.enabled(type.get())) {
+            throw new StepFailedException("Compose type '" + type.get().id() + "' is disabled");
+        }
+        if (v.get("bootTest") != null && !(v.get("bootTest") instanceof Boolean)) {
+            throw new StepFailedException("the process variable 'bootTest' must be true or false");
+        }
+        List<String> problems = Customizations.problems(blueprint.get().customizations());
+        if (!problems.isEmpty()) {
+            throw new StepFailedException("Invalid customizations in " + name + ": " + String.join("; ", problems));
+        }
+        String commit = blueprints.changes(branch, name).get(0).commit();
+        ComposeResults.create(results, blueprint.get(), commit, type.get(), test, Boolean.TRUE.equals(v.get("bootTest")),
+                Instant.now());
+        // what the later steps and the listings read, as a Weldr start has it
+        task.output().put("type", type.get().id());
+        task.output().put("version", blueprint.get().version());
+        task.output().put("test", test);
+        task.output().put("size", size);
+        task.output().put("bootTest", Boolean.TRUE.equals(v.get("bootTest")));
+    }
+
+    private static long integer(Map<String, Object> v, String name, long min, long max) throws StepFailedException {
+        Object value = v.get(name);
+        if (value == null) {
+            return min;
+        }
+        if (!(value instanceof Integer || value instanceof Long || value instanceof Short)
+                || ((Number) value).longValue() < min || ((Number) value).longValue() > max) {
+            throw new StepFailedException("the process variable '" + name + "' must be an integer from " + min + " to "
+                    + max + ", not " + show(value));
+        }
+        return ((Number) value).longValue();
+    }
+
+    private static String show(Object value) {
+        String s = String.valueOf(value).replaceAll("\\p{Cntrl}", "?");
+        return s.length() > 80 ? s.substring(0, 80) + "…" : s;
+    }
+}
