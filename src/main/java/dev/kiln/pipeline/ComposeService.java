@@ -47,6 +47,8 @@ public class ComposeService {
     public static final String FAILED = "FAILED";
 
     private static final Logger log = LoggerFactory.getLogger(ComposeService.class);
+    /** The steps that run at submission, while a compose is WAITING for its build slot. */
+    private static final Set<String> BEFORE_BUILD = Set.of(PrepareStep.TOPIC, "depsolve", "freeze", "kickstart");
     /** Instances already reported as not being composes. */
     private final Set<String> ignored = ConcurrentHashMap.newKeySet();
     private final RuntimeService runtime;
@@ -202,9 +204,11 @@ public class ComposeService {
                 ExternalTask t = current.get(h.getId());
                 if (incidents.contains(h.getId())) {
                     status = FAILED;
-                } else if (t != null && (t.getTopicName().equals("finalize") || t.getTopicName().equals("boot-test")
-                        || (t.getTopicName().equals("build")
-                        && t.getLockExpirationTime() != null && t.getLockExpirationTime().after(now)))) {
+                } else if (t != null && (t.getTopicName().equals("build")
+                        ? t.getLockExpirationTime() != null && t.getLockExpirationTime().after(now)
+                        : !BEFORE_BUILD.contains(t.getTopicName()))) {
+                    // build holds a slot once locked; any step after it (boot-test, finalize, or one a user
+                    // added to the BPMN) is the compose running
                     status = RUNNING;
                 } else {
                     status = WAITING;

@@ -15,11 +15,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.time.Duration;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.operaton.bpm.engine.ExternalTaskService;
 import org.operaton.bpm.engine.HistoryService;
+import java.util.Date;
+import org.operaton.bpm.engine.externaltask.ExternalTask;
 import org.operaton.bpm.engine.externaltask.LockedExternalTask;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,6 +31,7 @@ import org.slf4j.MDC;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.core.env.Environment;
 import org.springframework.stereotype.Component;
 
 /**
@@ -44,6 +49,7 @@ public class Workers implements SmartLifecycle {
     private static final String[] VARIABLES = {"type", "test", "size", "blueprint", "version", "branch", "bootTest"};
 
     private final ExternalTaskService tasks;
+    private final Environment environment;
     private final HistoryService history;
     private final Map<String, ComposeStep> steps = new java.util.LinkedHashMap<>();
     private final KilnProperties properties;
@@ -70,6 +76,8 @@ public class Workers implements SmartLifecycle {
         final String workerId;
         final ToolRunner tools;
         boolean ending;
+        /** Set by the step's watchdog when it ran past its timeout (its processes are then killed). */
+        volatile boolean timedOut;
 
         Running(String taskId, String workerId, ToolRunner tools) {
             this.taskId = taskId;
@@ -86,14 +94,16 @@ public class Workers implements SmartLifecycle {
         }
     }
 
-    public Workers(ExternalTaskService tasks, HistoryService history, ObjectProvider<ComposeStep> steps, KilnProperties properties,
+    public Workers(ExternalTaskService tasks, HistoryService history, BpmnDirectory deployed,
+            ObjectProvider<ComposeStep> steps, KilnProperties properties,
             @Value("${kiln.compose.workers:true}") boolean enabled,
             @Value("${kiln.compose.build-concurrency:1}") int buildConcurrency,
             @Value("${kiln.compose.step-concurrency:2}") int stepConcurrency,
             @Value("${kiln.compose.lock-seconds:60}") int lockSeconds,
             @Value("${kiln.compose.retries:3}") int maxRetries,
-            @Value("${kiln.compose.retry-backoff-ms:2000}") long retryBackoffMs) {
+            @Value("${kiln.compose.retry-backoff-ms:2000}") long retryBackoffMs, Environment environment) {
         this.tasks = tasks;
+        this.environment = environment;
         this.history = history;
         steps.orderedStream().forEach(s -> {
             if (this.steps.put(s.topic(), s) != null) {
@@ -137,6 +147,7 @@ public class Workers implements SmartLifecycle {
             return t;
         });
         heartbeat.scheduleAtFixedRate(this::extendLocks, lockMs / 3, lockMs / 3, TimeUnit.MILLISECONDS);
+        heartbeat.scheduleWithFixedDelay(this::failUnserved, 5, 5, TimeUnit.SECONDS);
         log.info("Workers {} started: {} (build concurrency {}), lock {} s", workerId, steps.keySet(),
                 buildConcurrency, lockMs / 1000);
     }
@@ -260,6 +271,11 @@ public class Workers implements SmartLifecycle {
         running.put(uuid, me);
         MDC.put("compose", uuid);
         long t0 = System.nanoTime();
+        Duration timeout = timeout(step.topic());
+        ScheduledFuture<?> watchdog = heartbeat == null ? null : heartbeat.schedule(() -> {
+            me.timedOut = true;
+            tools.killAll();
+        }, timeout.toMillis(), TimeUnit.MILLISECONDS);
         try {
             note(results, "INFO", step.topic() + " started by " + workerId);
             Map<String, Object> output = new java.util.HashMap<>();
@@ -269,11 +285,19 @@ public class Workers implements SmartLifecycle {
             engine(uuid, () -> tasks.complete(task.getId(), workerId, output, Map.of()));
             wakeUp();
         } catch (StepFailedException e) {
+            if (me.timedOut) {
+                fail(results, me, task, workerId, timedOut(step.topic(), timeout));
+                return;
+            }
             if (tools.killed()) {
                 return;
             }
             fail(results, me, task, workerId, step.topic() + ": " + e.getMessage());
         } catch (Exception e) {
+            if (me.timedOut) {
+                fail(results, me, task, workerId, timedOut(step.topic(), timeout));
+                return;
+            }
             if (tools.killed() || !active) {
                 log.info("{} of compose {} stopped", step.topic(), uuid);
                 return;
@@ -300,9 +324,15 @@ public class Workers implements SmartLifecycle {
                 }
             }
             me.ending();
-            engine(uuid, () -> tasks.handleFailure(task.getId(), workerId, String.valueOf(e.getMessage()),
-                    stackTrace(e), left, backoff));
+            // an incident's message (what Cockpit lists) names the compose: UUID, blueprint, type
+            String incident = "compose " + uuid + " (" + vars.get("blueprint") + " " + vars.get("version") + ", "
+                    + vars.get("type") + "), " + step.topic() + ": " + e.getMessage();
+            engine(uuid, () -> tasks.handleFailure(task.getId(), workerId,
+                    incident.length() > 600 ? incident.substring(0, 600) + "…" : incident, stackTrace(e), left, backoff));
         } finally {
+            if (watchdog != null) {
+                watchdog.cancel(false);
+            }
             running.remove(uuid, me);
             MDC.remove("compose");
         }
@@ -329,6 +359,56 @@ public class Workers implements SmartLifecycle {
                 log.info("compose {}: its task is gone ({}), stopping the step", e.getKey(), gone.getMessage());
                 e.getValue().tools().killAll();
             }
+        }
+    }
+
+    /**
+     * How long a step may run: {@code kiln.compose.timeout.<topic>} (an ISO-8601 duration such as {@code PT2H}, or
+     * {@code 90m}), by default 3 hours for {@code build}, 2 for {@code boot-test}, 30 minutes for the others.
+     */
+    Duration timeout(String topic) {
+        Duration fallback = topic.equals("build") ? Duration.ofHours(3)
+                : topic.equals("boot-test") ? Duration.ofHours(2) : Duration.ofMinutes(30);
+        return environment.getProperty("kiln.compose.timeout." + topic, Duration.class, fallback);
+    }
+
+    private static String timedOut(String topic, Duration timeout) {
+        return topic + ": timed out after " + timeout.toString().substring(2).toLowerCase(java.util.Locale.ROOT)
+                + " (kiln.compose.timeout." + topic + "); its processes were stopped";
+    }
+
+    /**
+     * A step of a topic no worker here serves (one a user added, for a worker of their own) that nobody has taken
+     * within its timeout ends the compose FAILED, saying so, instead of waiting forever.
+     */
+    private void failUnserved() {
+        try {
+            Date now = new Date();
+            for (ExternalTask t : tasks.createExternalTaskQuery().processDefinitionKey(ComposeProcess.KEY).notLocked()
+                    .list()) {
+                if (steps.containsKey(t.getTopicName()) || t.getCreateTime() == null
+                        || now.getTime() - t.getCreateTime().getTime() < timeout(t.getTopicName()).toMillis()) {
+                    continue;
+                }
+                String message = t.getTopicName() + ": no worker took the step within "
+                        + timeout(t.getTopicName()).toString().substring(2).toLowerCase(java.util.Locale.ROOT)
+                        + " (kiln.compose.timeout." + t.getTopicName() + ")";
+                try {
+                    tasks.lock(t.getId(), workerId + "-watchdog", lockMs);
+                    if (ResultsDir.isUuid(t.getBusinessKey())) {
+                        ResultsDir results = new ResultsDir(properties.resultsDir(), t.getBusinessKey());
+                        if (results.exists()) {
+                            note(results, "ERROR", message);
+                            quietly(() -> results.status("FAILED"));
+                        }
+                    }
+                    tasks.handleBpmnError(t.getId(), workerId + "-watchdog", ComposeProcess.ERROR_CODE, message);
+                } catch (RuntimeException taken) {
+                    log.debug("task {} was taken meanwhile: {}", t.getId(), taken.getMessage());
+                }
+            }
+        } catch (RuntimeException e) {
+            log.warn("checking for unserved steps failed: {}", e.toString());
         }
     }
 

@@ -275,19 +275,30 @@ class BuildTest {
     @Test
     @org.junit.jupiter.api.Order(3)
     void aBuildCancelledInTheChrootLeavesNoProcessNoMountAndNoResults() throws Exception {
-        String uuid = server.start("custom", "ext4-filesystem", 0);
-        Path log = Path.of(ROOT, "state/results", uuid, "logs/combined.log");
-        long deadline = System.currentTimeMillis() + 300_000;
-        while (System.currentTimeMillis() < deadline
-                && !(Files.exists(log) && Files.readString(log).contains("Running in the sandbox: "))) {
-            Thread.sleep(20);
+        // a %post that takes its time, so that the cancel finds it running in the sandbox
+        Path template = Path.of(ROOT, "state/share/composer/ext4-filesystem.ks");
+        Files.createDirectories(template.getParent());
+        Files.writeString(template, "lang en_US.UTF-8\nkeyboard us\ntimezone UTC\nrootpw --lock\nfirewall --disabled\n"
+                + "%packages\n%end\n%post\nsleep 120\n%end\n");
+        try {
+            String uuid = server.start("custom", "ext4-filesystem", 0);
+            Path log = Path.of(ROOT, "state/results", uuid, "logs/combined.log");
+            long deadline = System.currentTimeMillis() + 300_000;
+            while (System.currentTimeMillis() < deadline
+                    && !(Files.exists(log) && Files.readString(log).contains("Running in the sandbox: /bin/sh -e /tmp/kiln-post"))) {
+                Thread.sleep(20);
+            }
+            Thread.sleep(200);
+            assertThat(ProcessHandle.current().descendants().filter(p -> p.info().command().orElse("").endsWith("/sleep"))
+                    .count()).as("the %post is running").isPositive();
+            assertThat(server.call("DELETE", "/api/v1/compose/cancel/" + uuid, null, null).statusCode()).isEqualTo(200);
+            assertThat(ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).map(p -> p.info().command().orElse("?")).toList())
+                    .isEmpty();
+            assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(Path.of(ROOT).toAbsolutePath().toString());
+            assertThat(Path.of(ROOT, "state/results", uuid)).doesNotExist();
+        } finally {
+            Files.delete(template);
         }
-        assertThat(ProcessHandle.current().descendants().count()).as("a chroot is running").isPositive();
-        assertThat(server.call("DELETE", "/api/v1/compose/cancel/" + uuid, null, null).statusCode()).isEqualTo(200);
-        assertThat(ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).map(p -> p.info().command().orElse("?")).toList())
-                .isEmpty();
-        assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(Path.of(ROOT).toAbsolutePath().toString());
-        assertThat(Path.of(ROOT, "state/results", uuid)).doesNotExist();
     }
 
     @Test

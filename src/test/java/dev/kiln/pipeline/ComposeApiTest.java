@@ -228,6 +228,9 @@ class ComposeApiTest {
         assertThat(server.await(uuid, 60_000, "FINISHED")).isEqualTo("FINISHED");
         String pid = history.createHistoricProcessInstanceQuery().processInstanceBusinessKey(uuid).singleResult().getId();
         assertThat(history.createHistoricExternalTaskLogQuery().processInstanceId(pid).failureLog().count()).isEqualTo(2);
+        assertThat(history.createHistoricExternalTaskLogQuery().processInstanceId(pid).failureLog().list())
+                .allSatisfy(l -> assertThat(l.getErrorMessage()).startsWith("compose " + uuid + " (flaky ")
+                        .contains(", tar), finalize: disk hiccup"));
         assertThat(history.createHistoricExternalTaskLogQuery().processInstanceId(pid).successLog().list())
                 .extracting(l -> l.getTopicName()).contains("finalize");
         assertThat(Files.readString(Path.of(ROOT, "state/results", uuid, "logs/combined.log"))).contains("disk hiccup 2");
@@ -318,12 +321,13 @@ class ComposeApiTest {
     }
 
     @Test
-    void theBpmnTopicsAreExactlyTheRegisteredWorkers() {
+    void everyStepOfKilnsBpmnHasAWorker() {
         List<String> bpmnTopics = Bpmn.readModelFromStream(getClass().getClassLoader()
                 .getResourceAsStream(ComposeProcess.RESOURCE)).getModelElementsByType(ServiceTask.class).stream()
                 .map(ServiceTask::getOperatonTopic).toList();
-        assertThat(workers.topics()).containsExactlyInAnyOrderElementsOf(bpmnTopics);
-        assertThat(bpmnTopics).containsExactlyElementsOf(ComposeProcess.TOPICS);
+        // Kiln's own steps all have a worker here; a topic a user adds is served by a worker of their own
+        assertThat(workers.topics()).containsExactlyInAnyOrderElementsOf(ComposeProcess.TOPICS);
+        assertThat(bpmnTopics).containsSubsequence(ComposeProcess.TOPICS);
     }
 
     record Run(int exit, String out, String err) {
