@@ -276,10 +276,7 @@ class BuildTest {
     @org.junit.jupiter.api.Order(3)
     void aBuildCancelledInTheChrootLeavesNoProcessNoMountAndNoResults() throws Exception {
         // a %post that takes its time, so that the cancel finds it running in the sandbox
-        Path template = Path.of(ROOT, "state/share/composer/ext4-filesystem.ks");
-        Files.createDirectories(template.getParent());
-        Files.writeString(template, "lang en_US.UTF-8\nkeyboard us\ntimezone UTC\nrootpw --lock\nfirewall --disabled\n"
-                + "%packages\n%end\n%post\nsleep 120\n%end\n");
+        Path template = templateWithPost("ext4-filesystem", "sleep 120");
         try {
             String uuid = server.start("custom", "ext4-filesystem", 0);
             Path log = Path.of(ROOT, "state/results", uuid, "logs/combined.log");
@@ -304,10 +301,7 @@ class BuildTest {
     @Test
     @org.junit.jupiter.api.Order(4)
     void aPostScriptThatFailsFailsTheComposeAtOnceWithItsOutput() throws Exception {
-        Path template = Path.of(ROOT, "state/share/composer/tar.ks");
-        Files.createDirectories(template.getParent());
-        Files.writeString(template, "lang en_US.UTF-8\nkeyboard us\ntimezone UTC\nrootpw --lock\nfirewall --disabled\n"
-                + "%packages\n%end\n%post\necho the-post-script-says-no\nexit 3\n%end\n");
+        Path template = templateWithPost("tar", "echo the-post-script-says-no\nexit 3");
         try {
             String uuid = server.start("custom", "tar", 0);
             assertThat(server.await(uuid, 600_000, "FINISHED", "FAILED")).isEqualTo("FAILED");
@@ -368,6 +362,36 @@ class BuildTest {
         } catch (java.net.SocketTimeoutException expected) {
             // nobody came
         }
+    }
+
+    @Test
+    @org.junit.jupiter.api.Order(7)
+    void aFullDiskFailsTheComposeAndTheServiceBuildsAgainOnceThereIsRoom() throws Exception {
+        Path results = Path.of(ROOT, "state/results").toAbsolutePath();
+        run("mount", "-t", "tmpfs", "-o", "size=24m,mode=0750", "kiln-full-disk", results.toString());
+        String full;
+        try {
+            full = server.start("custom", "tar", 0); // the tree is cached; its tar does not fit in 24 MiB
+            assertThat(server.await(full, 600_000, "FINISHED", "FAILED")).isEqualTo("FAILED");
+            var instance = history.createHistoricProcessInstanceQuery().processInstanceBusinessKey(full).singleResult();
+            assertThat(instance.getEndActivityId()).as("failed at once, not retried").isEqualTo(ComposeProcess.END_FAILED);
+            assertThat(String.valueOf(history.createHistoricVariableInstanceQuery().processInstanceId(instance.getId())
+                    .variableName("errorMessage").singleResult().getValue())).contains("no space left on device");
+            assertThat(server.call("GET", "/api/status", null, null).statusCode()).isEqualTo(200);
+        } finally {
+            run("umount", results.toString());
+        }
+        String again = build("tar"); // room again: the same workers build
+        assertThat(Path.of(ROOT, "state/results", again, "root.tar.xz")).exists();
+    }
+
+    /** A user's template for {@code type} (it wins over the jar's) with one {@code %post}; delete it when done. */
+    static Path templateWithPost(String type, String post) throws IOException {
+        Path template = Path.of(ROOT, "state/share/composer", type + ".ks");
+        Files.createDirectories(template.getParent());
+        Files.writeString(template, "lang en_US.UTF-8\nkeyboard us\ntimezone UTC\nrootpw --lock\nfirewall --disabled\n"
+                + "%packages\n%end\n%post\n" + post + "\n%end\n");
+        return template;
     }
 
     static String readIfThere(Path file) throws IOException {

@@ -30,7 +30,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "kiln.state-dir=" + BpmnExtensionTest.ROOT + "/state", "kiln.api.tcp-weldr=true", "kiln.api.socket=",
         "kiln.sources.apt-dir=" + BpmnExtensionTest.ROOT + "/apt", "kiln.compose.test-build-seconds=1",
-        "kiln.compose.timeout.notify=8s"})
+        "kiln.compose.timeout.notify=20s"})
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class BpmnExtensionTest {
 
@@ -124,6 +124,6 @@ class BpmnExtensionTest {
         String uuid = server.start("site", "tar", 2);
         assertThat(server.await(uuid, 60_000, "FINISHED", "FAILED")).isEqualTo("FAILED");
         assertThat(Files.readString(Path.of(ROOT, "state/results", uuid, "logs/combined.log")))
-                .contains("notify: no worker took the step within 8s (kiln.compose.timeout.notify)");
+                .contains("notify: no worker took the step within 20s (kiln.compose.timeout.notify)");
     }
 }
