@@ -105,6 +105,7 @@ public class ComposeService {
         vars.put("size", size);
         vars.put("bootTest", bootTest != null ? bootTest : bootTestByDefault);
         vars.put("priority", ComposeStart.priority(now.toEpochMilli())); // older composes first
+        vars.put("prepared", true); // checked above and in the controller, results/<UUID>/ made: no prepare step
         try {
             runtime.startProcessInstanceByKey(ComposeProcess.KEY, uuid, vars);
         } catch (RuntimeException e) { // no process, no compose: no results directory left without one

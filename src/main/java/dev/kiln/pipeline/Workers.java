@@ -259,7 +259,9 @@ public class Workers implements SmartLifecycle {
         }
         ResultsDir results = new ResultsDir(properties.resultsDir(), uuid);
         if (!results.exists() && !step.topic().equals(PrepareStep.TOPIC)) { // prepare makes it
-            log.warn("compose {} has no results directory; its {} task is left to expire", uuid, step.topic());
+            // nothing can be built without it (a start that claimed "prepared" but was not, or a compose being removed)
+            engine(uuid, () -> tasks.handleBpmnError(task.getId(), workerId, ComposeProcess.ERROR_CODE,
+                    "compose " + uuid + " has no results directory"));
             return;
         }
         Map<String, Object> vars = task.getVariables();

@@ -106,6 +106,10 @@ class ComposeBpmnTest {
         LockedExternalTask prepare = lockOne("prepare");
         assertThat(prepare.getBusinessKey()).isEqualTo(started.getBusinessKey());
         assertThat(prepare.getPriority()).isPositive();
+        // a start the Weldr API prepared skips the step
+        var weldr = runtime.startProcessInstanceByKey(ComposeProcess.KEY, "4b4e28ba-2fa1-11d2-883f-0016d3cca427",
+                Map.of("type", "tar", "priority", 2L, "prepared", true));
+        assertThat(next(weldr.getId()).getTopicName()).isEqualTo("depsolve");
         var keyed = runtime.startProcessInstanceByKey(ComposeProcess.KEY, "not-a-uuid", Map.of("priority", 7L));
         assertThat(keyed.getBusinessKey()).isEqualTo("not-a-uuid"); // left alone: the workers refuse it
         assertThat(runtime.getVariable(keyed.getId(), "priority")).isEqualTo(7L);
