@@ -342,10 +342,23 @@ public class Workers implements SmartLifecycle {
 
     /** Whether the task's instance is the first of its business key: a later one must not touch its results. */
     private boolean isTheCompose(LockedExternalTask task, String uuid) {
-        return history.createHistoricProcessInstanceQuery().processDefinitionKey(ComposeProcess.KEY)
+        if (confirmed.containsKey(task.getProcessInstanceId())) { // once per instance and node: the answer never changes
+            return true;
+        }
+        boolean first = history.createHistoricProcessInstanceQuery().processDefinitionKey(ComposeProcess.KEY)
                 .processInstanceBusinessKey(uuid).orderByProcessInstanceStartTime().asc().listPage(0, 1).stream()
                 .findFirst().map(h -> h.getId().equals(task.getProcessInstanceId())).orElse(true);
+        if (first) {
+            if (confirmed.size() > 10_000) {
+                confirmed.clear();
+            }
+            confirmed.put(task.getProcessInstanceId(), Boolean.TRUE);
+        }
+        return first;
     }
+
+    /** Process instances already known to be the first of their business key (see {@link #isTheCompose}). */
+    private final Map<String, Boolean> confirmed = new ConcurrentHashMap<>();
 
     private void extendLocks() {
         for (Map.Entry<String, Running> e : running.entrySet()) {
