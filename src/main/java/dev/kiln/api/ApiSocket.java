@@ -62,7 +62,7 @@ class ApiSocket implements WebServerFactoryCustomizer<TomcatServletWebServerFact
             if (!Files.isDirectory(parent)) {
                 Files.createDirectories(parent,
                         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-x---")));
-                setGroup(parent);
+                StatePermissions.setGroup(parent);
             }
             if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
                 return;
@@ -94,14 +94,11 @@ class ApiSocket implements WebServerFactoryCustomizer<TomcatServletWebServerFact
     void started(WebServerInitializedEvent event) {
         if (!socket.isBlank()) {
             try {
-                setGroup(Path.of(socket).toAbsolutePath());
+                StatePermissions.setGroup(Path.of(socket).toAbsolutePath());
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot set the group of " + socket, e);
             }
         }
     }
 
-    static void setGroup(Path path) throws IOException {
-        StatePermissions.setGroup(path);
-    }
 }

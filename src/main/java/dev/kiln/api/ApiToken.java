@@ -2,6 +2,7 @@ package dev.kiln.api;
 
 import dev.kiln.KilnProperties;
 import dev.kiln.store.AtomicFiles;
+import dev.kiln.store.StatePermissions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -34,7 +35,7 @@ public class ApiToken {
                 AtomicFiles.writeString(file, HexFormat.of().formatHex(random) + "\n");
             }
             Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r-----"));
-            ApiSocket.setGroup(file);
+            StatePermissions.setGroup(file);
             this.token = Files.readString(file, StandardCharsets.UTF_8).strip().getBytes(StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare the API token " + file, e);

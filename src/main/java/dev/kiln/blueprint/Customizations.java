@@ -46,7 +46,8 @@ public final class Customizations {
     private static final Pattern SIZE = Pattern.compile("([0-9]{1,20})\\s*(B|kB|KB|KiB|MB|MiB|GB|GiB|TB|TiB)?");
     /** Ids of accounts in the image: regular and system ids, below the nobody/overflow ids. */
     private static final long MAX_ID = 65_533;
-    private static final long MAX_SIZE = 16L << 40;
+    /** The largest image or file system a blueprint or compose may ask for: 16 TiB. */
+    public static final long MAX_SIZE = 16L << 40;
     private static final Set<String> USER_KEYS = Set.of("name", "description", "password", "key", "home", "shell",
             "groups", "uid", "gid", "expiredate", "force_password_reset");
 

@@ -27,6 +27,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
@@ -64,7 +65,7 @@ public class PackageCache {
                 Files.deleteIfExists(f);
             }
         } catch (IOException e) {
-            org.slf4j.LoggerFactory.getLogger(PackageCache.class).warn("cannot clean {}: {}", dir, e.toString());
+            LoggerFactory.getLogger(PackageCache.class).warn("cannot clean {}: {}", dir, e.toString());
         }
     }
 

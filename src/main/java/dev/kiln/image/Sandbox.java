@@ -146,9 +146,7 @@ public class Sandbox {
             throw new IllegalArgumentException("not a compose UUID: " + uuid);
         }
         Path dir = work.resolve(uuid);
-        Files.createDirectories(dir);
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-        own(dir, 0, 0);
+        privateDir(dir);
         return dir;
     }
 
@@ -160,7 +158,7 @@ public class Sandbox {
         try (var dirs = Files.list(work)) {
             for (Path d : dirs.toList()) {
                 if (!Files.isDirectory(results.resolve(d.getFileName().toString()))) {
-                    org.springframework.util.FileSystemUtils.deleteRecursively(d);
+                    RootTree.deleteTree(d);
                 }
             }
         } catch (IOException e) {
@@ -170,10 +168,7 @@ public class Sandbox {
 
     /** Removes a compose's {@link #workDir} and what is in it. */
     public void releaseWork(String uuid) throws IOException {
-        Path dir = work.resolve(uuid);
-        if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-            org.springframework.util.FileSystemUtils.deleteRecursively(dir);
-        }
+        RootTree.deleteTree(work.resolve(uuid));
     }
 
     /** Makes a directory root inside the sandbox owns (mode 0700): a tree's parent, say. */
@@ -188,7 +183,7 @@ public class Sandbox {
      * tree's ids as the image must hold them. {@code outputs} are made and given to root inside first, and back to
      * the service afterwards.
      */
-    public String runTool(ToolRunner tools, Path workDir, List<String> command, Map<String, String> env,
+    private String runTool(ToolRunner tools, Path workDir, List<String> command, Map<String, String> env,
             List<Path> outputs) throws IOException, InterruptedException {
         Range r = range();
         for (Path out : outputs) {
@@ -215,10 +210,11 @@ public class Sandbox {
      */
     public void runToolInto(ToolRunner tools, String uuid, Path output, java.util.function.Function<Path, List<String>> command,
             Map<String, String> env) throws IOException, InterruptedException {
-        Path out = workDir(uuid).resolve(output.getFileName().toString());
+        Path dir = workDir(uuid);
+        Path out = dir.resolve(output.getFileName().toString());
         Files.deleteIfExists(out);
         try {
-            runTool(tools, workDir(uuid), command.apply(out), env, List.of(out));
+            runTool(tools, dir, command.apply(out), env, List.of(out));
             Files.move(out, output, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         } finally {
             Files.deleteIfExists(out);

@@ -24,7 +24,6 @@ import org.springframework.stereotype.Component;
 class PrepareStep implements ComposeStep {
 
     static final String TOPIC = "prepare";
-    private static final long MAX_SIZE = 16L << 40;
     private final BlueprintStore blueprints;
     private final OutputTypes outputTypes;
 
@@ -67,7 +66,7 @@ class PrepareStep implements ComposeStep {
                     + show(v.get("type")));
         }
         int test = (int) integer(v, "test", 0, 2);
-        long size = integer(v, "size", 0, MAX_SIZE);
+        long size = integer(v, "size", 0, Customizations.MAX_SIZE);
         if (test == 0 && !outputTypes.enabled(type.get())) {
             throw new StepFailedException("Compose type '" + type.get().id() + "' is disabled");
         }

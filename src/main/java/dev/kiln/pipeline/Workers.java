@@ -388,8 +388,13 @@ public class Workers implements SmartLifecycle {
     }
 
     private static String timedOut(String topic, Duration timeout) {
-        return topic + ": timed out after " + timeout.toString().substring(2).toLowerCase(java.util.Locale.ROOT)
-                + " (kiln.compose.timeout." + topic + "); its processes were stopped";
+        return topic + ": timed out after " + show(timeout) + " (kiln.compose.timeout." + topic
+                + "); its processes were stopped";
+    }
+
+    /** A duration as the messages write it: {@code 2s}, {@code 30m}, {@code 3h}. */
+    private static String show(Duration d) {
+        return d.toString().substring(2).toLowerCase(java.util.Locale.ROOT);
     }
 
     /**
@@ -406,8 +411,7 @@ public class Workers implements SmartLifecycle {
                     continue;
                 }
                 String message = t.getTopicName() + ": no worker took the step within "
-                        + timeout(t.getTopicName()).toString().substring(2).toLowerCase(java.util.Locale.ROOT)
-                        + " (kiln.compose.timeout." + t.getTopicName() + ")";
+                        + show(timeout(t.getTopicName())) + " (kiln.compose.timeout." + t.getTopicName() + ")";
                 try {
                     tasks.lock(t.getId(), workerId + "-watchdog", lockMs);
                     if (ResultsDir.isUuid(t.getBusinessKey())) {

@@ -48,9 +48,6 @@ import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBo
 @RequestMapping("/api/{version:v[01]}/compose")
 class ComposeController {
 
-    /** The largest image a compose may ask for, as for a filesystem customization: 16 TiB. */
-    private static final long MAX_IMAGE_SIZE = 16L << 40;
-
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Pattern API_STRING = Pattern.compile("[a-zA-Z0-9_,.:+*-]+");
     private static final MediaType TAR = MediaType.parseMediaType("application/x-tar");
@@ -134,7 +131,7 @@ class ComposeController {
         long size = 0;
         if (body.hasNonNull("size")) {
             if (!body.get("size").isIntegralNumber() || !body.get("size").canConvertToLong()
-                    || body.get("size").asLong() < 0 || body.get("size").asLong() > MAX_IMAGE_SIZE) {
+                    || body.get("size").asLong() < 0 || body.get("size").asLong() > Customizations.MAX_SIZE) {
                 throw new WeldrException("BuildFailed", "'size' must be a number of bytes from 0 to 16 TiB");
             }
             size = body.get("size").asLong();
