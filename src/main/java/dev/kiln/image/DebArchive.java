@@ -106,20 +106,23 @@ final class DebArchive {
         }
     }
 
-    /** Unpacks the package's files into {@code root}, keeping modes, owners, links and times. */
-    static void extract(Path deb, Path root) throws IOException {
+    /**
+     * Unpacks the package's files into {@code root}, keeping modes, links and times; owners become the ids the
+     * sandbox's {@code range} gives them on the host (root inside is {@code range.uid()} outside).
+     */
+    static void extract(Path deb, Path root, Sandbox.Range range) throws IOException {
         member(deb, "data.tar", tar -> {
             for (TarArchiveEntry e = tar.getNextEntry(); e != null; e = tar.getNextEntry()) {
                 String name = e.getName();
                 if (e.isDirectory()) {
                     Path dir = resolve(root, name, true);
                     Files.createDirectories(dir);
-                    attributes(dir, e, true);
+                    attributes(dir, e, range);
                 } else if (e.isSymbolicLink()) {
                     Path link = resolve(root, name, false);
                     replace(link);
                     Files.createSymbolicLink(link, Path.of(e.getLinkName()));
-                    owner(link, e);
+                    owner(link, e, range);
                 } else if (e.isLink()) {
                     Path link = resolve(root, name, false);
                     replace(link);
@@ -128,7 +131,7 @@ final class DebArchive {
                     Path file = resolve(root, name, false);
                     replace(file);
                     Files.copy(tar, file, StandardCopyOption.REPLACE_EXISTING);
-                    attributes(file, e, false);
+                    attributes(file, e, range);
                 }
                 // device nodes and fifos: left to dpkg, which unpacks every package again in the chroot
             }
@@ -170,7 +173,7 @@ final class DebArchive {
         Files.createDirectories(p.getParent());
     }
 
-    private static void attributes(Path p, TarArchiveEntry e, boolean dir) throws IOException {
+    private static void attributes(Path p, TarArchiveEntry e, Sandbox.Range range) throws IOException {
         Set<PosixFilePermission> perms = EnumSet.noneOf(PosixFilePermission.class);
         int mode = e.getMode();
         PosixFilePermission[] bits = PosixFilePermission.values(); // OWNER_READ .. OTHERS_EXECUTE, high to low
@@ -180,17 +183,18 @@ final class DebArchive {
             }
         }
         Files.setPosixFilePermissions(p, perms);
-        owner(p, e);
+        owner(p, e, range);
         Files.setLastModifiedTime(p, FileTime.from(e.getLastModifiedTime().toInstant()));
     }
 
-    private static void owner(Path p, TarArchiveEntry e) throws IOException {
-        try {
-            Files.setAttribute(p, "unix:uid", (int) e.getLongUserId(), LinkOption.NOFOLLOW_LINKS);
-            Files.setAttribute(p, "unix:gid", (int) e.getLongGroupId(), LinkOption.NOFOLLOW_LINKS);
-        } catch (UnsupportedOperationException | IllegalArgumentException ignored) {
-            // dpkg sets owners again when it unpacks the package in the chroot
+    private static void owner(Path p, TarArchiveEntry e, Sandbox.Range range) throws IOException {
+        long uid = e.getLongUserId();
+        long gid = e.getLongGroupId();
+        if (uid < 0 || uid >= Sandbox.COUNT || gid < 0 || gid >= Sandbox.COUNT) {
+            throw new IOException(e.getName() + ": owner " + uid + ":" + gid + " is outside the ids a tree may use");
         }
+        Files.setAttribute(p, "unix:uid", (int) (range.uid() + uid), LinkOption.NOFOLLOW_LINKS);
+        Files.setAttribute(p, "unix:gid", (int) (range.gid() + gid), LinkOption.NOFOLLOW_LINKS);
     }
 
     /**

@@ -170,7 +170,7 @@ public class RootTree {
         String plan = results.read(ResultsDir.FINAL_KICKSTART);
         Kickstart kickstart = Kickstart.parse(plan);
         UUID seed = seed(depsText, plan);
-        sandbox.range(); // no build without its sandbox; the message says what to set up
+        Sandbox.Range range = sandbox.range(); // no build without its sandbox; the message says what to set up
         // cached trees belong to the sandbox's id range on the host: another range is another cache
         String key = sha256(depsText + "\nsandbox ids " + sandbox.stamp());
         Path cached = treeCache.resolve(key);
@@ -255,7 +255,7 @@ public class RootTree {
                     Path d = staging.resolve(n + ".deb");
                     DebArchive.decompress(debs.get(n), d);
                     try {
-                        DebArchive.extract(d, tree);
+                        DebArchive.extract(d, tree, range);
                         return true;
                     } catch (IOException | RuntimeException e) {
                         return false; // two packages writing one path at once: done again below, in order
@@ -272,7 +272,7 @@ public class RootTree {
             } else {
                 for (String n : essential) {
                     if (!await(done.get(n))) {
-                        DebArchive.extract(staging.resolve(n + ".deb"), tree);
+                        DebArchive.extract(staging.resolve(n + ".deb"), tree, range);
                     }
                 }
                 for (String n : others) {
@@ -290,7 +290,7 @@ public class RootTree {
                 Files.writeString(policy, "#!/bin/sh\n# Kiln: no service starts while the image is built\nexit 101\n");
                 policy.toFile().setExecutable(true, false);
                 tools.note(String.format("unpacked %d essential packages in %d ms", essential.size(), (System.nanoTime() - t0) / 1_000_000));
-                sandbox.own(tree); // what was unpacked here becomes root's inside the sandbox, where dpkg runs
+                sandbox.own(tree); // what the service made here (directories, dpkg's status) becomes root's inside the sandbox
                 new Chroot(tree, tools, sandbox, baseSde).run(dpkgInstall(tree, staging, essential));
                 remember(baseCache, keepBases, baseKey, tree, baseSde, tools);
             }

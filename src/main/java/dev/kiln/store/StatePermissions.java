@@ -1,6 +1,7 @@
 package dev.kiln.store;
 
 import java.io.IOException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -8,6 +9,8 @@ import java.nio.file.attribute.GroupPrincipal;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipalNotFoundException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Who may read the state directory, set at every start: the directory itself (0751) and {@code results/} (0750)
@@ -16,6 +19,8 @@ import java.nio.file.attribute.UserPrincipalNotFoundException;
  * passwords) are the service's alone (0700). Files below keep their modes: what a directory closes, nobody reaches.
  */
 public final class StatePermissions {
+
+    private static final Logger log = LoggerFactory.getLogger(StatePermissions.class);
 
     /** The group of the API socket and of what its users may read. */
     public static final String GROUP = "weldr";
@@ -47,7 +52,10 @@ public final class StatePermissions {
         }
     }
 
-    /** Gives {@code path} to the {@code weldr} group when that group exists; leaves it alone otherwise. */
+    /**
+     * Gives {@code path} to the {@code weldr} group when that group exists and the service may give files to it;
+     * leaves it alone otherwise (a service run by an ordinary user, not in the group, keeps its own group).
+     */
     public static void setGroup(Path path) throws IOException {
         GroupPrincipal group;
         try {
@@ -55,6 +63,15 @@ public final class StatePermissions {
         } catch (UserPrincipalNotFoundException e) {
             return;
         }
-        Files.getFileAttributeView(path, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setGroup(group);
+        try {
+            Files.getFileAttributeView(path, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setGroup(group);
+        } catch (FileSystemException notOurs) {
+            if (!warned) {
+                warned = true;
+                log.info("{} stays in the service's own group: {}", path, notOurs.getMessage());
+            }
+        }
     }
+
+    private static volatile boolean warned;
 }
