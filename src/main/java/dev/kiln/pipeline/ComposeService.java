@@ -57,9 +57,16 @@ public class ComposeService {
     private final Workers workers;
     private final KilnProperties properties;
 
-    /** One compose as the queue and status routes list it. Times are epoch seconds or null. */
+    /**
+     * One compose as the queue and status routes list it. Times are epoch seconds or null; {@code instance} is its
+     * process instance, {@code step} the topic of the step it is at (null once it has ended).
+     */
     public record Compose(String id, String status, String blueprint, String version, OutputType type,
-            Double created, Double started, Double finished, long imageSize) {
+            Double created, Double started, Double finished, long imageSize, String instance, String step) {
+    }
+
+    /** A compose as Cockpit's compose list shows it: with the reason it failed (the step's or the incident's). */
+    public record Overview(Compose compose, String error) {
     }
 
     public ComposeService(RuntimeService runtime, HistoryService history, ExternalTaskService externalTasks,
@@ -233,11 +240,38 @@ public class ComposeService {
                 imageSize = image.length();
             }
             Double started = status.equals(WAITING) ? null : results.times().get("started");
+            ExternalTask at = current.get(h.getId());
             out.add(new Compose(h.getBusinessKey(), status, String.valueOf(v.get("blueprint")),
                     String.valueOf(v.get("version")), type, seconds(h.getStartTime()), started,
-                    h.getEndTime() == null ? null : seconds(h.getEndTime()), imageSize));
+                    h.getEndTime() == null ? null : seconds(h.getEndTime()), imageSize, h.getId(),
+                    at == null ? null : at.getTopicName()));
         }
         return out;
+    }
+
+    /**
+     * The newest {@code max} composes, newest first, each FAILED one with its reason: the message of the step that
+     * failed it ({@code errorMessage}, set by the BPMN's error event) or of its open incident.
+     */
+    public List<Overview> overview(int max) {
+        List<Compose> all = list(null);
+        List<Compose> newest = new ArrayList<>(all.subList(Math.max(0, all.size() - max), all.size()));
+        java.util.Collections.reverse(newest);
+        String[] failed = newest.stream().filter(c -> c.status().equals(FAILED)).map(Compose::instance)
+                .toArray(String[]::new);
+        Map<String, String> errors = new HashMap<>();
+        if (failed.length > 0) {
+            for (Incident i : runtime.createIncidentQuery().list()) {
+                errors.putIfAbsent(i.getProcessInstanceId(), i.getIncidentMessage());
+            }
+            for (HistoricVariableInstance v : history.createHistoricVariableInstanceQuery().processInstanceIdIn(failed)
+                    .variableName("errorMessage").disableCustomObjectDeserialization().list()) {
+                if (v.getValue() != null) {
+                    errors.put(v.getProcessInstanceId(), String.valueOf(v.getValue()));
+                }
+            }
+        }
+        return newest.stream().map(c -> new Overview(c, errors.get(c.instance()))).toList();
     }
 
     /**

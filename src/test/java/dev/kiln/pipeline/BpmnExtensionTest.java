@@ -90,8 +90,7 @@ class BpmnExtensionTest {
     @Order(1)
     void aStepAddedToTheBpmnRunsWithAWorkerInAnotherLanguage() throws Exception {
         TestServer server = new TestServer(port, Path.of(ROOT, "state"));
-        assertThat(server.call("POST", "/api/v1/blueprints/new", "text/x-toml",
-                "name = \"site\"\n[[packages]]\nname = \"hello\"\n").statusCode()).isEqualTo(200);
+        server.push(TestServer.SITE);
         String uuid = server.start("site", "tar", 2);
         long deadline = System.currentTimeMillis() + 30_000;
         JsonNode info = server.get("/api/v1/compose/info/" + uuid);

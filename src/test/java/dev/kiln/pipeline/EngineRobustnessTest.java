@@ -64,8 +64,7 @@ class EngineRobustnessTest {
     @BeforeEach
     void connect() {
         server = new TestServer(port, Path.of(ROOT, "state"));
-        assertThat(server.call("POST", "/api/v1/blueprints/new", "text/x-toml",
-                "name = \"site\"\n[[packages]]\nname = \"hello\"\n").statusCode()).isEqualTo(200);
+        server.push(TestServer.SITE);
     }
 
     /** Starts the compose process through the engine's REST API, as a Cockpit or script user would. */

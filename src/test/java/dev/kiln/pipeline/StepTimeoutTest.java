@@ -36,8 +36,7 @@ class StepTimeoutTest {
     @Test
     void aHungStepFailsTheComposeWithItsTimeout() throws Exception {
         TestServer server = new TestServer(port, Path.of(ROOT, "state"));
-        assertThat(server.call("POST", "/api/v1/blueprints/new", "text/x-toml",
-                "name = \"site\"\n[[packages]]\nname = \"hello\"\n").statusCode()).isEqualTo(200);
+        server.push(TestServer.SITE);
         long t0 = System.nanoTime();
         String uuid = server.start("site", "tar", 2); // its build "runs" 60 s, its timeout is 2 s
         assertThat(server.await(uuid, 30_000, "FINISHED", "FAILED")).isEqualTo("FAILED");

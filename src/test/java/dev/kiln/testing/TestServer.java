@@ -65,6 +65,17 @@ public final class TestServer {
         }
     }
 
+    /** The small repository's blueprint: {@code site}, the package {@code hello}. */
+    public static final String SITE = "name = \"site\"\n[[packages]]\nname = \"hello\"\n";
+
+    /** Pushes a TOML blueprint (fails the test with the server's answer unless it is taken). */
+    public void push(String toml) {
+        HttpResponse<String> r = call("POST", "/api/v1/blueprints/new", "text/x-toml", toml);
+        if (r.statusCode() != 200) {
+            throw new AssertionError("push refused: " + r.statusCode() + " " + r.body());
+        }
+    }
+
     public JsonNode get(String path) {
         return json("GET", path, null, null);
     }
