@@ -1,7 +1,7 @@
 package dev.kiln.depsolve;
 
+import dev.kiln.debian.Pkg;
 import dev.kiln.blueprint.Blueprint;
-import dev.kiln.source.Repositories;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;

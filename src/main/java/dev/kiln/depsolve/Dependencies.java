@@ -1,5 +1,7 @@
 package dev.kiln.depsolve;
 
+import dev.kiln.debian.DebVersion;
+import dev.kiln.debian.Pkg;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

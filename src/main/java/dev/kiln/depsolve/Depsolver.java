@@ -1,5 +1,8 @@
 package dev.kiln.depsolve;
 
+import dev.kiln.debian.DebVersion;
+import dev.kiln.debian.Relation;
+import dev.kiln.debian.Pkg;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;

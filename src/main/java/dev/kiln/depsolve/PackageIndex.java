@@ -1,5 +1,7 @@
 package dev.kiln.depsolve;
 
+import dev.kiln.debian.Relation;
+import dev.kiln.debian.Pkg;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;

@@ -1,5 +1,7 @@
 package dev.kiln.image;
 
+import dev.kiln.image.sandbox.ToolRunner;
+import dev.kiln.output.OutputType;
 import java.nio.file.Path;
 
 /**

@@ -1,5 +1,6 @@
 package dev.kiln.image;
 
+import dev.kiln.output.OutputType;
 import java.util.EnumMap;
 import org.springframework.beans.factory.ObjectProvider;
 import java.util.Map;

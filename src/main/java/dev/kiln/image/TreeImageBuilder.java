@@ -1,22 +1,23 @@
 package dev.kiln.image;
 
+import dev.kiln.image.tree.RootTree;
 import java.nio.file.Path;
 
 /**
  * An output type made from an installed, customized root tree: the tree is built, handed to {@link #image}, and
  * released whatever happens.
  */
-abstract class TreeImageBuilder implements ImageBuilder {
+public abstract class TreeImageBuilder implements ImageBuilder {
 
     private final RootTree rootTree;
 
-    TreeImageBuilder(RootTree rootTree) {
+    public TreeImageBuilder(RootTree rootTree) {
         this.rootTree = rootTree;
     }
 
     @Override
     public final Path build(BuildRequest request) throws Exception {
-        RootTree.Tree tree = rootTree.build(request);
+        RootTree.Tree tree = rootTree.build(request.results(), request.tools());
         try {
             return image(request, tree);
         } finally {
@@ -26,5 +27,5 @@ abstract class TreeImageBuilder implements ImageBuilder {
     }
 
     /** Makes the image from the tree into the compose's scratch directory; answers its path. */
-    abstract Path image(BuildRequest request, RootTree.Tree tree) throws Exception;
+    protected abstract Path image(BuildRequest request, RootTree.Tree tree) throws Exception;
 }

@@ -1,7 +1,7 @@
 package dev.kiln.kickstart;
 
 import dev.kiln.KilnProperties;
-import dev.kiln.image.OutputType;
+import dev.kiln.output.OutputType;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

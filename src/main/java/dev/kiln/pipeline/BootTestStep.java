@@ -1,6 +1,7 @@
 package dev.kiln.pipeline;
 
-import dev.kiln.image.BootTester;
+import dev.kiln.depsolve.DepsFile;
+import dev.kiln.boot.BootTester;
 import dev.kiln.store.ResultsDir;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package dev.kiln.pipeline;
 
+import dev.kiln.store.FileTrees;
 import dev.kiln.image.ImageBuilder;
 import dev.kiln.image.OutputTypes;
 import dev.kiln.store.ResultsDir;
@@ -56,15 +57,6 @@ class BuildStep implements ComposeStep {
     }
 
     static void clear(Path dir) throws IOException {
-        if (Files.exists(dir)) {
-            try (Stream<Path> walk = Files.walk(dir)) {
-                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    if (!p.equals(dir)) {
-                        Files.delete(p);
-                    }
-                }
-            }
-        }
-        Files.createDirectories(dir);
+        FileTrees.empty(dir);
     }
 }

@@ -2,7 +2,7 @@ package dev.kiln.pipeline;
 
 import dev.kiln.KilnProperties;
 import dev.kiln.blueprint.Blueprint;
-import dev.kiln.image.OutputType;
+import dev.kiln.output.OutputType;
 import dev.kiln.store.ResultsDir;
 import java.io.IOException;
 import java.nio.file.Files;

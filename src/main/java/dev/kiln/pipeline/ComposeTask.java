@@ -1,8 +1,8 @@
 package dev.kiln.pipeline;
 
 import java.util.Map;
-import dev.kiln.image.OutputType;
-import dev.kiln.image.ToolRunner;
+import dev.kiln.output.OutputType;
+import dev.kiln.image.sandbox.ToolRunner;
 import dev.kiln.store.ResultsDir;
 
 /**

@@ -1,10 +1,11 @@
 package dev.kiln.pipeline;
 
+import dev.kiln.depsolve.DepsFile;
 import dev.kiln.blueprint.Blueprint;
 import dev.kiln.blueprint.BlueprintParser;
 import dev.kiln.depsolve.BlueprintDepsolver;
 import dev.kiln.depsolve.DepsolveException;
-import dev.kiln.depsolve.Pkg;
+import dev.kiln.debian.Pkg;
 import dev.kiln.kickstart.KickstartTemplates;
 import dev.kiln.store.ResultsDir;
 import java.util.List;

@@ -1,5 +1,6 @@
 package dev.kiln.pipeline;
 
+import dev.kiln.depsolve.DepsFile;
 import dev.kiln.blueprint.Blueprint;
 import dev.kiln.blueprint.BlueprintParser;
 import dev.kiln.blueprint.TomlWriter;

@@ -4,7 +4,7 @@ import dev.kiln.blueprint.Blueprint;
 import dev.kiln.blueprint.BlueprintNames;
 import dev.kiln.blueprint.BlueprintStore;
 import dev.kiln.blueprint.Customizations;
-import dev.kiln.image.OutputType;
+import dev.kiln.output.OutputType;
 import dev.kiln.image.OutputTypes;
 import dev.kiln.store.ResultsDir;
 import java.time.Instant;

@@ -1,11 +1,11 @@
 package dev.kiln.pipeline;
 
 import dev.kiln.KilnProperties;
-import dev.kiln.image.OutputType;
-import dev.kiln.image.PlanException;
-import dev.kiln.image.Sandbox;
-import dev.kiln.image.ToolFailedException;
-import dev.kiln.image.ToolRunner;
+import dev.kiln.output.OutputType;
+import dev.kiln.kickstart.PlanException;
+import dev.kiln.image.sandbox.Sandbox;
+import dev.kiln.image.sandbox.ToolFailedException;
+import dev.kiln.image.sandbox.ToolRunner;
 import dev.kiln.store.ResultsDir;
 import java.io.PrintWriter;
 import java.io.StringWriter;

@@ -1,7 +1,7 @@
 package dev.kiln.source;
 
-import dev.kiln.depsolve.PackagesParser;
-import dev.kiln.depsolve.Pkg;
+import dev.kiln.debian.PackagesParser;
+import dev.kiln.debian.Pkg;
 import dev.kiln.store.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;

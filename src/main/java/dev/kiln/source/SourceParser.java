@@ -1,5 +1,6 @@
 package dev.kiln.source;
 
+import dev.kiln.depsolve.Repositories;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.kiln.blueprint.BlueprintNames;

@@ -150,13 +150,7 @@ public final class ResultsDir {
 
     public void deleteAll() {
         try {
-            if (Files.exists(dir)) {
-                try (var walk = Files.walk(dir)) {
-                    for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                        Files.deleteIfExists(p);
-                    }
-                }
-            }
+            FileTrees.delete(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot remove " + dir, e);
         }

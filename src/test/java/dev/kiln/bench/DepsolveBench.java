@@ -4,7 +4,7 @@ import dev.kiln.blueprint.Blueprint;
 import dev.kiln.blueprint.BlueprintParser;
 import dev.kiln.depsolve.Depsolver;
 import dev.kiln.depsolve.PackageIndex;
-import dev.kiln.depsolve.Pkg;
+import dev.kiln.debian.Pkg;
 import dev.kiln.source.AptSources;
 import dev.kiln.source.MetadataFetcher;
 import dev.kiln.source.Source;

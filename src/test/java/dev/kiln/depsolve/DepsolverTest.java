@@ -1,5 +1,8 @@
 package dev.kiln.depsolve;
 
+import dev.kiln.debian.DebVersion;
+import dev.kiln.debian.PackagesParser;
+import dev.kiln.debian.Pkg;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,5 +1,10 @@
 package dev.kiln.image;
 
+import dev.kiln.store.FileTrees;
+import dev.kiln.boot.BootTester;
+import dev.kiln.image.sandbox.ToolRunner;
+import dev.kiln.image.tree.RootTree;
+import dev.kiln.output.OutputType;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kiln.testing.TestServer;
@@ -36,8 +41,8 @@ class BootTest {
 
     @AfterAll
     static void freeTrees() throws IOException {
-        RootTree.deleteTree(RootTree.tmpfsDir(Path.of(ROOT, "state").toAbsolutePath().normalize(), "trees"));
-        RootTree.deleteTree(RootTree.tmpfsDir(Path.of(ROOT, "state").toAbsolutePath().normalize(), "bases"));
+        FileTrees.delete(RootTree.tmpfsDir(Path.of(ROOT, "state").toAbsolutePath().normalize(), "trees"));
+        FileTrees.delete(RootTree.tmpfsDir(Path.of(ROOT, "state").toAbsolutePath().normalize(), "bases"));
     }
 
     @LocalServerPort

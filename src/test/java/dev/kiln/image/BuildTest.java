@@ -1,5 +1,7 @@
 package dev.kiln.image;
 
+import dev.kiln.store.FileTrees;
+import dev.kiln.image.tree.RootTree;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kiln.testing.DebRepository;
@@ -133,8 +135,8 @@ class BuildTest {
     /** Stops the repository; the installed-tree and base caches of the test's state directory live on tmpfs: frees them. */
     static void release(DebRepository repo, String root) throws IOException {
         repo.close();
-        RootTree.deleteTree(RootTree.tmpfsDir(Path.of(root, "state").toAbsolutePath().normalize(), "trees"));
-        RootTree.deleteTree(RootTree.tmpfsDir(Path.of(root, "state").toAbsolutePath().normalize(), "bases"));
+        FileTrees.delete(RootTree.tmpfsDir(Path.of(root, "state").toAbsolutePath().normalize(), "trees"));
+        FileTrees.delete(RootTree.tmpfsDir(Path.of(root, "state").toAbsolutePath().normalize(), "bases"));
     }
 
     @Autowired
@@ -263,8 +265,8 @@ class BuildTest {
                 .isEqualTo(DebRepository.sha256(image));
         // without the installed tree, the third starts from the cached Essential base: the same bytes again
         Path state = Path.of(ROOT, "state").toAbsolutePath().normalize();
-        RootTree.deleteTree(RootTree.tmpfsDir(state, "trees"));
-        RootTree.deleteTree(state.resolve("cache/trees"));
+        FileTrees.delete(RootTree.tmpfsDir(state, "trees"));
+        FileTrees.delete(state.resolve("cache/trees"));
         String third = build("tar");
         assertThat(Files.readString(Path.of(ROOT, "state/results", third, "logs/combined.log")))
                 .contains("Essential base").doesNotContain("installed tree of this package set", "unpacked ");

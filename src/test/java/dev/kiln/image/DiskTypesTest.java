@@ -1,5 +1,7 @@
 package dev.kiln.image;
 
+import dev.kiln.image.disk.DiskImage;
+import dev.kiln.output.OutputType;
 import static dev.kiln.image.BuildTest.debugfs;
 import static dev.kiln.image.BuildTest.run;
 import static org.assertj.core.api.Assertions.assertThat;

@@ -1,5 +1,7 @@
 package dev.kiln.image;
 
+import dev.kiln.store.FileTrees;
+import dev.kiln.image.tree.RootTree;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kiln.cli.KilnCli;
@@ -66,11 +68,11 @@ class RootlessServiceTest {
         for (Path state : List.of(Path.of(ROOT, "state").toAbsolutePath().normalize(),
                 home == null ? Path.of(ROOT, "none") : home.resolve("state"))) {
             for (String name : List.of("trees", "bases")) {
-                RootTree.deleteTree(RootTree.tmpfsDir(state, name));
+                FileTrees.delete(RootTree.tmpfsDir(state, name));
             }
         }
         if (home != null) {
-            RootTree.deleteTree(home.getParent());
+            FileTrees.delete(home.getParent());
         }
     }
 

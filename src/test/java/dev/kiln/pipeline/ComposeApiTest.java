@@ -361,7 +361,7 @@ class ComposeApiTest {
         assertThat(info.out()).startsWith(uuid + " FINISHED site ").contains("Packages:\n    web-1.0.amd64\n",
                 "Dependencies:\n", "    httpd-a-2.4.62-1.amd64\n");
         assertThat(cli(dir, "compose", "log", uuid).out()).contains("finalize done");
-        assertThat(cli(dir, "compose", "types").out()).isEqualTo(String.join("\n", dev.kiln.image.OutputType.ids()) + "\n");
+        assertThat(cli(dir, "compose", "types").out()).isEqualTo(String.join("\n", dev.kiln.output.OutputType.ids()) + "\n");
 
         assertThat(cli(dir, "compose", "image", uuid).out()).isEqualTo(uuid + "-root.tar.xz\n");
         assertThat(Files.readString(dir.resolve(uuid + "-root.tar.xz"))).isEqualTo("TEST IMAGE\n");

@@ -1,9 +1,9 @@
 package dev.kiln.source;
 
+import dev.kiln.debian.Pkg;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.kiln.depsolve.Pkg;
 import dev.kiln.testing.DebRepository;
 import java.nio.file.Files;
 import java.nio.file.Path;

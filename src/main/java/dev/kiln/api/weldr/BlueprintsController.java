@@ -11,7 +11,7 @@ import dev.kiln.blueprint.BlueprintStore;
 import dev.kiln.depsolve.BlueprintDepsolver;
 import dev.kiln.depsolve.Dependencies;
 import dev.kiln.depsolve.DepsolveException;
-import dev.kiln.depsolve.Pkg;
+import dev.kiln.debian.Pkg;
 import dev.kiln.source.SourceException;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;

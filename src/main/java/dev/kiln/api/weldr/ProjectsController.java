@@ -1,13 +1,13 @@
 package dev.kiln.api.weldr;
 
-import dev.kiln.depsolve.DebVersion;
+import dev.kiln.debian.DebVersion;
 import dev.kiln.depsolve.Dependencies;
 import dev.kiln.depsolve.DepsolveException;
 import dev.kiln.depsolve.Depsolver;
 import dev.kiln.depsolve.PackageIndex;
-import dev.kiln.depsolve.PackagesParser;
-import dev.kiln.depsolve.Pkg;
-import dev.kiln.source.Repositories;
+import dev.kiln.debian.PackagesParser;
+import dev.kiln.debian.Pkg;
+import dev.kiln.depsolve.Repositories;
 import dev.kiln.source.SourceException;
 import java.io.IOException;
 import java.util.ArrayList;

@@ -1,7 +1,7 @@
 package dev.kiln.api.weldr;
 
 import dev.kiln.blueprint.TomlWriter;
-import dev.kiln.source.Repositories;
+import dev.kiln.depsolve.Repositories;
 import dev.kiln.source.Source;
 import dev.kiln.source.SourceException;
 import dev.kiln.source.SourceParser;

@@ -1,0 +1,132 @@
+package dev.kiln.image.disk;
+
+import dev.kiln.image.sandbox.ToolRunner;
+import dev.kiln.image.tree.RootTree;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * An ext4 file system made from a tree by {@code mke2fs -d} in the build sandbox (no loop device), with a
+ * file-system UUID, hash seed and clock derived from the compose's frozen content: the {@code ext4-filesystem}
+ * type's image and every disk's root.
+ */
+public final class Ext4FileSystem {
+
+    private static final long MIB = 1024 * 1024;
+
+    private Ext4FileSystem() {
+    }
+
+    /** The smallest file system Kiln makes for a tree: what it needs plus 30 % and 256 MiB, in whole MiB. */
+    public static long minimumSize(Path tree) throws Exception {
+        long size = (long) (usage(tree) * 1.3) + 256 * MIB;
+        return (size + MIB - 1) / MIB * MIB;
+    }
+
+    /** Writes the tree as an ext4 file system of {@code size} bytes (rounded up to MiB) into {@code image}. */
+    public static void make(ToolRunner tools, Path scratch, String uuid, RootTree.Tree tree, Path image, long size)
+            throws Exception {
+        size = (size + MIB - 1) / MIB * MIB;
+        String seed = tree.seed().toString();
+        // in the sandbox: mke2fs sees (and copies) the owners the files have there; what the service wrote into
+        // the tree is given to the same ids there first
+        tree.sandbox().own(tree.dir());
+        long kib = size / 1024;
+        tree.sandbox().runToolInto(tools, uuid, image, out -> List.of("mke2fs", "-q",
+                "-F", "-t", "ext4", "-d", tree.dir().toString(), "-U", seed, "-E",
+                "hash_seed=" + seed + ",root_owner=0:0,nodiscard", "-L", "root", out.toString(), kib + "k"),
+                Map.of("E2FSPROGS_FAKE_TIME", String.valueOf(tree.sourceDateEpoch())));
+        fixChangeTimes(tools, scratch, tree, image);
+    }
+
+    /**
+     * mke2fs copies each file's change and access times, which are when the build made or read it; debugfs sets
+     * them to the tree's clamped clock (no file's modification time is later), so that the same compose gives the same
+     * bytes. The inodes are named by number (every one in use, from the file system's bitmaps): debugfs looking a
+     * path up for each would take about a second for a few thousand files.
+     */
+    private static void fixChangeTimes(ToolRunner tools, Path scratch, RootTree.Tree tree, Path image)
+            throws Exception {
+        String when = String.valueOf(tree.sourceDateEpoch());
+        StringBuilder commands = new StringBuilder();
+        for (long ino : inodesInUse(tools.run(scratch, List.of("dumpe2fs", image.toString()),
+                Map.of(), null))) {
+            for (String field : List.of("ctime", "atime")) {
+                commands.append("sif <").append(ino).append("> ").append(field).append(" @").append(when).append('\n');
+            }
+        }
+        Path script = scratch.resolve("ctime.debugfs");
+        Files.writeString(script, commands.toString());
+        try {
+            tools.run(scratch, List.of("debugfs", "-w", "-f", script.toString(), image.toString()),
+                    Map.of("E2FSPROGS_FAKE_TIME", when), null);
+        } finally {
+            Files.deleteIfExists(script);
+        }
+    }
+
+    /**
+     * The root directory's inode and every inode in use from the first non-reserved one on, read from dumpe2fs's
+     * listing of each group's free inodes.
+     */
+    static List<Long> inodesInUse(String dumpe2fs) throws IOException {
+        long perGroup = 0;
+        long first = 0;
+        long group = -1;
+        List<Long> used = new ArrayList<>(List.of(2L));
+        for (String line : dumpe2fs.split("\n")) {
+            String t = line.strip();
+            if (t.startsWith("Inodes per group:")) {
+                perGroup = Long.parseLong(t.substring(t.indexOf(':') + 1).strip());
+            } else if (t.startsWith("First inode:")) {
+                first = Long.parseLong(t.substring(t.indexOf(':') + 1).strip());
+            } else if (line.matches("Group \\d+: .*")) {
+                group = Long.parseLong(line.substring(6, line.indexOf(':')));
+            } else if (t.startsWith("Free inodes:") && group >= 0) {
+                if (perGroup <= 0 || first <= 0) {
+                    throw new IOException("dumpe2fs printed no inode geometry before the groups");
+                }
+                BitSet free = new BitSet();
+                for (String item : t.substring(t.indexOf(':') + 1).split(",")) {
+                    String r = item.strip();
+                    if (r.isEmpty()) {
+                        continue;
+                    }
+                    int dash = r.indexOf('-');
+                    long a = Long.parseLong(dash < 0 ? r : r.substring(0, dash));
+                    long b = dash < 0 ? a : Long.parseLong(r.substring(dash + 1));
+                    free.set((int) (a - group * perGroup - 1), (int) (b - group * perGroup));
+                }
+                for (long i = 0; i < perGroup; i++) {
+                    long ino = group * perGroup + i + 1;
+                    if (ino >= first && !free.get((int) i)) {
+                        used.add(ino);
+                    }
+                }
+            }
+        }
+        if (group < 0) {
+            throw new IOException("dumpe2fs listed no groups");
+        }
+        return used;
+    }
+
+    /** Bytes the tree needs: file sizes rounded up to 4 KiB blocks, and a block per directory and link. */
+    static long usage(Path tree) throws Exception {
+        long total = 0;
+        try (Stream<Path> all = Files.walk(tree)) {
+            for (Path p : all.toList()) {
+                long size = Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) ? Files.size(p) : 0;
+                total += (size + 4095) / 4096 * 4096 + 4096;
+            }
+        }
+        return total;
+    }
+}

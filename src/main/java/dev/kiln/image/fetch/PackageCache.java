@@ -1,0 +1,172 @@
+package dev.kiln.image.fetch;
+
+import dev.kiln.image.sandbox.ToolRunner;
+import dev.kiln.KilnProperties;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.stereotype.Component;
+
+/**
+ * The {@code .deb} files of all composes, stored by SHA256 under {@code <state>/cache/packages/}: downloads run in
+ * parallel, every file's size and SHA256 are checked before it enters the cache (a partial download never does),
+ * and the least recently used files are evicted above {@code kiln.cache.packages-max-bytes}.
+ */
+@Component
+public class PackageCache {
+
+    private final Path dir;
+    private final long maxBytes;
+    private final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
+            .connectTimeout(Duration.ofSeconds(20)).build();
+
+    /** One package to fetch: where from, and what it must be. */
+    public record Wanted(String name, String url, long size, String sha256) {
+    }
+
+    public PackageCache(KilnProperties properties,
+            @Value("${kiln.cache.packages-max-bytes:10737418240}") long maxBytes) {
+        this.dir = properties.stateDir().resolve("cache").resolve("packages");
+        this.maxBytes = maxBytes;
+        removePartialDownloads(dir);
+    }
+
+    /** {@code .download-*.tmp} files a killed service left: never part of the cache, only taking room. */
+    static void removePartialDownloads(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (var files = Files.list(dir)) {
+            for (Path f : files.filter(f -> f.getFileName().toString().startsWith(".download-")).toList()) {
+                Files.deleteIfExists(f);
+            }
+        } catch (IOException e) {
+            LoggerFactory.getLogger(PackageCache.class).warn("cannot clean {}: {}", dir, e.toString());
+        }
+    }
+
+    /** Every wanted package as a checked file in the cache, by name; fetches what is missing, 8 at a time. */
+    public Map<String, Path> fetch(List<Wanted> wanted, ToolRunner log) throws IOException, InterruptedException {
+        Files.createDirectories(dir);
+        Map<String, Path> files = new LinkedHashMap<>();
+        List<Wanted> missing = new ArrayList<>();
+        for (Wanted w : wanted) {
+            if (!w.sha256().matches("[0-9a-f]{64}")) {
+                throw new IOException("package " + w.name() + " has no valid SHA256");
+            }
+            Path f = dir.resolve(w.sha256() + ".deb");
+            files.put(w.name(), f);
+            if (Files.exists(f)) {
+                Files.setLastModifiedTime(f, FileTime.fromMillis(System.currentTimeMillis()));
+            } else {
+                missing.add(w);
+            }
+        }
+        if (!missing.isEmpty()) {
+            long t0 = System.nanoTime();
+            ExecutorService pool = Executors.newFixedThreadPool(8);
+            try {
+                List<Future<Long>> downloads = new ArrayList<>();
+                for (Wanted w : missing) {
+                    downloads.add(pool.submit(() -> download(w)));
+                }
+                long bytes = 0;
+                for (Future<Long> d : downloads) {
+                    try {
+                        bytes += d.get();
+                    } catch (ExecutionException e) {
+                        throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+                    }
+                }
+                log.note(String.format("fetched %d packages (%d bytes) in %d ms; %d were cached", missing.size(), bytes,
+                        (System.nanoTime() - t0) / 1_000_000, wanted.size() - missing.size()));
+            } finally {
+                pool.shutdownNow();
+            }
+        } else {
+            log.note("all " + wanted.size() + " packages were cached");
+        }
+        evict(files.values());
+        return files;
+    }
+
+    private long download(Wanted w) throws IOException, InterruptedException {
+        Path tmp = Files.createTempFile(dir, ".download-", ".tmp");
+        try {
+            HttpResponse<InputStream> resp = http.send(HttpRequest.newBuilder(URI.create(w.url()))
+                    .timeout(Duration.ofMinutes(10)).build(), HttpResponse.BodyHandlers.ofInputStream());
+            if (resp.statusCode() != 200) {
+                resp.body().close();
+                throw new IOException("HTTP " + resp.statusCode() + " for " + w.url());
+            }
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            try (InputStream in = resp.body(); OutputStream out = new DigestOutputStream(Files.newOutputStream(tmp), sha)) {
+                in.transferTo(out);
+            }
+            String actual = HexFormat.of().formatHex(sha.digest());
+            long size = Files.size(tmp);
+            if (!actual.equals(w.sha256()) || (w.size() > 0 && size != w.size())) {
+                throw new IOException(w.url() + " does not match its checksum (got " + actual + ", " + size
+                        + " bytes; expected " + w.sha256() + ", " + w.size() + " bytes)");
+            }
+            Files.move(tmp, dir.resolve(w.sha256() + ".deb"), StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+            return size;
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Drops the least recently used files (never those in use) until the cache fits its bound. */
+    private synchronized void evict(java.util.Collection<Path> inUse) throws IOException {
+        List<Path> all;
+        try (Stream<Path> files = Files.list(dir)) {
+            all = files.filter(f -> f.toString().endsWith(".deb")).toList();
+        }
+        long total = 0;
+        for (Path f : all) {
+            total += Files.size(f);
+        }
+        if (total <= maxBytes) {
+            return;
+        }
+        List<Path> byAge = new ArrayList<>(all);
+        byAge.sort(Comparator.comparing(f -> f.toFile().lastModified()));
+        for (Path f : byAge) {
+            if (total <= maxBytes) {
+                break;
+            }
+            if (!inUse.contains(f)) {
+                total -= Files.size(f);
+                Files.deleteIfExists(f);
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package dev.kiln.image.format;
+
+import dev.kiln.store.FileTrees;
+import dev.kiln.image.TreeImageBuilder;
+import dev.kiln.image.disk.DiskImage;
+import dev.kiln.image.tree.RootTree;
+import dev.kiln.output.OutputType;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.stereotype.Component;
+
+/**
+ * {@code live-iso}: {@code live.iso}, an ISO 9660 hybrid image (El Torito for BIOS and UEFI, and an MBR so that it
+ * boots from a USB stick too) that runs the tree from a squashfs with live-boot, made by {@code mksquashfs} and
+ * {@code grub-mkrescue} (which drives xorriso). The initramfs is the tree's own, made with live-boot installed (the
+ * type's template lists it), and the kernel command line is the template's ({@code boot=live}).
+ */
+@Component
+class LiveIsoBuilder extends TreeImageBuilder {
+
+    static final String VOLUME_ID = "Kiln-live";
+    private final int level;
+
+    LiveIsoBuilder(RootTree rootTree, @Value("${kiln.image.squashfs-zstd-level:6}") int level) {
+        super(rootTree);
+        if (level < 1 || level > 22) {
+            throw new IllegalArgumentException("kiln.image.squashfs-zstd-level must be 1..22");
+        }
+        this.level = level;
+    }
+
+    @Override
+    public OutputType type() {
+        return OutputType.LIVE_ISO;
+    }
+
+    @Override
+    protected Path image(BuildRequest request, RootTree.Tree tree) throws Exception {
+        Path dir = tree.dir();
+        String kernel = RootTree.bootKernel(dir, "a live image");
+        if (!Files.isDirectory(dir.resolve("usr/lib/live/boot")) && !Files.isDirectory(dir.resolve("lib/live/boot"))) {
+            throw new IOException("a live image needs live-boot in its package set (the live-iso template lists it)");
+        }
+        Files.writeString(dir.resolve("etc/fstab"), "# live system: the root is the squashfs, mounted by live-boot\n");
+        RootTree.clampWritten(dir, tree.sourceDateEpoch(), dir.resolve("etc/fstab"));
+
+        Path iso = request.scratch().resolve("iso");
+        FileTrees.delete(iso);
+        Files.createDirectories(iso.resolve("live"));
+        Files.createDirectories(iso.resolve("boot/grub"));
+        Files.copy(dir.resolve("boot/vmlinuz-" + kernel), iso.resolve("live/vmlinuz"));
+        Files.copy(dir.resolve("boot/initrd.img-" + kernel), iso.resolve("live/initrd.img"));
+        Files.writeString(iso.resolve("boot/grub/grub.cfg"), DiskImage.grubConfig("Debian GNU/Linux live",
+                "/live/vmlinuz", "/live/initrd.img", DiskImage.cmdline(dir)));
+        String sde = String.valueOf(tree.sourceDateEpoch());
+        Map<String, String> env = Map.of("SOURCE_DATE_EPOCH", sde, "MTOOLS_SKIP_CHECK", "1");
+        try {
+            long t0 = System.nanoTime();
+            tree.sandbox().own(dir); // mksquashfs runs in the sandbox and copies the owners it sees there
+            tree.sandbox().runToolInto(request.tools(), request.results().uuid(),
+                    iso.resolve("live/filesystem.squashfs"), out -> List.of("mksquashfs", dir.toString(),
+                    out.toString(), "-noappend", "-no-progress", "-quiet", "-comp", "zstd", "-Xcompression-level",
+                    String.valueOf(level), "-e", "boot",
+                    "-processors", String.valueOf(Math.max(2, Runtime.getRuntime().availableProcessors()))), env);
+            request.tools().note(String.format("squashfs: %d bytes in %d ms",
+                    Files.size(iso.resolve("live/filesystem.squashfs")), (System.nanoTime() - t0) / 1_000_000));
+            Path image = request.scratch().resolve(type().imageName());
+            request.tools().run(request.scratch(), List.of("grub-mkrescue",
+                    "-o", image.toString(), iso.toString(), "--", "-volid", VOLUME_ID), env, null);
+            return image;
+        } finally {
+            FileTrees.delete(iso);
+        }
+    }
+}

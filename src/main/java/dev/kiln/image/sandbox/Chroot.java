@@ -1,0 +1,53 @@
+package dev.kiln.image.sandbox;
+
+import dev.kiln.image.tree.RootTree;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs a command inside a root tree, in the {@link Sandbox}: its own user namespace, whose root is an unprivileged
+ * id range on the host, and its own mount, PID, IPC, UTS and network namespaces, the tree as its root, with
+ * {@code /proc}, {@code /sys} (read-only), a minimal {@code /dev} and a loopback-only network. The mounts exist only
+ * in that namespace, so they vanish with its last process, and the processes die with the service — also when the
+ * build is cancelled or the service killed — and the host never sees them.
+ */
+public final class Chroot {
+
+    private final Path tree;
+    private final ToolRunner tools;
+    private final Sandbox sandbox;
+    private final Map<String, String> env;
+
+    public Chroot(Path tree, ToolRunner tools, Sandbox sandbox, long sourceDateEpoch) {
+        this.tree = tree;
+        this.tools = tools;
+        this.sandbox = sandbox;
+        this.env = Map.of("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL", "C.UTF-8", "LANG", "C.UTF-8",
+                "DEBIAN_FRONTEND", "noninteractive", "DEBCONF_NONINTERACTIVE_SEEN", "true",
+                "SOURCE_DATE_EPOCH", String.valueOf(sourceDateEpoch), "HOME", "/root",
+                // the kernel's hooks make no initramfs while packages are installed: RootTree makes it once, after
+                "INITRD", "No");
+    }
+
+    public Sandbox sandbox() {
+        return sandbox;
+    }
+
+    public String run(List<String> command) throws IOException, InterruptedException {
+        return run(command, null);
+    }
+
+    public String run(List<String> command, String stdin) throws IOException, InterruptedException {
+        List<String> full = sandbox.wrapInTree(tree, command);
+        try {
+            // the log names the command; the sandbox around it is always the same (Sandbox#wrapInTree)
+            return tools.run(null, full, env, stdin, command);
+        } catch (ToolFailedException e) { // name what failed inside the tree, not the namespace wrapper
+            String what = String.join(" ", command);
+            throw new ToolFailedException(what.length() > 200 ? what.substring(0, 200) + "…" : what, e.exitCode(),
+                    e.output());
+        }
+    }
+}

@@ -1,0 +1,241 @@
+package dev.kiln.image.sandbox;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the host tools of one compose: argument lists only (never a shell with spliced text), each command with
+ * its exit code and the tail of its output written to the compose's log, and every child process tracked so that
+ * {@link #killAll()} (cancel) leaves nothing behind.
+ */
+public final class ToolRunner {
+
+    private static final Logger log = LoggerFactory.getLogger(ToolRunner.class);
+    private final Set<Process> running = ConcurrentHashMap.newKeySet();
+    private final java.util.function.BiConsumer<String, String> composeLog;
+    private volatile boolean killed;
+
+    /** @param composeLog receives (level, message) lines for the compose's own log */
+    public ToolRunner(java.util.function.BiConsumer<String, String> composeLog) {
+        this.composeLog = composeLog;
+    }
+
+    /** Runs a command to its end; a non-zero exit is an {@link IOException} carrying the output's tail. */
+    public String run(Path workDir, List<String> command) throws IOException, InterruptedException {
+        return run(workDir, command, java.util.Map.of(), null);
+    }
+
+    /**
+     * Runs a command with extra environment variables and, if {@code stdin} is not null, that text on its standard
+     * input (how secrets such as passwords reach a tool: never on its command line).
+     */
+    public String run(Path workDir, List<String> command, java.util.Map<String, String> env, String stdin)
+            throws IOException, InterruptedException {
+        return run(workDir, command, env, stdin, null);
+    }
+
+    /**
+     * As {@link #run(Path, List, java.util.Map, String)}; the log names the command {@code inSandbox} (what runs in
+     * the build sandbox, whose wrapper is always the same) when it is not null.
+     */
+    public String run(Path workDir, List<String> command, java.util.Map<String, String> env, String stdin,
+            List<String> inSandbox) throws IOException, InterruptedException {
+        if (killed) {
+            throw new InterruptedException("the compose was cancelled");
+        }
+        String name = inSandbox == null ? command.get(0) : inSandbox.get(0);
+        composeLog.accept("INFO", inSandbox == null ? "Running: " + String.join(" ", command)
+                : "Running in the sandbox: " + String.join(" ", inSandbox));
+        long t0 = System.nanoTime();
+        ProcessBuilder pb = new ProcessBuilder(dieWithService(command)).redirectErrorStream(true);
+        if (workDir != null) {
+            pb.directory(workDir.toFile());
+        }
+        pb.environment().putAll(env);
+        if (stdin == null) {
+            pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        }
+        Process p = pb.start();
+        running.add(p);
+        if (killed) { // cancelled between the check above and the start: killAll did not see this one
+            kill(p);
+            running.remove(p);
+            throw new InterruptedException("the compose was cancelled");
+        }
+        try {
+            if (stdin != null) {
+                try (var in = p.getOutputStream()) {
+                    in.write(stdin.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                }
+            }
+            byte[] out = p.getInputStream().readAllBytes();
+            int exit = p.waitFor();
+            String text = new String(out, java.nio.charset.StandardCharsets.UTF_8);
+            composeLog.accept(exit == 0 ? "INFO" : "ERROR", String.format("%s exited %d after %d ms%s", name,
+                    exit, (System.nanoTime() - t0) / 1_000_000, text.isBlank() ? "" : ": " + tail(text)));
+            if (killed) {
+                throw new InterruptedException("the compose was cancelled");
+            }
+            if (exit != 0) {
+                throw new ToolFailedException(name, exit, tail(text));
+            }
+            return text;
+        } catch (InterruptedException e) {
+            kill(p);
+            throw e;
+        } finally {
+            running.remove(p);
+        }
+    }
+
+    /**
+     * Runs a short host tool outside any compose (no log, no cancel): its output goes to {@code stdout}, its errors
+     * are dropped, and it dies with the service. Answers its exit code.
+     */
+    public static int runToFile(List<String> command, Path stdout) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(dieWithService(command)).redirectOutput(stdout.toFile())
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            return p.waitFor();
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    /**
+     * Every tool gets SIGKILL when the service dies, even by {@code kill -9} (setpriv's parent-death signal): an xz or
+     * qemu-img of a dead service would otherwise run on, holding disk and cores. The sandbox's commands already
+     * start that way.
+     */
+    public static List<String> dieWithService(List<String> command) {
+        if (command.get(0).equals("setpriv")) {
+            return command;
+        }
+        List<String> full = new ArrayList<>(List.of("setpriv", "--pdeathsig", "KILL", "--"));
+        full.addAll(command);
+        return full;
+    }
+
+    /** Writes a stream into a tool's standard input. */
+    public interface Feed {
+        void write(java.io.OutputStream stdin) throws IOException;
+    }
+
+    /**
+     * Runs a filter (a compressor): {@code feed} writes its standard input, its standard output goes to
+     * {@code output}. The process is tracked like any other, so cancel stops the feed too (a broken pipe).
+     */
+    public void pipe(Path workDir, List<String> command, Feed feed, Path output) throws IOException, InterruptedException {
+        if (killed) {
+            throw new InterruptedException("the compose was cancelled");
+        }
+        composeLog.accept("INFO", "Running: " + String.join(" ", command) + " > " + output.getFileName());
+        long t0 = System.nanoTime();
+        ProcessBuilder pb = new ProcessBuilder(dieWithService(command)).redirectOutput(output.toFile())
+                .redirectError(ProcessBuilder.Redirect.DISCARD);
+        if (workDir != null) {
+            pb.directory(workDir.toFile());
+        }
+        Process p = pb.start();
+        running.add(p);
+        if (killed) { // cancelled between the check above and the start: killAll did not see this one
+            kill(p);
+            running.remove(p);
+            throw new InterruptedException("the compose was cancelled");
+        }
+        try {
+            try (java.io.OutputStream in = new java.io.BufferedOutputStream(p.getOutputStream(), 1 << 20)) {
+                feed.write(in);
+            } catch (IOException e) {
+                if (killed) {
+                    throw new InterruptedException("the compose was cancelled");
+                }
+                throw e;
+            }
+            int exit = p.waitFor();
+            composeLog.accept(exit == 0 ? "INFO" : "ERROR", String.format("%s exited %d after %d ms", command.get(0),
+                    exit, (System.nanoTime() - t0) / 1_000_000));
+            if (killed) {
+                throw new InterruptedException("the compose was cancelled");
+            }
+            if (exit != 0) {
+                throw new ToolFailedException(command.get(0), exit, null);
+            }
+        } catch (InterruptedException e) {
+            kill(p);
+            throw e;
+        } finally {
+            running.remove(p);
+        }
+    }
+
+    /**
+     * Starts a long-running tool (QEMU) whose output goes to {@code output}; it is tracked like any other, and
+     * {@link #stop} ends it.
+     */
+    public Process start(Path workDir, List<String> command, Path output) throws IOException, InterruptedException {
+        if (killed) {
+            throw new InterruptedException("the compose was cancelled");
+        }
+        composeLog.accept("INFO", "Starting: " + String.join(" ", command));
+        ProcessBuilder pb = new ProcessBuilder(dieWithService(command)).redirectErrorStream(true).redirectOutput(output.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        if (workDir != null) {
+            pb.directory(workDir.toFile());
+        }
+        Process p = pb.start();
+        running.add(p);
+        if (killed) { // cancelled between the check above and the start: killAll did not see this one
+            kill(p);
+            running.remove(p);
+            throw new InterruptedException("the compose was cancelled");
+        }
+        return p;
+    }
+
+    /** Stops a tool {@link #start}ed earlier (and what it started). */
+    public void stop(Process p) {
+        kill(p);
+        running.remove(p);
+    }
+
+    /** Writes a line to the compose's log. */
+    public void note(String message) {
+        composeLog.accept("INFO", message);
+    }
+
+    /** Kills every running child and its descendants; later runs refuse to start. */
+    public void killAll() {
+        killed = true;
+        for (Process p : new ArrayList<>(running)) {
+            kill(p);
+        }
+    }
+
+    public boolean killed() {
+        return killed;
+    }
+
+    private static void kill(Process p) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        try {
+            p.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        log.debug("killed {}", p.pid());
+    }
+
+    private static String tail(String text) {
+        String t = text.strip();
+        return t.length() <= 2000 ? t : "..." + t.substring(t.length() - 2000);
+    }
+}

@@ -1,0 +1,43 @@
+package dev.kiln.store;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/** The one way Kiln removes a directory and what is in it: links are removed, never followed. */
+public final class FileTrees {
+
+    private FileTrees() {
+    }
+
+    /** Deletes {@code p} and, when it is a directory, everything below it; nothing when it is absent. */
+    public static void delete(Path p) throws IOException {
+        if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+            try (Stream<Path> walk = Files.walk(p)) {
+                for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(q);
+                }
+            }
+        } else {
+            Files.deleteIfExists(p);
+        }
+    }
+
+    /** Empties {@code dir}, keeping it (made when missing). */
+    public static void empty(Path dir) throws IOException {
+        if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+            try (Stream<Path> children = Files.list(dir)) {
+                for (Path c : children.toList()) {
+                    delete(c);
+                }
+            }
+        }
+        Files.createDirectories(dir);
+    }
+}
