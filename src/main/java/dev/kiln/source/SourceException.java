@@ -10,9 +10,4 @@ public class SourceException extends RuntimeException {
     public SourceException(String message, Throwable cause) {
         super(message, cause);
     }
-
-    /** Scratch: a forbidden dependency, to see the architecture test fail. */
-    static Class<?> scratch() {
-        return dev.kiln.pipeline.ComposeService.class;
-    }
 }
