@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeSet;
 
 /**
@@ -112,7 +113,7 @@ public final class BlueprintDiff {
         return m;
     }
 
-    private static TreeSet<String> union(java.util.Set<String> a, java.util.Set<String> b) {
+    private static TreeSet<String> union(Set<String> a, Set<String> b) {
         TreeSet<String> all = new TreeSet<>(a);
         all.addAll(b);
         return all;

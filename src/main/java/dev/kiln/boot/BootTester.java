@@ -2,8 +2,10 @@ package dev.kiln.boot;
 
 import dev.kiln.image.sandbox.ToolRunner;
 import dev.kiln.output.OutputType;
+import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,6 +14,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -79,14 +82,14 @@ public final class BootTester {
         }
         Path vars = work.resolve("OVMF_VARS.fd");
         int port;
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
         boolean kvm = kvmUsable();
         List<String> cmd = new ArrayList<>(List.of("qemu-system-x86_64", "-machine", "q35",
                 "-accel", kvm ? "kvm" : "tcg", "-cpu", kvm ? "host" : "max", "-m", "1536", "-smp", "2"));
         if (firmware == Firmware.UEFI) {
-            Files.copy(OVMF_VARS, vars, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(OVMF_VARS, vars, StandardCopyOption.REPLACE_EXISTING);
             cmd.addAll(List.of("-drive", "if=pflash,format=raw,readonly=on,file=" + OVMF_CODE,
                     "-drive", "if=pflash,format=raw,file=" + vars));
         }
@@ -153,13 +156,13 @@ public final class BootTester {
 
     /** {@code disk.raw} out of a google image, the way Compute Engine reads it. */
     static void unpackGoogle(Path image, Path raw) throws IOException {
-        try (InputStream in = new GzipCompressorInputStream(new java.io.BufferedInputStream(Files.newInputStream(image)), true);
+        try (InputStream in = new GzipCompressorInputStream(new BufferedInputStream(Files.newInputStream(image)), true);
                 TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
             TarArchiveEntry e = tar.getNextEntry();
             if (e == null || !e.getName().equals("disk.raw")) {
                 throw new IOException("a google image holds disk.raw first; this one holds " + (e == null ? "nothing" : e.getName()));
             }
-            Files.copy(tar, raw, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(tar, raw, StandardCopyOption.REPLACE_EXISTING);
         }
     }
 }

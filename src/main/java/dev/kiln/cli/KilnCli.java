@@ -4,12 +4,13 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
+import picocli.CommandLine;
 
 /**
  * {@code kiln}: composer-cli's commands and output against a Kiln (or lorax) server. Options may come before or
@@ -27,7 +28,7 @@ public final class KilnCli {
 
     @Option(names = "--url", scope = ScopeType.INHERIT,
             description = "Talk to the API over TCP instead, e.g. http://127.0.0.1:4000")
-    java.net.URI url;
+    URI url;
 
     @Option(names = "--token-file", scope = ScopeType.INHERIT,
             description = "With --url: the file holding the API token (default: $KILN_API_TOKEN, else "

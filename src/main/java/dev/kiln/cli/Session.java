@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -84,10 +86,10 @@ final class Session {
     }
 
     /** Saves each blueprint's TOML from {@code route + NAME} as {@code NAME<suffix>} in {@code dir}. */
-    void saveToml(String route, List<String> names, java.nio.file.Path dir, String suffix) throws IOException {
+    void saveToml(String route, List<String> names, Path dir, String suffix) throws IOException {
         for (String name : names(names)) {
             String toml = getText(route + path(name) + "?format=toml");
-            java.nio.file.Files.writeString(dir.resolve(name.replace(' ', '-').replace('/', '-') + suffix), toml);
+            Files.writeString(dir.resolve(name.replace(' ', '-').replace('/', '-') + suffix), toml);
         }
     }
 

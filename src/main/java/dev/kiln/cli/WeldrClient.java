@@ -1,5 +1,6 @@
 package dev.kiln.cli;
 
+import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * A small HTTP/1.1 client for the Weldr API over the unix socket (as composer-cli talks to it) or over TCP
@@ -72,13 +74,13 @@ public final class WeldrClient {
      * GETs {@code path}; a 200 body is streamed into {@code sink} (not kept in memory), any other answer is returned
      * whole so that its error envelope can be read.
      */
-    public Response download(String path, java.util.function.Function<Map<String, String>, OutputStream> sink)
+    public Response download(String path, Function<Map<String, String>, OutputStream> sink)
             throws IOException {
         return send("GET", path, null, null, sink);
     }
 
     private Response send(String method, String path, String contentType, byte[] body,
-            java.util.function.Function<Map<String, String>, OutputStream> sink) throws IOException {
+            Function<Map<String, String>, OutputStream> sink) throws IOException {
         try (Connection connection = connect()) {
             StringBuilder head = new StringBuilder();
             head.append(method).append(' ').append(path).append(" HTTP/1.1\r\n")
@@ -132,9 +134,9 @@ public final class WeldrClient {
         return new Connection(channel, Channels.newInputStream(channel), Channels.newOutputStream(channel));
     }
 
-    private static Response read(InputStream raw, java.util.function.Function<Map<String, String>, OutputStream> sink)
+    private static Response read(InputStream raw, Function<Map<String, String>, OutputStream> sink)
             throws IOException {
-        InputStream in = new java.io.BufferedInputStream(raw);
+        InputStream in = new BufferedInputStream(raw);
         String statusLine = line(in);
         String[] parts = statusLine.split(" ", 3);
         if (parts.length < 2 || !parts[0].startsWith("HTTP/")) {

@@ -1,5 +1,7 @@
 package dev.kiln.debian;
 
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -29,7 +31,7 @@ public final class Pkg {
     public final String sourceId;
     public final String baseUrl;
     /** The cached, uncompressed index this package was read from, and the byte offset of its stanza there. */
-    public final java.nio.file.Path indexFile;
+    public final Path indexFile;
     public final long offset;
     private DebVersion parsed;
     private List<List<Relation>> dependsParsed;
@@ -79,7 +81,7 @@ public final class Pkg {
     /** Pre-Depends then Depends, as AND-groups of alternatives. */
     public synchronized List<List<Relation>> dependencies() {
         if (dependsParsed == null) {
-            List<List<Relation>> all = new java.util.ArrayList<>(Relation.parseField(preDepends));
+            List<List<Relation>> all = new ArrayList<>(Relation.parseField(preDepends));
             all.addAll(Relation.parseField(depends));
             dependsParsed = all;
         }
@@ -89,7 +91,7 @@ public final class Pkg {
     /** Conflicts and Breaks: both keep two packages from being in one installed set. */
     public synchronized List<List<Relation>> conflicts() {
         if (conflictsParsed == null) {
-            List<List<Relation>> all = new java.util.ArrayList<>(Relation.parseField(conflicts));
+            List<List<Relation>> all = new ArrayList<>(Relation.parseField(conflicts));
             all.addAll(Relation.parseField(breaks));
             conflictsParsed = all;
         }
@@ -137,7 +139,7 @@ public final class Pkg {
         String section;
         String sourceId;
         String baseUrl;
-        java.nio.file.Path indexFile;
+        Path indexFile;
         long offset;
 
         public Builder field(String key, String value) {
@@ -173,7 +175,7 @@ public final class Pkg {
             }
         }
 
-        public Builder origin(String sourceId, String baseUrl, java.nio.file.Path indexFile, long offset) {
+        public Builder origin(String sourceId, String baseUrl, Path indexFile, long offset) {
             this.sourceId = sourceId;
             this.baseUrl = baseUrl;
             this.indexFile = indexFile;

@@ -2,6 +2,7 @@ package dev.kiln.image;
 
 import dev.kiln.image.sandbox.ToolRunner;
 import dev.kiln.output.OutputType;
+import dev.kiln.store.ResultsDir;
 import java.nio.file.Path;
 
 /**
@@ -19,6 +20,6 @@ public interface ImageBuilder {
      * What a build gets: the compose's results directory, its scratch directory, and the tool runner that owns its
      * child processes (so that cancel can kill them).
      */
-    record BuildRequest(dev.kiln.store.ResultsDir results, Path scratch, ToolRunner tools, long sizeBytes) {
+    record BuildRequest(ResultsDir results, Path scratch, ToolRunner tools, long sizeBytes) {
     }
 }

@@ -1,5 +1,7 @@
 package dev.kiln.image;
 
+import dev.kiln.image.tree.Tree;
+import dev.kiln.image.tree.TreePlaces;
 import dev.kiln.image.tree.RootTree;
 import java.nio.file.Path;
 
@@ -17,15 +19,15 @@ public abstract class TreeImageBuilder implements ImageBuilder {
 
     @Override
     public final Path build(BuildRequest request) throws Exception {
-        RootTree.Tree tree = rootTree.build(request.results(), request.tools());
+        Tree tree = rootTree.build(request.results(), request.tools());
         try {
             return image(request, tree);
         } finally {
-            RootTree.release(tree.dir());
+            TreePlaces.release(tree.dir());
             tree.sandbox().releaseWork(request.results().uuid());
         }
     }
 
     /** Makes the image from the tree into the compose's scratch directory; answers its path. */
-    protected abstract Path image(BuildRequest request, RootTree.Tree tree) throws Exception;
+    protected abstract Path image(BuildRequest request, Tree tree) throws Exception;
 }

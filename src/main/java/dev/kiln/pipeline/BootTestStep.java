@@ -1,12 +1,13 @@
 package dev.kiln.pipeline;
 
-import dev.kiln.depsolve.DepsFile;
 import dev.kiln.boot.BootTester;
+import dev.kiln.depsolve.DepsFile;
 import dev.kiln.store.ResultsDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.springframework.beans.factory.annotation.Value;
@@ -29,7 +30,7 @@ class BootTestStep implements ComposeStep {
 
     BootTestStep(@Value("${kiln.boot-test.firmware:uefi}") String firmware,
             @Value("${kiln.boot-test.timeout-seconds:900}") int timeoutSeconds) {
-        this.firmware = BootTester.Firmware.valueOf(firmware.toUpperCase(java.util.Locale.ROOT));
+        this.firmware = BootTester.Firmware.valueOf(firmware.toUpperCase(Locale.ROOT));
         this.timeout = Duration.ofSeconds(timeoutSeconds);
     }
 

@@ -1,6 +1,7 @@
 package dev.kiln.pipeline;
 
 import dev.kiln.KilnProperties;
+import dev.kiln.store.AtomicFiles;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -40,7 +41,7 @@ public class BpmnDirectory {
                     if (in == null) {
                         throw new IllegalStateException(ComposeProcess.RESOURCE + " is not in the jar");
                     }
-                    dev.kiln.store.AtomicFiles.write(compose, in.readAllBytes());
+                    AtomicFiles.write(compose, in.readAllBytes());
                 }
                 log.info("Seeded {} with Kiln's compose pipeline", compose);
             }

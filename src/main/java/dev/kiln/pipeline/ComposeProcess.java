@@ -1,6 +1,7 @@
 package dev.kiln.pipeline;
 
 import java.util.List;
+import java.util.Set;
 
 /** Names shared by {@code bpmn/compose.bpmn} and the code that drives it. */
 public final class ComposeProcess {
@@ -10,7 +11,7 @@ public final class ComposeProcess {
     /** The external-task topics, in pipeline order; one worker each. */
     public static final List<String> TOPICS = List.of("prepare", "depsolve", "freeze", "kickstart", "build", "boot-test", "finalize");
     /** Topics whose work is heavy (a whole CPU or more each): at most {@code kiln.compose.build-concurrency} at once. */
-    public static final java.util.Set<String> HEAVY_TOPICS = java.util.Set.of("build", "boot-test");
+    public static final Set<String> HEAVY_TOPICS = Set.of("build", "boot-test");
     public static final String CANCEL_MESSAGE = "kiln.cancel";
     public static final String ERROR_CODE = "COMPOSE_FAILED";
     public static final String END_FINISHED = "finished";

@@ -4,11 +4,13 @@ import dev.kiln.KilnProperties;
 import dev.kiln.blueprint.Blueprint;
 import dev.kiln.output.OutputType;
 import dev.kiln.store.ResultsDir;
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -30,6 +32,7 @@ import org.operaton.bpm.engine.runtime.Incident;
 import org.operaton.bpm.engine.runtime.ProcessInstance;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
@@ -71,7 +74,7 @@ public class ComposeService {
 
     public ComposeService(RuntimeService runtime, HistoryService history, ExternalTaskService externalTasks,
             Workers workers, KilnProperties properties,
-            @org.springframework.beans.factory.annotation.Value("${kiln.compose.boot-test:false}") boolean bootTestByDefault) {
+            @Value("${kiln.compose.boot-test:false}") boolean bootTestByDefault) {
         this.bootTestByDefault = bootTestByDefault;
         this.runtime = runtime;
         this.history = history;
@@ -236,7 +239,7 @@ public class ComposeService {
             ResultsDir results = results(h.getBusinessKey());
             long imageSize = 0;
             if (status.equals(FINISHED)) {
-                java.io.File image = results.file(type.imageName()).toFile();
+                File image = results.file(type.imageName()).toFile();
                 imageSize = image.length();
             }
             Double started = status.equals(WAITING) ? null : results.times().get("started");
@@ -256,7 +259,7 @@ public class ComposeService {
     public List<Overview> overview(int max) {
         List<Compose> all = list(null);
         List<Compose> newest = new ArrayList<>(all.subList(Math.max(0, all.size() - max), all.size()));
-        java.util.Collections.reverse(newest);
+        Collections.reverse(newest);
         String[] failed = newest.stream().filter(c -> c.status().equals(FAILED)).map(Compose::instance)
                 .toArray(String[]::new);
         Map<String, String> errors = new HashMap<>();

@@ -1,28 +1,31 @@
 package dev.kiln.pipeline;
 
 import dev.kiln.KilnProperties;
-import dev.kiln.output.OutputType;
-import dev.kiln.kickstart.PlanException;
 import dev.kiln.image.sandbox.Sandbox;
 import dev.kiln.image.sandbox.ToolFailedException;
 import dev.kiln.image.sandbox.ToolRunner;
+import dev.kiln.kickstart.PlanException;
+import dev.kiln.output.OutputType;
 import dev.kiln.store.ResultsDir;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.management.ManagementFactory;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.time.Duration;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.operaton.bpm.engine.ExternalTaskService;
 import org.operaton.bpm.engine.HistoryService;
-import java.util.Date;
 import org.operaton.bpm.engine.externaltask.ExternalTask;
 import org.operaton.bpm.engine.externaltask.LockedExternalTask;
 import org.slf4j.Logger;
@@ -51,7 +54,7 @@ public class Workers implements SmartLifecycle {
     private final ExternalTaskService tasks;
     private final Environment environment;
     private final HistoryService history;
-    private final Map<String, ComposeStep> steps = new java.util.LinkedHashMap<>();
+    private final Map<String, ComposeStep> steps = new LinkedHashMap<>();
     private final KilnProperties properties;
     private final boolean enabled;
     private final int buildConcurrency;
@@ -280,7 +283,7 @@ public class Workers implements SmartLifecycle {
         }, timeout.toMillis(), TimeUnit.MILLISECONDS);
         try {
             note(results, "INFO", step.topic() + " started by " + workerId);
-            Map<String, Object> output = new java.util.HashMap<>();
+            Map<String, Object> output = new HashMap<>();
             step.execute(new ComposeTask(uuid, type, test, size, results, tools, vars, output));
             note(results, "INFO", step.topic() + " done in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
             me.ending();
@@ -394,7 +397,7 @@ public class Workers implements SmartLifecycle {
 
     /** A duration as the messages write it: {@code 2s}, {@code 30m}, {@code 3h}. */
     private static String show(Duration d) {
-        return d.toString().substring(2).toLowerCase(java.util.Locale.ROOT);
+        return d.toString().substring(2).toLowerCase(Locale.ROOT);
     }
 
     /**

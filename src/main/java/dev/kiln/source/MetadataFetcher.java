@@ -6,6 +6,7 @@ import dev.kiln.store.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.StringWriter;
 import java.net.InetSocketAddress;
 import java.net.ProxySelector;
 import java.net.URI;
@@ -381,7 +382,7 @@ public final class MetadataFetcher {
     }
 
     private static void saveState(Path dir, Properties p) throws IOException {
-        java.io.StringWriter w = new java.io.StringWriter();
+        StringWriter w = new StringWriter();
         p.store(w, null);
         AtomicFiles.writeString(dir.resolve("InRelease.state"), w.toString());
     }

@@ -1,11 +1,13 @@
 package dev.kiln.source;
 
-import dev.kiln.depsolve.Repositories;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.kiln.blueprint.BlueprintNames;
+import dev.kiln.depsolve.Repositories;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -56,7 +58,7 @@ public final class SourceParser {
             Map.Entry<String, Object> first = new TreeMap<>(doc).firstEntry();
             if (first.getValue() instanceof Map<?, ?> inner) {
                 @SuppressWarnings("unchecked")
-                Map<String, Object> table = new java.util.LinkedHashMap<>((Map<String, Object>) inner);
+                Map<String, Object> table = new LinkedHashMap<>((Map<String, Object>) inner);
                 table.putIfAbsent("id", first.getKey());
                 doc = table;
             }
@@ -152,7 +154,7 @@ public final class SourceParser {
         URI uri;
         try {
             uri = new URI(url);
-        } catch (java.net.URISyntaxException e) {
+        } catch (URISyntaxException e) {
             return "is not a valid URL: " + e.getReason();
         }
         if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) {
@@ -218,7 +220,7 @@ public final class SourceParser {
     }
 
     private static Map<String, Object> toMap(TomlTable table) {
-        Map<String, Object> map = new java.util.LinkedHashMap<>();
+        Map<String, Object> map = new LinkedHashMap<>();
         for (String key : table.keySet()) {
             Object v = table.get(List.of(key));
             if (v instanceof TomlTable t) {

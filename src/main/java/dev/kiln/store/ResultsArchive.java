@@ -6,6 +6,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
@@ -34,7 +35,7 @@ public final class ResultsArchive {
         write(results, out, p -> true);
     }
 
-    private static void write(ResultsDir results, OutputStream out, java.util.function.Predicate<Path> keep)
+    private static void write(ResultsDir results, OutputStream out, Predicate<Path> keep)
             throws IOException {
         Path root = results.path();
         List<Path> files;

@@ -103,16 +103,28 @@ public final class ResultsDir {
     }
 
     /** Records {@code created}, {@code started} or {@code finished} in {@code times.toml}. */
-    public synchronized void time(String key, Instant when) {
-        Map<String, Double> times = times();
-        times.put(key, when.toEpochMilli() / 1000.0);
-        StringBuilder toml = new StringBuilder();
-        for (String k : new String[] {"created", "started", "finished"}) {
-            if (times.containsKey(k)) {
-                toml.append(k).append(" = ").append(times.get(k)).append('\n');
+    public void time(String key, Instant when) {
+        // one results directory has many ResultsDir objects (one per caller): they lock the directory, not themselves
+        synchronized (STRIPES[Math.floorMod(dir.hashCode(), STRIPES.length)]) {
+            Map<String, Double> times = times();
+            times.put(key, when.toEpochMilli() / 1000.0);
+            StringBuilder toml = new StringBuilder();
+            for (String k : new String[] {"created", "started", "finished"}) {
+                if (times.containsKey(k)) {
+                    toml.append(k).append(" = ").append(times.get(k)).append('\n');
+                }
             }
+            write(TIMES, toml.toString());
         }
-        write(TIMES, toml.toString());
+    }
+
+    /** Locks of results directories, by the hash of their path: few, and the same for every object of one. */
+    private static final Object[] STRIPES = new Object[64];
+
+    static {
+        for (int i = 0; i < STRIPES.length; i++) {
+            STRIPES[i] = new Object();
+        }
     }
 
     /** The recorded times as epoch seconds (keys appear as they are reached). */

@@ -1,10 +1,11 @@
 package dev.kiln.api;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.kiln.cli.KilnCli;
 import dev.kiln.cli.WeldrClient;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -14,10 +15,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import dev.kiln.cli.KilnCli;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.util.Base64;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.operaton.bpm.engine.ProcessEngine;
 import org.operaton.bpm.engine.impl.cfg.ProcessEngineConfigurationImpl;
@@ -25,6 +24,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.util.FileSystemUtils;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The service as it starts by default: the Weldr API on the unix socket only; on loopback TCP every {@code /api}
@@ -68,7 +68,7 @@ class TcpGuardTest {
 
     @Test
     void unauthenticatedTcpRequestsGet401() throws Exception {
-        for (String path : java.util.List.of("/api/status", "/api/v1/blueprints/list", "/api/v1/compose/queue",
+        for (String path : List.of("/api/status", "/api/v1/blueprints/list", "/api/v1/compose/queue",
                 "/api/v0/projects/list", "/api/nothing")) {
             for (String auth : new String[] {null, "Bearer wrong", "Bearer ", "Basic YWRtaW46YWRtaW4=", "Bearer " + "0".repeat(64)}) {
                 HttpResponse<String> r = tcp(path, auth);

@@ -2,14 +2,18 @@ package dev.kiln.bench;
 
 import dev.kiln.blueprint.Blueprint;
 import dev.kiln.blueprint.BlueprintParser;
+import dev.kiln.debian.Pkg;
 import dev.kiln.depsolve.Depsolver;
 import dev.kiln.depsolve.PackageIndex;
-import dev.kiln.debian.Pkg;
 import dev.kiln.source.AptSources;
 import dev.kiln.source.MetadataFetcher;
 import dev.kiln.source.Source;
+import dev.kiln.testing.TestServer;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.ServerSocket;
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -169,12 +173,12 @@ public final class DepsolveBench {
      * any index was downloaded again.
      */
     static void serverRestart(Path stateDir) throws Exception {
-        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        HttpClient http = HttpClient.newHttpClient();
         for (int run = 1; run <= 2; run++) {
             Path cache = stateDir.resolve("cache/metadata");
             Map<String, Long> before = indexFiles(cache);
             int port;
-            try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            try (ServerSocket s = new ServerSocket(0)) {
                 port = s.getLocalPort();
             }
             Process server = new ProcessBuilder("java", "-jar", "target/kiln.jar", "--kiln.state-dir=" + stateDir,
@@ -184,9 +188,9 @@ public final class DepsolveBench {
                 long t0 = System.nanoTime();
                 while (true) {
                     try {
-                        if (Files.exists(stateDir.resolve("api-token")) && http.send(dev.kiln.testing.TestServer
+                        if (Files.exists(stateDir.resolve("api-token")) && http.send(TestServer
                                 .request(port, stateDir, "/api/status").build(),
-                                java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
+                                HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
                             break;
                         }
                     } catch (IOException e) {
@@ -195,9 +199,9 @@ public final class DepsolveBench {
                 }
                 long up = (System.nanoTime() - t0) / 1_000_000;
                 long d0 = System.nanoTime();
-                var resp = http.send(dev.kiln.testing.TestServer.request(port, stateDir,
+                var resp = http.send(TestServer.request(port, stateDir,
                         "/api/v1/blueprints/depsolve/example-http-server").build(),
-                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                        HttpResponse.BodyHandlers.ofString());
                 long depsolveMs = (System.nanoTime() - d0) / 1_000_000;
                 int deps = resp.body().split("\"remote_location\"", -1).length - 1;
                 Map<String, Long> after = indexFiles(cache);

@@ -1,14 +1,14 @@
 package dev.kiln.image;
 
-import dev.kiln.store.FileTrees;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.boot.BootTester;
 import dev.kiln.image.sandbox.ToolRunner;
-import dev.kiln.image.tree.RootTree;
+import dev.kiln.image.tree.TreePlaces;
 import dev.kiln.output.OutputType;
-import static org.assertj.core.api.Assertions.assertThat;
-
+import dev.kiln.store.FileTrees;
 import dev.kiln.testing.TestServer;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,6 +20,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.util.FileSystemUtils;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The example-http-server blueprint, from the host's own Debian sources, boots and serves HTTP 200 from its web
@@ -41,8 +42,8 @@ class BootTest {
 
     @AfterAll
     static void freeTrees() throws IOException {
-        FileTrees.delete(RootTree.tmpfsDir(Path.of(ROOT, "state").toAbsolutePath().normalize(), "trees"));
-        FileTrees.delete(RootTree.tmpfsDir(Path.of(ROOT, "state").toAbsolutePath().normalize(), "bases"));
+        FileTrees.delete(TreePlaces.tmpfsDir(Path.of(ROOT, "state").toAbsolutePath().normalize(), "trees"));
+        FileTrees.delete(TreePlaces.tmpfsDir(Path.of(ROOT, "state").toAbsolutePath().normalize(), "bases"));
     }
 
     @LocalServerPort
@@ -104,7 +105,7 @@ class BootTest {
      * did not make them, and no placeholder of Kiln's is left), and the unit that makes them at first boot in place.
      */
     static void sshServerWithoutHostKeys(Path disk) throws Exception {
-        com.fasterxml.jackson.databind.JsonNode parts = DiskTypesTest.checkTable(disk);
+        JsonNode parts = DiskTypesTest.checkTable(disk);
         Path root = DiskTypesTest.extract(disk, parts.get(2), "root-ssh.img");
         try {
             assertThat(BuildTest.debugfs(root, "cat /etc/ssh/sshd_config")).contains("Include /etc/ssh/sshd_config.d");
@@ -119,7 +120,7 @@ class BootTest {
     }
 
     private static String tail(Path p) throws IOException {
-        String s = Files.exists(p) ? Files.readString(p, java.nio.charset.StandardCharsets.ISO_8859_1) : "";
+        String s = Files.exists(p) ? Files.readString(p, StandardCharsets.ISO_8859_1) : "";
         return s.length() <= 3000 ? s : s.substring(s.length() - 3000);
     }
 }

@@ -1,18 +1,25 @@
 package dev.kiln.image;
 
+import dev.kiln.image.tree.TreePlaces;
+import dev.kiln.pipeline.ComposeProcess;
 import dev.kiln.store.FileTrees;
-import dev.kiln.image.tree.RootTree;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.kiln.testing.DebRepository;
 import dev.kiln.testing.TestServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,13 +28,16 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import dev.kiln.pipeline.ComposeProcess;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.operaton.bpm.engine.HistoryService;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.util.FileSystemUtils;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Real images through the API: the host's Debian sources for the base system, plus a local repository whose
@@ -35,7 +45,7 @@ import org.springframework.util.FileSystemUtils;
  * zone and services. The images are read back with tools that are not ours (tar via Commons Compress, debugfs,
  * e2fsck), and two builds of the same compose must be identical.
  */
-@org.junit.jupiter.api.TestMethodOrder(org.junit.jupiter.api.MethodOrderer.OrderAnnotation.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "kiln.state-dir=" + BuildTest.ROOT + "/state", "kiln.api.tcp-weldr=true", "kiln.api.socket=",
         "kiln.sources.apt-dir=" + BuildTest.ROOT + "/apt", "kiln.compose.retries=1"})
@@ -46,12 +56,12 @@ class BuildTest {
     static final String KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKiln kiln@test";
 
     /** A host port the hostile package tries to reach, and a host directory it tries to write into. */
-    static final java.net.ServerSocket HOST_PORT;
+    static final ServerSocket HOST_PORT;
     static final Path HOST_DIR = Path.of(ROOT + "-host").toAbsolutePath();
 
     static {
         try {
-            HOST_PORT = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+            HOST_PORT = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
             HOST_PORT.setSoTimeout(1);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -135,8 +145,8 @@ class BuildTest {
     /** Stops the repository; the installed-tree and base caches of the test's state directory live on tmpfs: frees them. */
     static void release(DebRepository repo, String root) throws IOException {
         repo.close();
-        FileTrees.delete(RootTree.tmpfsDir(Path.of(root, "state").toAbsolutePath().normalize(), "trees"));
-        FileTrees.delete(RootTree.tmpfsDir(Path.of(root, "state").toAbsolutePath().normalize(), "bases"));
+        FileTrees.delete(TreePlaces.tmpfsDir(Path.of(root, "state").toAbsolutePath().normalize(), "trees"));
+        FileTrees.delete(TreePlaces.tmpfsDir(Path.of(root, "state").toAbsolutePath().normalize(), "bases"));
     }
 
     @Autowired
@@ -198,7 +208,7 @@ class BuildTest {
     }
 
     @Test
-    @org.junit.jupiter.api.Order(2)
+    @Order(2)
     void ext4FilesystemIsCleanAndCustomized() throws Exception {
         String uuid = build("ext4-filesystem");
         Path image = Path.of(ROOT, "state/results", uuid, "filesystem.img").toAbsolutePath();
@@ -224,7 +234,7 @@ class BuildTest {
     }
 
     @Test
-    @org.junit.jupiter.api.Order(1)
+    @Order(1)
     void tarIsCustomizedAndTwoBuildsAreIdentical() throws Exception {
         String first = build("tar");
         Path image = Path.of(ROOT, "state/results", first, "root.tar.xz");
@@ -265,7 +275,7 @@ class BuildTest {
                 .isEqualTo(DebRepository.sha256(image));
         // without the installed tree, the third starts from the cached Essential base: the same bytes again
         Path state = Path.of(ROOT, "state").toAbsolutePath().normalize();
-        FileTrees.delete(RootTree.tmpfsDir(state, "trees"));
+        FileTrees.delete(TreePlaces.tmpfsDir(state, "trees"));
         FileTrees.delete(state.resolve("cache/trees"));
         String third = build("tar");
         assertThat(Files.readString(Path.of(ROOT, "state/results", third, "logs/combined.log")))
@@ -275,7 +285,7 @@ class BuildTest {
     }
 
     @Test
-    @org.junit.jupiter.api.Order(3)
+    @Order(3)
     void aBuildCancelledInTheChrootLeavesNoProcessNoMountAndNoResults() throws Exception {
         // a %post that takes its time, so that the cancel finds it running in the sandbox
         Path template = templateWithPost("ext4-filesystem", "sleep 120");
@@ -301,7 +311,7 @@ class BuildTest {
     }
 
     @Test
-    @org.junit.jupiter.api.Order(4)
+    @Order(4)
     void aPostScriptThatFailsFailsTheComposeAtOnceWithItsOutput() throws Exception {
         Path template = templateWithPost("tar", "echo the-post-script-says-no\nexit 3");
         try {
@@ -320,7 +330,7 @@ class BuildTest {
     }
 
     @Test
-    @org.junit.jupiter.api.Order(5)
+    @Order(5)
     void aHostilePackageCannotLeaveTheSandbox() throws Exception {
         Files.createDirectories(HOST_DIR);
         String mountsBefore = Files.readString(Path.of("/proc/self/mountinfo"));
@@ -361,13 +371,13 @@ class BuildTest {
         try {
             HOST_PORT.accept().close();
             throw new AssertionError("the sandbox connected to a host port");
-        } catch (java.net.SocketTimeoutException expected) {
+        } catch (SocketTimeoutException expected) {
             // nobody came
         }
     }
 
     @Test
-    @org.junit.jupiter.api.Order(7)
+    @Order(7)
     void aFullDiskFailsTheComposeAndTheServiceBuildsAgainOnceThereIsRoom() throws Exception {
         Path results = Path.of(ROOT, "state/results").toAbsolutePath();
         run("mount", "-t", "tmpfs", "-o", "size=24m,mode=0750", "kiln-full-disk", results.toString());
@@ -401,18 +411,18 @@ class BuildTest {
     }
 
     @Test
-    @org.junit.jupiter.api.Order(6)
+    @Order(6)
     void anEngineStartWithOnlyBlueprintAndTypeBuildsLikeAWeldrCompose() throws Exception {
         String password = Files.readString(Path.of(ROOT, "state/engine/admin-password")).strip();
-        var http = java.net.http.HttpClient.newHttpClient();
-        var r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + port
+        var http = HttpClient.newHttpClient();
+        var r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
                         + "/engine-rest/process-definition/key/compose/start"))
-                .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
+                .header("Authorization", "Basic " + Base64.getEncoder().encodeToString(
                         ("admin:" + password).getBytes(StandardCharsets.UTF_8)))
                 .header("Content-Type", "application/json")
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                .POST(HttpRequest.BodyPublishers.ofString(
                         "{\"variables\": {\"blueprint\": {\"value\": \"custom\"}, \"type\": {\"value\": \"tar\"}}}"))
-                .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                .build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         String uuid = TestServer.JSON.readTree(r.body()).path("businessKey").asText();
         String end = server.await(uuid, 600_000, "FINISHED", "FAILED");

@@ -1,17 +1,14 @@
 package dev.kiln.image;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.image.disk.DiskImage;
 import dev.kiln.output.OutputType;
-import static dev.kiln.image.BuildTest.debugfs;
-import static dev.kiln.image.BuildTest.run;
-import static org.assertj.core.api.Assertions.assertThat;
-
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.testing.DebRepository;
 import dev.kiln.testing.TestServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,6 +22,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import static dev.kiln.image.BuildTest.debugfs;
+import static dev.kiln.image.BuildTest.run;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Every disk type and the live ISO, built through the API from the host's Debian sources plus a local repository,
@@ -136,7 +136,7 @@ class DiskTypesTest {
         try (InputStream in = Files.newInputStream(disk)) {
             assertThat(in.readNBytes(mbr, 0, 512)).isEqualTo(512);
         }
-        assertThat(new String(mbr, java.nio.charset.StandardCharsets.ISO_8859_1)).as("GRUB's boot code").contains("GRUB ");
+        assertThat(new String(mbr, StandardCharsets.ISO_8859_1)).as("GRUB's boot code").contains("GRUB ");
         assertThat(mbr[510] & 0xff).isEqualTo(0x55);
         assertThat(mbr[511] & 0xff).isEqualTo(0xaa);
     }
@@ -200,7 +200,7 @@ class DiskTypesTest {
         try (InputStream in = new GzipCompressorInputStream(Files.newInputStream(google), true)) {
             assertThat(in.readNBytes(header, 0, 512)).isEqualTo(512);
         }
-        assertThat(new String(header, 257, 8, java.nio.charset.StandardCharsets.US_ASCII)).as("GNU tar magic")
+        assertThat(new String(header, 257, 8, StandardCharsets.US_ASCII)).as("GNU tar magic")
                 .isEqualTo("ustar  \0");
         Path raw = google.resolveSibling("disk.raw");
         run("tar", "-xzf", google.toString(), "-C", google.getParent().toString());

@@ -1,12 +1,11 @@
 package dev.kiln.image;
 
-import dev.kiln.store.FileTrees;
-import dev.kiln.image.tree.RootTree;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.kiln.cli.KilnCli;
+import dev.kiln.image.tree.TreePlaces;
+import dev.kiln.store.FileTrees;
 import dev.kiln.testing.TestServer;
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.ServerSocket;
@@ -25,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.util.FileSystemUtils;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The service run by an ordinary user ({@code bin/kiln-service}, rootless): a system account made for the test,
@@ -68,7 +68,7 @@ class RootlessServiceTest {
         for (Path state : List.of(Path.of(ROOT, "state").toAbsolutePath().normalize(),
                 home == null ? Path.of(ROOT, "none") : home.resolve("state"))) {
             for (String name : List.of("trees", "bases")) {
-                FileTrees.delete(RootTree.tmpfsDir(state, name));
+                FileTrees.delete(TreePlaces.tmpfsDir(state, name));
             }
         }
         if (home != null) {
@@ -128,7 +128,7 @@ class RootlessServiceTest {
             assertThat(owner(image)).isEqualTo(uid);
             assertThat(owner(results.resolve("logs/combined.log"))).isEqualTo(uid);
             // the installed tree, cached on tmpfs: root inside is the account's first subordinate id outside
-            Path trees = RootTree.tmpfsDir(state, "trees");
+            Path trees = TreePlaces.tmpfsDir(state, "trees");
             try (Stream<Path> cached = Files.list(trees)) {
                 Path tree = cached.filter(p -> Files.isDirectory(p.resolve("tree"))).findFirst().orElseThrow()
                         .resolve("tree");
@@ -203,7 +203,7 @@ class RootlessServiceTest {
     private static String copyClassPath(Path dir) throws IOException {
         List<String> entries = new ArrayList<>();
         int i = 0;
-        for (String e : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+        for (String e : System.getProperty("java.class.path").split(File.pathSeparator)) {
             Path from = Path.of(e);
             if (!Files.exists(from)) {
                 continue;
@@ -217,7 +217,7 @@ class RootlessServiceTest {
             }
             entries.add(to.toString());
         }
-        return String.join(java.io.File.pathSeparator, entries);
+        return String.join(File.pathSeparator, entries);
     }
 
     private static void awaitSocket(Process service, Path socket, Path log) throws Exception {

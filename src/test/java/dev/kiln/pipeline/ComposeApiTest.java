@@ -1,13 +1,17 @@
 package dev.kiln.pipeline;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.kiln.cli.KilnCli;
+import dev.kiln.output.OutputType;
 import dev.kiln.testing.DebRepository;
 import dev.kiln.testing.TestServer;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,6 +30,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Bean;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** Composes through the real server and engine, in lorax's test mode, from a real signed local repository. */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
@@ -111,7 +116,7 @@ class ComposeApiTest {
     }
 
     byte[] bytes(String path) throws Exception {
-        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        HttpClient http = HttpClient.newHttpClient();
         HttpResponse<byte[]> r = http.send(TestServer.request(port, Path.of(ROOT, "state"), path).build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         assertThat(r.statusCode()).isEqualTo(200);
@@ -334,14 +339,14 @@ class ComposeApiTest {
     }
 
     Run cli(Path dir, String... args) {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
         List<String> all = new ArrayList<>(List.of("--url", "http://127.0.0.1:" + port,
                 "--token-file", Path.of(ROOT, "state/api-token").toString()));
         all.addAll(List.of(args));
-        int exit = dev.kiln.cli.KilnCli.execute(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8),
-                new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8), dir, all.toArray(String[]::new));
-        return new Run(exit, out.toString(java.nio.charset.StandardCharsets.UTF_8), err.toString(java.nio.charset.StandardCharsets.UTF_8));
+        int exit = KilnCli.execute(new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), dir, all.toArray(String[]::new));
+        return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
     @Test
@@ -361,7 +366,7 @@ class ComposeApiTest {
         assertThat(info.out()).startsWith(uuid + " FINISHED site ").contains("Packages:\n    web-1.0.amd64\n",
                 "Dependencies:\n", "    httpd-a-2.4.62-1.amd64\n");
         assertThat(cli(dir, "compose", "log", uuid).out()).contains("finalize done");
-        assertThat(cli(dir, "compose", "types").out()).isEqualTo(String.join("\n", dev.kiln.output.OutputType.ids()) + "\n");
+        assertThat(cli(dir, "compose", "types").out()).isEqualTo(String.join("\n", OutputType.ids()) + "\n");
 
         assertThat(cli(dir, "compose", "image", uuid).out()).isEqualTo(uuid + "-root.tar.xz\n");
         assertThat(Files.readString(dir.resolve(uuid + "-root.tar.xz"))).isEqualTo("TEST IMAGE\n");

@@ -1,12 +1,14 @@
 package dev.kiln.pipeline;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.operaton.bpm.engine.ExternalTaskService;
 import org.operaton.bpm.engine.HistoryService;
 import org.operaton.bpm.engine.RuntimeService;
+import org.operaton.bpm.engine.externaltask.ExternalTask;
 import org.operaton.bpm.engine.externaltask.LockedExternalTask;
 import org.operaton.bpm.engine.history.HistoricActivityInstance;
 import org.operaton.bpm.engine.test.Deployment;
@@ -15,8 +17,7 @@ import org.operaton.bpm.model.bpmn.Bpmn;
 import org.operaton.bpm.model.bpmn.BpmnModelInstance;
 import org.operaton.bpm.model.bpmn.instance.ServiceTask;
 import org.operaton.bpm.model.bpmn.instance.bpmndi.BpmnShape;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** {@code bpmn/compose.bpmn} deployed into a real engine and driven through each of its three endings. */
 class ComposeBpmnTest {
@@ -50,7 +51,7 @@ class ComposeBpmnTest {
             String uuid = bootTest ? "1b4e28ba-2fa1-11d2-883f-0016d3cca428" : "1b4e28ba-2fa1-11d2-883f-0016d3cca427";
             String id = engine.getRuntimeService().startProcessInstanceByKey(ComposeProcess.KEY, uuid,
                     Map.of("type", "qcow2", "priority", 1L, "bootTest", bootTest)).getId();
-            List<String> done = new java.util.ArrayList<>();
+            List<String> done = new ArrayList<>();
             for (var t = next(id); t != null; t = next(id)) { // every step, a user's own included, done in turn
                 LockedExternalTask task = lockOne(t.getTopicName());
                 assertThat(task.getBusinessKey()).isEqualTo(uuid);
@@ -121,7 +122,7 @@ class ComposeBpmnTest {
     }
 
     /** The external task a process instance waits at, or null when it has none. */
-    private org.operaton.bpm.engine.externaltask.ExternalTask next(String processInstanceId) {
+    private ExternalTask next(String processInstanceId) {
         return engine.getExternalTaskService().createExternalTaskQuery().processInstanceId(processInstanceId)
                 .singleResult();
     }

@@ -1,7 +1,5 @@
 package dev.kiln.pipeline;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.kiln.testing.DebRepository;
 import dev.kiln.testing.KilnProcess;
 import dev.kiln.testing.TestServer;
@@ -9,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -17,6 +16,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** The service as a process with two build slots, killed with SIGKILL in the middle of a build and started again. */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -75,7 +75,7 @@ class ComposeProcessTest {
         Path results = root.resolve("state/results").resolve(uuid);
         assertThat(Files.readString(results.resolve("STATUS"))).isEqualTo("RUNNING\n");
         // what a killed service can leave: a results directory no compose owns, a partial download
-        Path orphan = Files.createDirectories(root.resolve("state/results").resolve(java.util.UUID.randomUUID().toString()));
+        Path orphan = Files.createDirectories(root.resolve("state/results").resolve(UUID.randomUUID().toString()));
         Files.writeString(orphan.resolve("STATUS"), "WAITING\n");
         orphan.toFile().setLastModified(System.currentTimeMillis() - 120_000);
         Path partial = Files.createDirectories(root.resolve("state/cache/packages")).resolve(".download-1.tmp");

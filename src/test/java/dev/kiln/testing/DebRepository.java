@@ -8,7 +8,9 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -38,7 +40,7 @@ public final class DebRepository implements AutoCloseable {
     public DebRepository(Path dir) throws IOException, InterruptedException {
         this.root = Files.createDirectories(dir.resolve("repo"));
         this.gnupg = Files.createDirectories(dir.resolve("gnupg"));
-        Files.setPosixFilePermissions(gnupg, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        Files.setPosixFilePermissions(gnupg, PosixFilePermissions.fromString("rwx------"));
         killAgent(); // an agent an interrupted run left for this directory answers for a keyring that is gone
         run(dir, "gpg", "--homedir", gnupg.toString(), "--batch", "--passphrase", "", "--quick-gen-key",
                 "Kiln Test Repository <repo@kiln.test>", "rsa2048", "sign", "never");
@@ -172,7 +174,7 @@ public final class DebRepository implements AutoCloseable {
     public static String sha256(Path file) throws IOException {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
-        } catch (java.security.NoSuchAlgorithmException e) {
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -11,6 +11,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.springframework.util.FileSystemUtils;
 
 /** Real-HTTP helpers for tests of a running Kiln, and the small signed repository they compose from. */
 public final class TestServer {
@@ -126,7 +128,7 @@ public final class TestServer {
      * apt configuration naming it at {@code rootDir/apt}.
      */
     public static DebRepository freshSmallRepository(String rootDir) {
-        org.springframework.util.FileSystemUtils.deleteRecursively(Path.of(rootDir).toFile());
+        FileSystemUtils.deleteRecursively(Path.of(rootDir).toFile());
         try {
             Path root = Files.createDirectories(Path.of(rootDir).toAbsolutePath());
             DebRepository repo = smallRepository(root);
@@ -158,7 +160,7 @@ public final class TestServer {
      */
     public static Path hostAndLocalApt(Path root, DebRepository repo) throws IOException {
         Path apt = aptDir(root, repo);
-        try (java.util.stream.Stream<Path> files = Files.list(Path.of("/etc/apt/sources.list.d"))) {
+        try (Stream<Path> files = Files.list(Path.of("/etc/apt/sources.list.d"))) {
             for (Path f : files.filter(f -> f.toString().endsWith(".sources") || f.toString().endsWith(".list")).toList()) {
                 Files.copy(f, apt.resolve("sources.list.d").resolve("host-" + f.getFileName()));
             }

@@ -1,28 +1,31 @@
 package dev.kiln.api.weldr;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.kiln.blueprint.Blueprint;
 import dev.kiln.blueprint.BlueprintNames;
 import dev.kiln.blueprint.BlueprintParser;
 import dev.kiln.blueprint.BlueprintStore;
-import dev.kiln.output.OutputType;
-import dev.kiln.image.OutputTypes;
 import dev.kiln.blueprint.Customizations;
-import dev.kiln.pipeline.ComposeService;
-import dev.kiln.pipeline.ComposeService.Compose;
 import dev.kiln.depsolve.DepsFile;
+import dev.kiln.image.OutputTypes;
+import dev.kiln.output.OutputType;
+import dev.kiln.pipeline.ComposeService.Compose;
+import dev.kiln.pipeline.ComposeService;
 import dev.kiln.store.ResultsArchive;
 import dev.kiln.store.ResultsDir;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -34,7 +37,9 @@ import java.util.regex.Pattern;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.util.InvalidMimeTypeException;
 import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -75,7 +80,7 @@ class ComposeController {
         MediaType contentType;
         try {
             contentType = request.getContentType() == null ? null : MediaType.parseMediaType(request.getContentType());
-        } catch (org.springframework.util.InvalidMimeTypeException e) {
+        } catch (InvalidMimeTypeException e) {
             contentType = null;
         }
         if (contentType == null || !MediaType.APPLICATION_JSON.equalsTypeAndSubtype(contentType)) {
@@ -90,7 +95,7 @@ class ComposeController {
                 throw new WeldrException("MissingPost", bytes.length == 0 ? "Missing POST body" : "POST body too large");
             }
             body = JSON.readTree(bytes);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new WeldrException("MissingPost", "Missing POST body: not JSON (" + e.getOriginalMessage() + ")");
         }
         if (body == null || !body.isObject()) {
@@ -180,7 +185,7 @@ class ComposeController {
         }
     }
 
-    @org.springframework.web.bind.annotation.ExceptionHandler(MultiError.class)
+    @ExceptionHandler(MultiError.class)
     ResponseEntity<Map<String, Object>> multi(MultiError e) {
         return ResponseEntity.badRequest().contentType(MediaType.APPLICATION_JSON)
                 .body(Map.of("status", false, "errors", e.errors));
@@ -262,7 +267,7 @@ class ComposeController {
                 }
             }
             found = wanted.isEmpty() ? List.of() : composes.list(wanted);
-            Set<String> seen = new java.util.HashSet<>();
+            Set<String> seen = new HashSet<>();
             found.forEach(c -> seen.add(c.id()));
             wanted.stream().filter(u -> !seen.contains(u))
                     .forEach(u -> errors.add(new WeldrError("UnknownUUID", u + " is not a valid build uuid")));
@@ -332,7 +337,7 @@ class ComposeController {
         }
         try (var walk = Files.walk(dir)) {
             return walk.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
-        } catch (IOException | java.io.UncheckedIOException e) {
+        } catch (IOException | UncheckedIOException e) {
             return 0;
         }
     }

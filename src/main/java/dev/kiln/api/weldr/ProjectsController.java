@@ -1,16 +1,17 @@
 package dev.kiln.api.weldr;
 
 import dev.kiln.debian.DebVersion;
+import dev.kiln.debian.PackagesParser;
+import dev.kiln.debian.Pkg;
 import dev.kiln.depsolve.Dependencies;
 import dev.kiln.depsolve.DepsolveException;
 import dev.kiln.depsolve.Depsolver;
 import dev.kiln.depsolve.PackageIndex;
-import dev.kiln.debian.PackagesParser;
-import dev.kiln.debian.Pkg;
 import dev.kiln.depsolve.Repositories;
 import dev.kiln.source.SourceException;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -118,7 +119,7 @@ class ProjectsController {
     /** Names (globs allowed) that exist; when none does, the given error. */
     private static List<String> match(PackageIndex index, String names, String errorId, String message) {
         Set<String> out = new LinkedHashSet<>();
-        List<String> asked = java.util.Arrays.stream(names.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+        List<String> asked = Arrays.stream(names.split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
         for (String n : asked) {
             if (!GLOB_SAFE.matcher(n).matches()) {
                 throw new WeldrException("InvalidChars", "Invalid characters in API path");

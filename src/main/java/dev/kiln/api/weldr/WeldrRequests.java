@@ -9,7 +9,9 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 import org.springframework.http.InvalidMediaTypeException;
 import org.springframework.http.MediaType;
@@ -34,8 +36,8 @@ final class WeldrRequests {
         }
 
         /** {@code {key: items, total, offset, limit}}, offset and limit echoed as asked (lorax). */
-        java.util.Map<String, Object> body(String key, List<?> items, int total) {
-            java.util.Map<String, Object> body = new java.util.LinkedHashMap<>();
+        Map<String, Object> body(String key, List<?> items, int total) {
+            Map<String, Object> body = new LinkedHashMap<>();
             body.put(key, items);
             body.put("total", total);
             body.put("offset", offset);

@@ -1,7 +1,10 @@
 package dev.kiln.image.disk;
 
 import dev.kiln.image.sandbox.ToolRunner;
-import dev.kiln.image.tree.RootTree;
+import dev.kiln.image.tree.Hygiene;
+import dev.kiln.image.tree.Kernels;
+import dev.kiln.image.tree.Seeds;
+import dev.kiln.image.tree.Tree;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
@@ -10,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -54,10 +58,10 @@ public final class DiskImage {
      * system is what the tree needs, or the size the blueprint asks for {@code /} when larger; the disk is
      * {@code sizeBytes} when that is larger still, rounded up to a MiB.
      */
-    public static Disk make(ToolRunner tools, Path scratch, String uuid, long sizeBytes, RootTree.Tree tree, Path out)
+    public static Disk make(ToolRunner tools, Path scratch, String uuid, long sizeBytes, Tree tree, Path out)
             throws Exception {
         Path dir = tree.dir();
-        String kernel = RootTree.bootKernel(dir, "a disk image");
+        String kernel = Kernels.bootKernel(dir, "a disk image");
         UUID rootFs = tree.seed();
         String fatSerial = derive(rootFs, "esp").toString().substring(0, 8).toUpperCase();
         String cmdline = cmdline(dir);
@@ -68,7 +72,7 @@ public final class DiskImage {
         Files.createDirectories(dir.resolve("boot/grub"));
         write(dir.resolve("boot/grub/grub.cfg"), grubConfig("Debian GNU/Linux", "/boot/vmlinuz-" + kernel,
                 "/boot/initrd.img-" + kernel, "root=UUID=" + rootFs + " ro " + cmdline));
-        RootTree.clampWritten(dir, tree.sourceDateEpoch(), dir.resolve("boot/efi"), dir.resolve("etc/fstab"),
+        Hygiene.clampWritten(dir, tree.sourceDateEpoch(), dir.resolve("boot/efi"), dir.resolve("etc/fstab"),
                 dir.resolve("boot/grub/grub.cfg"));
 
         long rootSize = Math.max(Math.max(Ext4FileSystem.minimumSize(dir), tree.rootSize()),
@@ -205,8 +209,8 @@ public final class DiskImage {
     /** A name-based UUID (version 4 layout) from the tree's seed: stable per compose content, distinct per use. */
     static UUID derive(UUID seed, String use) {
         try {
-            return RootTree.uuidOf(MessageDigest.getInstance("SHA-256").digest((seed + "/" + use).getBytes(StandardCharsets.UTF_8)));
-        } catch (java.security.NoSuchAlgorithmException e) {
+            return Seeds.uuidOf(MessageDigest.getInstance("SHA-256").digest((seed + "/" + use).getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }

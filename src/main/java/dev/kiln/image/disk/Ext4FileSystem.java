@@ -1,7 +1,7 @@
 package dev.kiln.image.disk;
 
+import dev.kiln.image.tree.Tree;
 import dev.kiln.image.sandbox.ToolRunner;
-import dev.kiln.image.tree.RootTree;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -31,7 +31,7 @@ public final class Ext4FileSystem {
     }
 
     /** Writes the tree as an ext4 file system of {@code size} bytes (rounded up to MiB) into {@code image}. */
-    public static void make(ToolRunner tools, Path scratch, String uuid, RootTree.Tree tree, Path image, long size)
+    public static void make(ToolRunner tools, Path scratch, String uuid, Tree tree, Path image, long size)
             throws Exception {
         size = (size + MIB - 1) / MIB * MIB;
         String seed = tree.seed().toString();
@@ -52,7 +52,7 @@ public final class Ext4FileSystem {
      * bytes. The inodes are named by number (every one in use, from the file system's bitmaps): debugfs looking a
      * path up for each would take about a second for a few thousand files.
      */
-    private static void fixChangeTimes(ToolRunner tools, Path scratch, RootTree.Tree tree, Path image)
+    private static void fixChangeTimes(ToolRunner tools, Path scratch, Tree tree, Path image)
             throws Exception {
         String when = String.valueOf(tree.sourceDateEpoch());
         StringBuilder commands = new StringBuilder();

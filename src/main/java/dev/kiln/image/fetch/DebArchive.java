@@ -3,6 +3,7 @@ package dev.kiln.image.fetch;
 import dev.kiln.image.sandbox.Sandbox;
 import dev.kiln.image.sandbox.ToolRunner;
 import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -86,7 +87,7 @@ public final class DebArchive {
                 throw new IOException("dpkg-deb --fsys-tarfile " + deb.getFileName() + " failed with exit code " + exit);
             }
             try (ArArchiveInputStream ar = new ArArchiveInputStream(new BufferedInputStream(Files.newInputStream(deb)));
-                    ArArchiveOutputStream o = new ArArchiveOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(out), 1 << 16))) {
+                    ArArchiveOutputStream o = new ArArchiveOutputStream(new BufferedOutputStream(Files.newOutputStream(out), 1 << 16))) {
                 for (ArArchiveEntry e = ar.getNextEntry(); e != null; e = ar.getNextEntry()) {
                     if (e.getName().startsWith("data.tar")) {
                         o.putArchiveEntry(new ArArchiveEntry("data.tar", Files.size(data), e.getUserId(), e.getGroupId(),

@@ -1,7 +1,7 @@
 package dev.kiln.image.fetch;
 
-import dev.kiln.image.sandbox.ToolRunner;
 import dev.kiln.KilnProperties;
+import dev.kiln.image.sandbox.ToolRunner;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -18,6 +18,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -145,7 +146,7 @@ public class PackageCache {
     }
 
     /** Drops the least recently used files (never those in use) until the cache fits its bound. */
-    private synchronized void evict(java.util.Collection<Path> inUse) throws IOException {
+    private synchronized void evict(Collection<Path> inUse) throws IOException {
         List<Path> all;
         try (Stream<Path> files = Files.list(dir)) {
             all = files.filter(f -> f.toString().endsWith(".deb")).toList();

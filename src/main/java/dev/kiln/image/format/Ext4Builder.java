@@ -1,5 +1,6 @@
 package dev.kiln.image.format;
 
+import dev.kiln.image.tree.Tree;
 import dev.kiln.image.TreeImageBuilder;
 import dev.kiln.image.disk.Ext4FileSystem;
 import dev.kiln.image.tree.RootTree;
@@ -24,7 +25,7 @@ public class Ext4Builder extends TreeImageBuilder {
     }
 
     @Override
-    protected Path image(BuildRequest request, RootTree.Tree tree) throws Exception {
+    protected Path image(BuildRequest request, Tree tree) throws Exception {
         long size = Math.max(Math.max(request.sizeBytes(), tree.rootSize()), Ext4FileSystem.minimumSize(tree.dir()));
         Path image = request.scratch().resolve(type().imageName());
         Ext4FileSystem.make(request.tools(), request.scratch(), request.results().uuid(), tree, image, size);

@@ -1,5 +1,8 @@
 package dev.kiln.image.format;
 
+import dev.kiln.image.tree.Tree;
+import dev.kiln.image.tree.Kernels;
+import dev.kiln.image.tree.Hygiene;
 import dev.kiln.store.FileTrees;
 import dev.kiln.image.TreeImageBuilder;
 import dev.kiln.image.disk.DiskImage;
@@ -39,14 +42,14 @@ class LiveIsoBuilder extends TreeImageBuilder {
     }
 
     @Override
-    protected Path image(BuildRequest request, RootTree.Tree tree) throws Exception {
+    protected Path image(BuildRequest request, Tree tree) throws Exception {
         Path dir = tree.dir();
-        String kernel = RootTree.bootKernel(dir, "a live image");
+        String kernel = Kernels.bootKernel(dir, "a live image");
         if (!Files.isDirectory(dir.resolve("usr/lib/live/boot")) && !Files.isDirectory(dir.resolve("lib/live/boot"))) {
             throw new IOException("a live image needs live-boot in its package set (the live-iso template lists it)");
         }
         Files.writeString(dir.resolve("etc/fstab"), "# live system: the root is the squashfs, mounted by live-boot\n");
-        RootTree.clampWritten(dir, tree.sourceDateEpoch(), dir.resolve("etc/fstab"));
+        Hygiene.clampWritten(dir, tree.sourceDateEpoch(), dir.resolve("etc/fstab"));
 
         Path iso = request.scratch().resolve("iso");
         FileTrees.delete(iso);

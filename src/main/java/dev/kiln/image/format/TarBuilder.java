@@ -3,6 +3,7 @@ package dev.kiln.image.format;
 import dev.kiln.image.TreeImageBuilder;
 import dev.kiln.image.sandbox.Sandbox;
 import dev.kiln.image.tree.RootTree;
+import dev.kiln.image.tree.Tree;
 import dev.kiln.output.OutputType;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -11,6 +12,7 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +43,7 @@ class TarBuilder extends TreeImageBuilder {
     }
 
     @Override
-    protected Path image(BuildRequest request, RootTree.Tree tree) throws Exception {
+    protected Path image(BuildRequest request, Tree tree) throws Exception {
         Path tar = request.scratch().resolve("root.tar");
         long t0 = System.nanoTime();
         try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tar), 1 << 16)) {
@@ -98,7 +100,7 @@ class TarBuilder extends TreeImageBuilder {
             e.setMode(mode & 07777);
             e.setUserId(sandbox.inside(Integer.toUnsignedLong((Integer) a.get("uid")), false));
             e.setGroupId(sandbox.inside(Integer.toUnsignedLong((Integer) a.get("gid")), true));
-            e.setModTime(((java.nio.file.attribute.FileTime) a.get("lastModifiedTime")).toMillis());
+            e.setModTime(((FileTime) a.get("lastModifiedTime")).toMillis());
             tar.putArchiveEntry(e);
             if (content) {
                 try (InputStream in = Files.newInputStream(p)) {

@@ -1,21 +1,23 @@
 package dev.kiln.image.sandbox;
 
-import dev.kiln.store.FileTrees;
+import dev.kiln.KilnProperties;
 import dev.kiln.image.tree.RootTree;
+import dev.kiln.store.FileTrees;
+import dev.kiln.store.StatePermissions;
 import java.io.IOException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import dev.kiln.KilnProperties;
-import dev.kiln.store.StatePermissions;
-import java.nio.file.attribute.PosixFilePermissions;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
@@ -210,14 +212,14 @@ public class Sandbox {
      * {@link #workDir} (the sandbox cannot reach {@code results/}) and renamed to {@code output} afterwards.
      * {@code command} gets the path to write to.
      */
-    public void runToolInto(ToolRunner tools, String uuid, Path output, java.util.function.Function<Path, List<String>> command,
+    public void runToolInto(ToolRunner tools, String uuid, Path output, Function<Path, List<String>> command,
             Map<String, String> env) throws IOException, InterruptedException {
         Path dir = workDir(uuid);
         Path out = dir.resolve(output.getFileName().toString());
         Files.deleteIfExists(out);
         try {
             runTool(tools, dir, command.apply(out), env, List.of(out));
-            Files.move(out, output, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.move(out, output, StandardCopyOption.REPLACE_EXISTING);
         } finally {
             Files.deleteIfExists(out);
         }

@@ -1,12 +1,18 @@
 package dev.kiln.image.sandbox;
 
+import java.io.BufferedOutputStream;
+import java.io.File;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,24 +25,24 @@ public final class ToolRunner {
 
     private static final Logger log = LoggerFactory.getLogger(ToolRunner.class);
     private final Set<Process> running = ConcurrentHashMap.newKeySet();
-    private final java.util.function.BiConsumer<String, String> composeLog;
+    private final BiConsumer<String, String> composeLog;
     private volatile boolean killed;
 
     /** @param composeLog receives (level, message) lines for the compose's own log */
-    public ToolRunner(java.util.function.BiConsumer<String, String> composeLog) {
+    public ToolRunner(BiConsumer<String, String> composeLog) {
         this.composeLog = composeLog;
     }
 
     /** Runs a command to its end; a non-zero exit is an {@link IOException} carrying the output's tail. */
     public String run(Path workDir, List<String> command) throws IOException, InterruptedException {
-        return run(workDir, command, java.util.Map.of(), null);
+        return run(workDir, command, Map.of(), null);
     }
 
     /**
      * Runs a command with extra environment variables and, if {@code stdin} is not null, that text on its standard
      * input (how secrets such as passwords reach a tool: never on its command line).
      */
-    public String run(Path workDir, List<String> command, java.util.Map<String, String> env, String stdin)
+    public String run(Path workDir, List<String> command, Map<String, String> env, String stdin)
             throws IOException, InterruptedException {
         return run(workDir, command, env, stdin, null);
     }
@@ -45,7 +51,7 @@ public final class ToolRunner {
      * As {@link #run(Path, List, java.util.Map, String)}; the log names the command {@code inSandbox} (what runs in
      * the build sandbox, whose wrapper is always the same) when it is not null.
      */
-    public String run(Path workDir, List<String> command, java.util.Map<String, String> env, String stdin,
+    public String run(Path workDir, List<String> command, Map<String, String> env, String stdin,
             List<String> inSandbox) throws IOException, InterruptedException {
         if (killed) {
             throw new InterruptedException("the compose was cancelled");
@@ -60,7 +66,7 @@ public final class ToolRunner {
         }
         pb.environment().putAll(env);
         if (stdin == null) {
-            pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         }
         Process p = pb.start();
         running.add(p);
@@ -72,12 +78,12 @@ public final class ToolRunner {
         try {
             if (stdin != null) {
                 try (var in = p.getOutputStream()) {
-                    in.write(stdin.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    in.write(stdin.getBytes(StandardCharsets.UTF_8));
                 }
             }
             byte[] out = p.getInputStream().readAllBytes();
             int exit = p.waitFor();
-            String text = new String(out, java.nio.charset.StandardCharsets.UTF_8);
+            String text = new String(out, StandardCharsets.UTF_8);
             composeLog.accept(exit == 0 ? "INFO" : "ERROR", String.format("%s exited %d after %d ms%s", name,
                     exit, (System.nanoTime() - t0) / 1_000_000, text.isBlank() ? "" : ": " + tail(text)));
             if (killed) {
@@ -125,7 +131,7 @@ public final class ToolRunner {
 
     /** Writes a stream into a tool's standard input. */
     public interface Feed {
-        void write(java.io.OutputStream stdin) throws IOException;
+        void write(OutputStream stdin) throws IOException;
     }
 
     /**
@@ -151,7 +157,7 @@ public final class ToolRunner {
             throw new InterruptedException("the compose was cancelled");
         }
         try {
-            try (java.io.OutputStream in = new java.io.BufferedOutputStream(p.getOutputStream(), 1 << 20)) {
+            try (OutputStream in = new BufferedOutputStream(p.getOutputStream(), 1 << 20)) {
                 feed.write(in);
             } catch (IOException e) {
                 if (killed) {
@@ -186,7 +192,7 @@ public final class ToolRunner {
         }
         composeLog.accept("INFO", "Starting: " + String.join(" ", command));
         ProcessBuilder pb = new ProcessBuilder(dieWithService(command)).redirectErrorStream(true).redirectOutput(output.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         if (workDir != null) {
             pb.directory(workDir.toFile());
         }

@@ -1,16 +1,17 @@
 package dev.kiln.api.weldr;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.kiln.KilnProperties;
 import dev.kiln.blueprint.BlueprintParser;
+import dev.kiln.cli.KilnCli;
 import dev.kiln.source.Source;
 import dev.kiln.source.SourceStore;
-import dev.kiln.testing.TestServer;
 import dev.kiln.testing.DebRepository;
+import dev.kiln.testing.TestServer;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,6 +20,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -27,6 +29,7 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.util.FileSystemUtils;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Sources, projects, modules, depsolve and freeze through the real server, over a real signed repository of real
@@ -266,13 +269,13 @@ class ProjectsApiTest {
     }
 
     Run cli(String... args) {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-        List<String> all = new java.util.ArrayList<>(List.of("--url", "http://127.0.0.1:" + port,
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        List<String> all = new ArrayList<>(List.of("--url", "http://127.0.0.1:" + port,
                 "--token-file", Path.of(ROOT, "state/api-token").toString()));
         all.addAll(List.of(args));
-        int exit = dev.kiln.cli.KilnCli.execute(new java.io.PrintStream(out, true, StandardCharsets.UTF_8),
-                new java.io.PrintStream(err, true, StandardCharsets.UTF_8), Path.of(ROOT).toAbsolutePath(),
+        int exit = KilnCli.execute(new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8), Path.of(ROOT).toAbsolutePath(),
                 all.toArray(String[]::new));
         return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }

@@ -1,15 +1,14 @@
 package dev.kiln.api.weldr;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import dev.kiln.testing.TestServer;
 import dev.kiln.blueprint.BlueprintParser;
 import dev.kiln.cli.WeldrClient;
 import dev.kiln.pipeline.ComposeProcess;
+import dev.kiln.testing.TestServer;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -20,14 +19,15 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Base64;
 import java.util.List;
 import java.util.stream.Stream;
-import org.operaton.bpm.engine.RepositoryService;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.operaton.bpm.engine.RepositoryService;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.util.FileSystemUtils;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** The Weldr API of a real server (embedded engine, Tomcat) over real HTTP: loopback TCP and the unix socket. */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
@@ -220,7 +220,7 @@ class WeldrApiTest {
         assertError(push("name = \"" + name + "\"\ndescription = \"x\"\n"), 400, "InvalidChars");
         assertError(tcp("POST", "/api/v1/blueprints/workspace", TOML,
                 ("name = \"" + name + "\"\n").getBytes(StandardCharsets.UTF_8)), 400, "InvalidChars");
-        String encoded = java.net.URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20");
+        String encoded = URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20");
         HttpResponse<String> info = tcp("GET", "/api/v1/blueprints/info/" + encoded, null, null);
         assertThat(info.statusCode()).isIn(400, 404);
         assertThat(JSON.readTree(info.body()).path("status").asBoolean(true)).isFalse();

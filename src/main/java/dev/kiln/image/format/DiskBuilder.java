@@ -1,0 +1,63 @@
+package dev.kiln.image.format;
+
+import dev.kiln.image.TreeImageBuilder;
+import dev.kiln.image.disk.DiskImage;
+import dev.kiln.image.tree.RootTree;
+import dev.kiln.image.tree.Tree;
+import dev.kiln.output.OutputType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A disk type: one raw disk ({@link DiskImage}) made in the scratch directory, then {@link #wrap}ped into the file
+ * the type's platform takes. One small class per type.
+ */
+abstract class DiskBuilder extends TreeImageBuilder {
+
+    private final OutputType type;
+
+    DiskBuilder(RootTree rootTree, OutputType type) {
+        super(rootTree);
+        this.type = type;
+    }
+
+    @Override
+    public final OutputType type() {
+        return type;
+    }
+
+    @Override
+    protected final Path image(BuildRequest request, Tree tree) throws Exception {
+        Path raw = request.scratch().resolve("disk.raw.tmp");
+        try {
+            DiskImage.Disk disk = DiskImage.make(request.tools(), request.scratch(), request.results().uuid(),
+                    request.sizeBytes(), tree, raw);
+            Path image = request.scratch().resolve(type().imageName());
+            long t0 = System.nanoTime();
+            wrap(request, disk, image);
+            request.tools().note(String.format("%s: %s written in %d ms", type().id(), image.getFileName(),
+                    (System.nanoTime() - t0) / 1_000_000));
+            return image;
+        } finally {
+            Files.deleteIfExists(raw);
+        }
+    }
+
+    /** Turns the raw disk into the type's image file. */
+    abstract void wrap(BuildRequest request, DiskImage.Disk disk, Path image) throws Exception;
+
+    static void qemuImg(BuildRequest request, DiskImage.Disk disk, Path image, String format, String options,
+            boolean compress) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("qemu-img", "convert", "-f", "raw", "-O", format));
+        if (!options.isEmpty()) {
+            cmd.addAll(List.of("-o", options));
+        }
+        if (compress) {
+            cmd.add("-c");
+        }
+        cmd.addAll(List.of(disk.file().toString(), image.toString()));
+        request.tools().run(request.scratch(), cmd);
+    }
+}

@@ -1,0 +1,116 @@
+package dev.kiln.image.tree;
+
+import dev.kiln.store.FileTrees;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.FileTime;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * What every image needs once its tree is customized: no machine identity, host keys, package caches or build
+ * logs, SSH host keys made at first boot, and every time clamped to the newest package's build time.
+ */
+public final class Hygiene {
+
+    private Hygiene() {
+    }
+
+    /** No machine identity, no host keys, no package caches or logs from the build. */
+    static void clean(Path tree) throws IOException {
+        Files.writeString(tree.resolve("etc/machine-id"), "");
+        Path dbusId = tree.resolve("var/lib/dbus/machine-id");
+        if (Files.exists(dbusId, LinkOption.NOFOLLOW_LINKS) && !Files.isSymbolicLink(dbusId)) {
+            Files.delete(dbusId);
+        }
+        for (String glob : List.of("etc/ssh", "var/lib/apt/lists", "var/cache/apt", "var/log", "var/log/apt",
+                "var/cache/debconf", "var/lib/dpkg", "var/cache/ldconfig", "tmp", "var/tmp")) {
+            Path dir = tree.resolve(glob);
+            if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+                continue;
+            }
+            try (Stream<Path> files = Files.list(dir)) {
+                for (Path f : files.toList()) {
+                    String n = f.getFileName().toString();
+                    boolean drop = switch (glob) {
+                        case "etc/ssh" -> n.startsWith("ssh_host_");
+                        case "var/lib/apt/lists" -> !n.equals("partial") && !n.equals("lock");
+                        case "var/cache/apt" -> n.endsWith(".bin");
+                        case "var/log", "var/log/apt" -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS);
+                        case "var/cache/debconf", "var/lib/dpkg" -> n.endsWith("-old");
+                        case "var/cache/ldconfig" -> n.equals("aux-cache");
+                        default -> true;
+                    };
+                    if (drop) {
+                        FileTrees.delete(f);
+                    }
+                }
+            }
+        }
+        FileTrees.delete(tree.resolve("var/cache/kiln"));
+        Files.deleteIfExists(tree.resolve("usr/sbin/policy-rc.d"));
+        if (Files.exists(tree.resolve("usr/sbin/sshd"))) {
+            sshKeysAtFirstBoot(tree);
+        }
+    }
+
+    /**
+     * The image carries no SSH host keys, so each machine makes its own: a unit that runs {@code ssh-keygen -A}
+     * before the SSH server when they are missing (cloud-init does the same on cloud images, first).
+     */
+    private static void sshKeysAtFirstBoot(Path tree) throws IOException {
+        String unit = "kiln-ssh-keygen.service";
+        Path units = tree.resolve("etc/systemd/system");
+        Files.createDirectories(units.resolve("ssh.service.wants"));
+        Files.writeString(units.resolve(unit), """
+                [Unit]
+                Description=Generate the SSH host keys this machine does not have yet
+                ConditionPathExists=!/etc/ssh/ssh_host_ed25519_key
+                Before=ssh.service
+                After=cloud-init.service
+
+                [Service]
+                Type=oneshot
+                ExecStart=/usr/bin/ssh-keygen -A
+
+                [Install]
+                WantedBy=ssh.service
+                """);
+        Path link = units.resolve("ssh.service.wants").resolve(unit);
+        Files.deleteIfExists(link);
+        Files.createSymbolicLink(link, Path.of("/etc/systemd/system", unit));
+    }
+
+    /**
+     * Clamps the times of files an image builder wrote into a clamped tree, and of their directories up to the
+     * tree's root, as {@link #clamp} did for the rest.
+     */
+    public static void clampWritten(Path tree, long sde, Path... written) throws IOException {
+        FileTime t = FileTime.fromMillis(sde * 1000);
+        Set<Path> done = new HashSet<>();
+        for (Path p : written) {
+            for (Path q = p; q != null && q.startsWith(tree) && done.add(q); q = q.getParent()) {
+                Files.getFileAttributeView(q, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setTimes(t, t, null);
+            }
+        }
+    }
+
+    /** Clamps every time in the tree to the newest package's build time, so that two builds are identical. */
+    static void clamp(Path tree, long sde) throws IOException {
+        FileTime limit = FileTime.fromMillis(sde * 1000);
+        try (Stream<Path> all = Files.walk(tree)) {
+            for (Path p : all.toList()) {
+                BasicFileAttributeView view = Files.getFileAttributeView(p, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+                FileTime m = view.readAttributes().lastModifiedTime();
+                FileTime t = m.compareTo(limit) > 0 ? limit : m;
+                view.setTimes(t, t, null);
+            }
+        }
+    }
+
+}

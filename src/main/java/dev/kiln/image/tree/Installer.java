@@ -1,0 +1,270 @@
+package dev.kiln.image.tree;
+
+import dev.kiln.image.fetch.DebArchive;
+import dev.kiln.image.fetch.PackageCache;
+import dev.kiln.image.sandbox.Chroot;
+import dev.kiln.image.sandbox.Sandbox;
+import dev.kiln.image.sandbox.ToolRunner;
+import dev.kiln.store.FileTrees;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Installs a frozen package set into an empty tree: the packages fetched ({@link PackageCache}), the Essential set
+ * and what it needs unpacked with {@link DebArchive} (or taken from a cached base), then the tree's own dpkg
+ * installing every package, maintainer scripts included, inside {@link Chroot} (no network: the packages come from
+ * the cache), and an initramfs per kernel.
+ */
+final class Installer {
+
+    /** What a package's control file says and when it was built, by the package's SHA256. */
+    private record Known(Map<String, String> control, long buildTime) {
+    }
+
+    private final PackageCache cache;
+    private final Sandbox sandbox;
+    private final TreeCache bases;
+    private final Map<String, Known> known = new ConcurrentHashMap<>();
+
+    Installer(PackageCache cache, Sandbox sandbox, TreeCache bases) {
+        this.cache = cache;
+        this.sandbox = sandbox;
+        this.bases = bases;
+    }
+
+    /** Installs {@code deps} (the frozen set's entries) into {@code tree}; answers the tree's source date epoch. */
+    long install(List<Map<String, Object>> deps, Path tree, ToolRunner tools) throws IOException, InterruptedException {
+        Sandbox.Range range = sandbox.range(); // no build without its sandbox; the message says what to set up
+        List<PackageCache.Wanted> wanted = new ArrayList<>();
+        for (Map<String, Object> d : deps) {
+            String checksum = String.valueOf(d.get("checksum"));
+            wanted.add(new PackageCache.Wanted((String) d.get("name"), (String) d.get("remote_location"),
+                    ((Number) d.getOrDefault("size", 0L)).longValue(),
+                    checksum.startsWith("sha256:") ? checksum.substring(7) : checksum));
+        }
+        Map<String, Path> debs = cache.fetch(wanted, tools);
+
+        Files.createDirectories(tree);
+        long t0 = System.nanoTime();
+        Map<String, String> checksums = new HashMap<>();
+        wanted.forEach(w -> checksums.put(w.name(), w.sha256()));
+        Map<String, Map<String, String>> controls = new ConcurrentHashMap<>();
+        Map<String, Long> built = new ConcurrentHashMap<>();
+        Work readControl = name -> {
+            String sha = checksums.get(name);
+            Known k = known.get(sha);
+            if (k == null) { // the cache is addressed by content: what a package says never changes
+                k = new Known(DebArchive.control(debs.get(name)), DebArchive.buildTime(debs.get(name)));
+                if (known.size() > 50_000) {
+                    known.clear();
+                }
+                known.put(sha, k);
+            }
+            controls.put(name, k.control());
+            built.put(name, k.buildTime());
+        };
+        for (String name : parallel(List.copyOf(debs.keySet()), readControl)) {
+            readControl.run(name); // again, so that a damaged package fails the build with its own error
+        }
+        long sde = built.values().stream().mapToLong(Long::longValue).max().orElse(0);
+        List<String> essential = EssentialSet.closure(controls);
+        List<String> others = debs.keySet().stream().filter(n -> !essential.contains(n)).sorted().toList();
+        // the Essential set installed is a function of its packages alone (its scripts see its own clock):
+        // a base that every package set with the same Essential packages shares
+        long baseSde = essential.stream().mapToLong(built::get).max().orElse(sde);
+        String baseKey = Seeds.sha256("kiln essential base 1\nsandbox ids " + sandbox.stamp() + "\n" + String.join("\n",
+                essential.stream().sorted().map(n -> n + " " + checksums.get(n)).toList()));
+        boolean fromBase = bases.restore(baseKey, tree, tools) >= 0;
+        if (fromBase) {
+            tools.note(String.format("Essential base (%d packages) taken from the cache in %d ms", essential.size(),
+                    (System.nanoTime() - t0) / 1_000_000));
+        } else {
+            for (String d : List.of("bin", "sbin", "lib", "lib64")) { // bookworm's merged /usr
+                Files.createDirectories(tree.resolve("usr").resolve(d));
+                Files.createSymbolicLink(tree.resolve(d), Path.of("usr", d));
+            }
+        }
+        // packages decompressed for the tree's dpkg, next to the tree (linked into it while dpkg runs)
+        Path staging = tree.resolveSibling("debs");
+        FileTrees.delete(staging);
+        Files.createDirectories(staging);
+        // on every core: each Essential package decompressed and unpacked from the decompressed copy; then, while
+        // dpkg installs the Essential set on one core, the others decompressed on the rest (started only then: on
+        // the cores the Essential unpacking needs they would only delay dpkg's start)
+        ExecutorService pool = Executors.newFixedThreadPool(
+                Math.max(2, Runtime.getRuntime().availableProcessors()));
+        ExecutorService second = Executors.newFixedThreadPool(
+                Math.max(1, Runtime.getRuntime().availableProcessors() - 1));
+        try {
+            Map<String, Future<Boolean>> done = new LinkedHashMap<>();
+            for (String n : fromBase ? List.<String>of() : essential) {
+                done.put(n, pool.submit(() -> {
+                    Path d = staging.resolve(n + ".deb");
+                    DebArchive.decompress(debs.get(n), d);
+                    try {
+                        DebArchive.extract(d, tree, range);
+                        return true;
+                    } catch (IOException | RuntimeException e) {
+                        return false; // two packages writing one path at once: done again below, in order
+                    }
+                }));
+            }
+            if (fromBase) { // no Essential install to hide the decompression behind: dpkg does it as it goes
+                for (String n : others) {
+                    done.put(n, pool.submit(() -> {
+                        Files.copy(debs.get(n), staging.resolve(n + ".deb"));
+                        return true;
+                    }));
+                }
+            } else {
+                for (String n : essential) {
+                    if (!await(done.get(n))) {
+                        DebArchive.extract(staging.resolve(n + ".deb"), tree, range);
+                    }
+                }
+                for (String n : others) {
+                    done.put(n, second.submit(() -> {
+                        DebArchive.decompress(debs.get(n), staging.resolve(n + ".deb"));
+                        return true;
+                    }));
+                }
+                for (String d : List.of("proc", "sys", "dev", "tmp", "var/lib/dpkg/info", "var/lib/dpkg/updates", "etc")) {
+                    Files.createDirectories(tree.resolve(d));
+                }
+                Files.writeString(tree.resolve("var/lib/dpkg/status"), "");
+                Files.writeString(tree.resolve("var/lib/dpkg/available"), "");
+                Path policy = tree.resolve("usr/sbin/policy-rc.d");
+                Files.writeString(policy, "#!/bin/sh\n# Kiln: no service starts while the image is built\nexit 101\n");
+                policy.toFile().setExecutable(true, false);
+                tools.note(String.format("unpacked %d essential packages in %d ms", essential.size(), (System.nanoTime() - t0) / 1_000_000));
+                sandbox.own(tree); // what the service made here (directories, dpkg's status) becomes root's inside the sandbox
+                new Chroot(tree, tools, sandbox, baseSde).run(dpkgInstall(tree, staging, essential));
+                bases.remember(baseKey, tree, baseSde, tools);
+            }
+            for (String n : others) {
+                await(done.get(n));
+            }
+        } finally {
+            pool.shutdownNow();
+            second.shutdownNow();
+        }
+        Chroot chroot = new Chroot(tree, tools, sandbox, sde);
+        List<Path> placeholders = others.contains("openssh-server") ? hostKeyPlaceholders(tree) : List.of();
+        if (!others.isEmpty()) {
+            chroot.run(dpkgInstall(tree, staging, others));
+        }
+        FileTrees.delete(staging);
+        chroot.run(List.of("dpkg", "--force-unsafe-io", "--configure", "-a"));
+        for (Path p : placeholders) {
+            if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && Files.size(p) == 0) {
+                Files.delete(p);
+            }
+        }
+        String audit = chroot.run(List.of("dpkg", "--audit"));
+        if (!audit.isBlank()) {
+            throw new IOException("dpkg left packages unconfigured: " + audit.strip());
+        }
+        Kernels.initramfs(tree, chroot, tools);
+        tools.note(String.format("installed %d packages in %d ms", debs.size(), (System.nanoTime() - t0) / 1_000_000));
+        return sde;
+    }
+
+    /**
+     * openssh-server's postinst makes the host keys that are missing (RSA-3072 alone takes a second or more); an image
+     * must not carry them ({@link Hygiene} deletes them, the image makes its own at first boot), so empty files stand
+     * at their default paths while dpkg runs, and the postinst skips them. They are removed when dpkg is done.
+     */
+    private List<Path> hostKeyPlaceholders(Path tree) throws IOException {
+        Path dir = tree.resolve("etc/ssh");
+        if (!Files.isDirectory(dir)) {
+            Files.createDirectories(dir);
+            sandbox.own(dir, 0, 0); // dpkg unpacks openssh-server's files into it
+        }
+        List<Path> made = new ArrayList<>();
+        for (String type : List.of("rsa", "ecdsa", "ed25519")) {
+            Path key = dir.resolve("ssh_host_" + type + "_key");
+            if (!Files.exists(key, LinkOption.NOFOLLOW_LINKS)) {
+                Files.createFile(key);
+                made.add(key);
+            }
+        }
+        return made;
+    }
+
+    /**
+     * {@code dpkg --install} of {@code names} in the tree, the decompressed packages linked into it from
+     * {@code staging} for the run and gone from it afterwards.
+     */
+    private List<String> dpkgInstall(Path tree, Path staging, List<String> names) throws IOException {
+        Path dir = tree.resolve("var/cache/kiln/debs");
+        FileTrees.delete(dir);
+        Files.createDirectories(dir);
+        List<String> command = new ArrayList<>(List.of("dpkg", "--force-unsafe-io", "--force-depends", "--install"));
+        for (String n : names) {
+            try {
+                Files.createLink(dir.resolve(n + ".deb"), staging.resolve(n + ".deb"));
+            } catch (IOException | UnsupportedOperationException crossDevice) {
+                Files.copy(staging.resolve(n + ".deb"), dir.resolve(n + ".deb"));
+            }
+            sandbox.own(dir.resolve(n + ".deb"), 0, 0); // readable by dpkg in the sandbox, whatever its mode
+            command.add("/var/cache/kiln/debs/" + n + ".deb");
+        }
+        return command;
+    }
+
+    private interface Work {
+        void run(String name) throws IOException;
+    }
+
+    /** The result of a task of the install's pool; its failure is the build's. */
+    private static <T> T await(Future<T> f) throws IOException, InterruptedException {
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+        }
+    }
+
+    /** Runs {@code work} for each name on every core; answers the names whose work failed. */
+    private static List<String> parallel(List<String> names, Work work) throws IOException, InterruptedException {
+        List<String> failed = Collections.synchronizedList(new ArrayList<>());
+        ExecutorService pool = Executors.newFixedThreadPool(
+                Math.max(2, Runtime.getRuntime().availableProcessors()));
+        try {
+            List<Future<?>> all = new ArrayList<>();
+            for (String n : names) {
+                all.add(pool.submit(() -> {
+                    try {
+                        work.run(n);
+                    } catch (IOException | RuntimeException e) {
+                        failed.add(n);
+                    }
+                }));
+            }
+            for (Future<?> f : all) {
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    throw new IOException(e.getCause());
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        return failed;
+    }
+
+}

@@ -1,0 +1,13 @@
+package dev.kiln.image.tree;
+
+import dev.kiln.image.sandbox.Sandbox;
+import java.nio.file.Path;
+import java.util.UUID;
+
+/**
+ * An installed, customized tree; {@code sourceDateEpoch} and {@code seed} make the image reproducible;
+ * {@code rootSize} is the size the plan asks for the root file system ({@code part /}, from the blueprint's
+ * filesystem customization), 0 when it does not; {@code sandbox} is the one whose ids its files carry.
+ */
+public record Tree(Path dir, long sourceDateEpoch, UUID seed, long rootSize, Sandbox sandbox) {
+}
