@@ -5,10 +5,8 @@ import dev.kiln.blueprint.BlueprintNames;
 import dev.kiln.blueprint.BlueprintStore;
 import dev.kiln.blueprint.Customizations;
 import dev.kiln.output.OutputType;
-import dev.kiln.image.OutputTypes;
 import dev.kiln.store.ResultsDir;
 import java.time.Instant;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.springframework.stereotype.Component;
@@ -24,12 +22,10 @@ import org.springframework.stereotype.Component;
 class PrepareStep implements ComposeStep {
 
     static final String TOPIC = "prepare";
-    private final BlueprintStore blueprints;
-    private final OutputTypes outputTypes;
+    private final ComposeChecks checks;
 
-    PrepareStep(BlueprintStore blueprints, OutputTypes outputTypes) {
-        this.blueprints = blueprints;
-        this.outputTypes = outputTypes;
+    PrepareStep(ComposeChecks checks) {
+        this.checks = checks;
     }
 
     @Override
@@ -52,14 +48,6 @@ class PrepareStep implements ComposeStep {
         if (!BlueprintNames.isValidBranch(branch)) {
             throw new StepFailedException("the process variable 'branch' is not a valid branch: " + show(branch));
         }
-        Optional<Blueprint> blueprint = blueprints.committed(branch, name);
-        if (blueprint.isEmpty()) {
-            throw new StepFailedException("Unknown blueprint name: " + name);
-        }
-        if (v.get("version") != null && !String.valueOf(v.get("version")).equals(blueprint.get().version())) {
-            throw new StepFailedException("blueprint " + name + " is at version " + blueprint.get().version()
-                    + ", not " + show(v.get("version")));
-        }
         Optional<OutputType> type = v.get("type") instanceof String s ? OutputType.byId(s) : Optional.empty();
         if (type.isEmpty()) {
             throw new StepFailedException("the process variable 'type' must be one of " + OutputType.ids() + ", not "
@@ -67,22 +55,26 @@ class PrepareStep implements ComposeStep {
         }
         int test = (int) integer(v, "test", 0, 2);
         long size = integer(v, "size", 0, Customizations.MAX_SIZE);
-        if (test == 0 && !outputTypes.enabled(type.get())) {
-            throw new StepFailedException("Compose type '" + type.get().id() + "' is disabled");
-        }
         if (v.get("bootTest") != null && !(v.get("bootTest") instanceof Boolean)) {
             throw new StepFailedException("the process variable 'bootTest' must be true or false");
         }
-        List<String> problems = Customizations.problems(blueprint.get().customizations());
-        if (!problems.isEmpty()) {
-            throw new StepFailedException("Invalid customizations in " + name + ": " + String.join("; ", problems));
+        ComposeChecks.Checked checked;
+        try {
+            checked = checks.check(branch, name, type.get(), test);
+        } catch (ComposeChecks.Rejected e) {
+            throw new StepFailedException(e.getMessage());
         }
-        String commit = blueprints.changes(branch, name).get(0).commit();
-        ComposeResults.create(results, blueprint.get(), commit, type.get(), test, Boolean.TRUE.equals(v.get("bootTest")),
+        Blueprint blueprint = checked.blueprint();
+        if (v.get("version") != null && !String.valueOf(v.get("version")).equals(blueprint.version())) {
+            throw new StepFailedException("blueprint " + name + " is at version " + blueprint.version()
+                    + ", not " + show(v.get("version")));
+        }
+        String commit = checked.commit();
+        ComposeResults.create(results, blueprint, commit, type.get(), test, Boolean.TRUE.equals(v.get("bootTest")),
                 Instant.now());
         // what the later steps and the listings read, as a Weldr start has it
         task.output().put("type", type.get().id());
-        task.output().put("version", blueprint.get().version());
+        task.output().put("version", blueprint.version());
         task.output().put("test", test);
         task.output().put("size", size);
         task.output().put("bootTest", Boolean.TRUE.equals(v.get("bootTest")));

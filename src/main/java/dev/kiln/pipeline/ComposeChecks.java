@@ -1,0 +1,66 @@
+package dev.kiln.pipeline;
+
+import dev.kiln.blueprint.Blueprint;
+import dev.kiln.blueprint.BlueprintStore;
+import dev.kiln.blueprint.Customizations;
+import dev.kiln.image.OutputTypes;
+import dev.kiln.output.OutputType;
+import java.util.List;
+import java.util.Optional;
+import org.springframework.stereotype.Component;
+
+/**
+ * What a compose must be, however it is started (the Weldr API's {@code POST /compose} or the {@code prepare} step
+ * of an engine start): a committed blueprint, an output type Kiln builds (any type in test mode), customizations
+ * that pass their grammar.
+ */
+@Component
+public class ComposeChecks {
+
+    /** Why a compose cannot start; the Weldr API names each with its error id. */
+    public enum Reason { UNKNOWN_BLUEPRINT, DISABLED_TYPE, INVALID_CUSTOMIZATIONS }
+
+    /** A compose that cannot start, and why. */
+    public static final class Rejected extends Exception {
+        private final Reason reason;
+
+        Rejected(Reason reason, String message) {
+            super(message);
+            this.reason = reason;
+        }
+
+        public Reason reason() {
+            return reason;
+        }
+    }
+
+    /** The blueprint a compose builds and the commit it was at. */
+    public record Checked(Blueprint blueprint, String commit) {
+    }
+
+    private final BlueprintStore blueprints;
+    private final OutputTypes outputTypes;
+
+    ComposeChecks(BlueprintStore blueprints, OutputTypes outputTypes) {
+        this.blueprints = blueprints;
+        this.outputTypes = outputTypes;
+    }
+
+    /** Checks a compose of blueprint {@code name} on {@code branch} as {@code type}, test mode {@code test}. */
+    public Checked check(String branch, String name, OutputType type, int test) throws Rejected {
+        Optional<Blueprint> blueprint = blueprints.committed(branch, name);
+        if (blueprint.isEmpty()) {
+            throw new Rejected(Reason.UNKNOWN_BLUEPRINT, "Unknown blueprint name: " + name);
+        }
+        if (test == 0 && !outputTypes.enabled(type)) {
+            throw new Rejected(Reason.DISABLED_TYPE, "Compose type '" + type.id()
+                    + "' is disabled: Kiln cannot build it yet (see the README)");
+        }
+        List<String> problems = Customizations.problems(blueprint.get().customizations());
+        if (!problems.isEmpty()) {
+            throw new Rejected(Reason.INVALID_CUSTOMIZATIONS, "Invalid customizations in " + name + ": "
+                    + String.join("; ", problems));
+        }
+        return new Checked(blueprint.get(), blueprints.changes(branch, name).get(0).commit());
+    }
+}
