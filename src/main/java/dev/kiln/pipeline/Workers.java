@@ -7,17 +7,11 @@ import dev.kiln.image.sandbox.ToolRunner;
 import dev.kiln.kickstart.PlanException;
 import dev.kiln.output.OutputType;
 import dev.kiln.store.ResultsDir;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.lang.management.ManagementFactory;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Date;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -26,7 +20,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.operaton.bpm.engine.ExternalTaskService;
 import org.operaton.bpm.engine.HistoryService;
-import org.operaton.bpm.engine.externaltask.ExternalTask;
 import org.operaton.bpm.engine.externaltask.LockedExternalTask;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,7 +27,6 @@ import org.slf4j.MDC;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.SmartLifecycle;
-import org.springframework.core.env.Environment;
 import org.springframework.stereotype.Component;
 
 /**
@@ -52,50 +44,23 @@ public class Workers implements SmartLifecycle {
     private static final String[] VARIABLES = {"type", "test", "size", "blueprint", "version", "branch", "bootTest"};
 
     private final ExternalTaskService tasks;
-    private final Environment environment;
-    private final HistoryService history;
+    private final StepTimeouts timeouts;
+    private final FirstInstances firstInstances;
+    private final StepEnds ends;
+    private final UnservedSteps unserved;
     private final Map<String, ComposeStep> steps = new LinkedHashMap<>();
     private final KilnProperties properties;
     private final boolean enabled;
     private final int buildConcurrency;
     private final int stepConcurrency;
     private final long lockMs;
-    private final int maxRetries;
-    private final long retryBackoffMs;
     private final String workerId;
-    private final Map<String, Running> running = new ConcurrentHashMap<>();
+    private final Map<String, RunningStep> running = new ConcurrentHashMap<>();
     private final List<Thread> threads = new ArrayList<>();
     private ScheduledExecutorService heartbeat;
     /** Idle loops wait here; a completed step or a new compose wakes them, so handoffs take milliseconds. */
     private final Object wake = new Object();
     private volatile boolean active;
-
-    /**
-     * A step in progress on this node. Its monitor keeps the heartbeat's lock extension and the worker's final
-     * call (complete, error, failure) apart: the two would otherwise collide in the engine (optimistic locking).
-     */
-    private static final class Running {
-        final String taskId;
-        final String workerId;
-        final ToolRunner tools;
-        boolean ending;
-        /** Set by the step's watchdog when it ran past its timeout (its processes are then killed). */
-        volatile boolean timedOut;
-
-        Running(String taskId, String workerId, ToolRunner tools) {
-            this.taskId = taskId;
-            this.workerId = workerId;
-            this.tools = tools;
-        }
-
-        ToolRunner tools() {
-            return tools;
-        }
-
-        synchronized void ending() {
-            ending = true;
-        }
-    }
 
     public Workers(ExternalTaskService tasks, HistoryService history, BpmnDirectory deployed,
             ObjectProvider<ComposeStep> steps, KilnProperties properties,
@@ -104,10 +69,10 @@ public class Workers implements SmartLifecycle {
             @Value("${kiln.compose.step-concurrency:2}") int stepConcurrency,
             @Value("${kiln.compose.lock-seconds:60}") int lockSeconds,
             @Value("${kiln.compose.retries:3}") int maxRetries,
-            @Value("${kiln.compose.retry-backoff-ms:2000}") long retryBackoffMs, Environment environment) {
+            @Value("${kiln.compose.retry-backoff-ms:2000}") long retryBackoffMs, StepTimeouts timeouts) {
         this.tasks = tasks;
-        this.environment = environment;
-        this.history = history;
+        this.timeouts = timeouts;
+        this.firstInstances = new FirstInstances(history);
         steps.orderedStream().forEach(s -> {
             if (this.steps.put(s.topic(), s) != null) {
                 throw new IllegalStateException("two workers for topic " + s.topic());
@@ -118,9 +83,9 @@ public class Workers implements SmartLifecycle {
         this.buildConcurrency = buildConcurrency;
         this.stepConcurrency = stepConcurrency;
         this.lockMs = lockSeconds * 1000L;
-        this.maxRetries = maxRetries;
-        this.retryBackoffMs = retryBackoffMs;
         this.workerId = "kiln-" + ManagementFactory.getRuntimeMXBean().getName();
+        this.ends = new StepEnds(tasks, maxRetries, retryBackoffMs);
+        this.unserved = new UnservedSteps(tasks, timeouts, properties.resultsDir(), workerId, lockMs);
     }
 
     /** The topics that have a worker (a test checks them against the BPMN). */
@@ -150,7 +115,7 @@ public class Workers implements SmartLifecycle {
             return t;
         });
         heartbeat.scheduleAtFixedRate(this::extendLocks, lockMs / 3, lockMs / 3, TimeUnit.MILLISECONDS);
-        heartbeat.scheduleWithFixedDelay(this::failUnserved, 5, 5, TimeUnit.SECONDS);
+        heartbeat.scheduleWithFixedDelay(() -> unserved.failThoseNotIn(steps.keySet()), 5, 5, TimeUnit.SECONDS);
         log.info("Workers {} started: {} (build concurrency {}), lock {} s", workerId, steps.keySet(),
                 buildConcurrency, lockMs / 1000);
     }
@@ -166,7 +131,7 @@ public class Workers implements SmartLifecycle {
         if (heartbeat != null) {
             heartbeat.shutdown();
         }
-        running.values().forEach(r -> r.tools().killAll());
+        running.values().forEach(r -> r.tools.killAll());
         wakeUp();
         for (Thread t : threads) {
             try {
@@ -196,11 +161,11 @@ public class Workers implements SmartLifecycle {
      * Answers whether there was one.
      */
     public boolean stopLocal(String uuid, long waitMs) {
-        Running r = running.get(uuid);
+        RunningStep r = running.get(uuid);
         if (r == null) {
             return false;
         }
-        r.tools().killAll();
+        r.tools.killAll();
         long deadline = System.currentTimeMillis() + waitMs;
         while (running.get(uuid) == r && System.currentTimeMillis() < deadline) {
             try {
@@ -255,7 +220,7 @@ public class Workers implements SmartLifecycle {
             tasks.handleBpmnError(task.getId(), workerId, ComposeProcess.ERROR_CODE, "not a compose: " + uuid);
             return;
         }
-        if (!isTheCompose(task, uuid)) {
+        if (!firstInstances.isFirst(task.getProcessInstanceId(), uuid)) {
             tasks.handleBpmnError(task.getId(), workerId, ComposeProcess.ERROR_CODE, "compose " + uuid
                     + " exists already: this instance, started with its UUID as business key, is not it");
             return;
@@ -263,7 +228,7 @@ public class Workers implements SmartLifecycle {
         ResultsDir results = new ResultsDir(properties.resultsDir(), uuid);
         if (!results.exists() && !step.topic().equals(PrepareStep.TOPIC)) { // prepare makes it
             // nothing can be built without it (a start that claimed "prepared" but was not, or a compose being removed)
-            engine(uuid, () -> tasks.handleBpmnError(task.getId(), workerId, ComposeProcess.ERROR_CODE,
+            StepEnds.engine(uuid, () -> tasks.handleBpmnError(task.getId(), workerId, ComposeProcess.ERROR_CODE,
                     "compose " + uuid + " has no results directory"));
             return;
         }
@@ -271,69 +236,24 @@ public class Workers implements SmartLifecycle {
         OutputType type = OutputType.byId(String.valueOf(vars.get("type"))).orElse(OutputType.TAR);
         int test = vars.get("test") instanceof Number n ? n.intValue() : 0;
         long size = vars.get("size") instanceof Number n ? n.longValue() : 0;
-        ToolRunner tools = new ToolRunner((level, line) -> note(results, level, line));
-        Running me = new Running(task.getId(), workerId, tools);
+        ToolRunner tools = new ToolRunner((level, line) -> StepEnds.note(results, level, line));
+        RunningStep me = new RunningStep(task.getId(), workerId, tools);
         running.put(uuid, me);
         MDC.put("compose", uuid);
         long t0 = System.nanoTime();
-        Duration timeout = timeout(step.topic());
         ScheduledFuture<?> watchdog = heartbeat == null ? null : heartbeat.schedule(() -> {
             me.timedOut = true;
             tools.killAll();
-        }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }, timeouts.of(step.topic()).toMillis(), TimeUnit.MILLISECONDS);
         try {
-            note(results, "INFO", step.topic() + " started by " + workerId);
+            StepEnds.note(results, "INFO", step.topic() + " started by " + workerId);
             Map<String, Object> output = new HashMap<>();
             step.execute(new ComposeTask(uuid, type, test, size, results, tools, vars, output));
-            note(results, "INFO", step.topic() + " done in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
-            me.ending();
-            engine(uuid, () -> tasks.complete(task.getId(), workerId, output, Map.of()));
+            StepEnds.note(results, "INFO", step.topic() + " done in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+            ends.complete(me, task, output);
             wakeUp();
-        } catch (StepFailedException e) {
-            if (me.timedOut) {
-                fail(results, me, task, workerId, timedOut(step.topic(), timeout));
-                return;
-            }
-            if (tools.killed()) {
-                return;
-            }
-            fail(results, me, task, workerId, step.topic() + ": " + e.getMessage());
         } catch (Exception e) {
-            if (me.timedOut) {
-                fail(results, me, task, workerId, timedOut(step.topic(), timeout));
-                return;
-            }
-            if (tools.killed() || !active) {
-                log.info("{} of compose {} stopped", step.topic(), uuid);
-                return;
-            }
-            if (e instanceof ToolFailedException || e instanceof PlanException || e instanceof Sandbox.SandboxMissingException) {
-                // deterministic: the same plan (or the same host set-up) fails the same way again
-                fail(results, me, task, workerId, step.topic() + ": " + e.getMessage());
-                return;
-            }
-            if (isDiskFull(e)) { // retrying cannot help until someone frees space; the next compose may build
-                fail(results, me, task, workerId, step.topic() + ": no space left on device under "
-                        + properties.stateDir() + " (" + e.getMessage() + "); free space and start the compose again");
-                return;
-            }
-            int retries = task.getRetries() == null ? maxRetries : task.getRetries();
-            int left = Math.max(retries - 1, 0);
-            long backoff = retryBackoffMs << Math.max(0, Math.min(10, maxRetries - retries));
-            log.warn("{} of compose {} failed ({} retries left)", step.topic(), uuid, left, e);
-            if (results.exists()) {
-                note(results, "ERROR", step.topic() + " failed: " + e + (left > 0
-                        ? "; retrying in " + backoff + " ms (" + left + " left)" : "; no retries left, an incident is open"));
-                if (left == 0) {
-                    quietly(() -> results.status("FAILED"));
-                }
-            }
-            me.ending();
-            // an incident's message (what Cockpit lists) names the compose: UUID, blueprint, type
-            String incident = "compose " + uuid + " (" + vars.get("blueprint") + " " + vars.get("version") + ", "
-                    + vars.get("type") + "), " + step.topic() + ": " + e.getMessage();
-            engine(uuid, () -> tasks.handleFailure(task.getId(), workerId,
-                    incident.length() > 600 ? incident.substring(0, 600) + "…" : incident, stackTrace(e), left, backoff));
+            ended(step, task, results, me, e);
         } finally {
             if (watchdog != null) {
                 watchdog.cancel(false);
@@ -343,142 +263,42 @@ public class Workers implements SmartLifecycle {
         }
     }
 
-    /** Whether the task's instance is the first of its business key: a later one must not touch its results. */
-    private boolean isTheCompose(LockedExternalTask task, String uuid) {
-        if (confirmed.containsKey(task.getProcessInstanceId())) { // once per instance and node: the answer never changes
-            return true;
+    /**
+     * A step that threw: stopped (cancel, shutdown) → nothing to report; timed out, a business failure, a tool or
+     * script that exited non-zero, a plan the image cannot have, no sandbox, a full disk → FAILED at once; anything
+     * else (network, I/O) → retried.
+     */
+    private void ended(ComposeStep step, LockedExternalTask task, ResultsDir results, RunningStep me, Exception e) {
+        if (me.timedOut) {
+            ends.fail(results, me, task, timeouts.timedOut(step.topic()));
+        } else if (me.tools.killed() || (!(e instanceof StepFailedException) && !active)) {
+            log.info("{} of compose {} stopped", step.topic(), task.getBusinessKey());
+        } else if (e instanceof StepFailedException || e instanceof ToolFailedException || e instanceof PlanException
+                || e instanceof Sandbox.SandboxMissingException) {
+            // deterministic: the same plan (or the same host set-up) fails the same way again
+            ends.fail(results, me, task, step.topic() + ": " + e.getMessage());
+        } else if (StepEnds.isDiskFull(e)) { // retrying cannot help until someone frees space; the next may build
+            ends.fail(results, me, task, step.topic() + ": no space left on device under " + properties.stateDir()
+                    + " (" + e.getMessage() + "); free space and start the compose again");
+        } else {
+            ends.retry(results, me, task, step.topic(), e);
         }
-        boolean first = history.createHistoricProcessInstanceQuery().processDefinitionKey(ComposeProcess.KEY)
-                .processInstanceBusinessKey(uuid).orderByProcessInstanceStartTime().asc().listPage(0, 1).stream()
-                .findFirst().map(h -> h.getId().equals(task.getProcessInstanceId())).orElse(true);
-        if (first) {
-            if (confirmed.size() > 10_000) {
-                confirmed.clear();
-            }
-            confirmed.put(task.getProcessInstanceId(), Boolean.TRUE);
-        }
-        return first;
     }
 
-    /** Process instances already known to be the first of their business key (see {@link #isTheCompose}). */
-    private final Map<String, Boolean> confirmed = new ConcurrentHashMap<>();
-
     private void extendLocks() {
-        for (Map.Entry<String, Running> e : running.entrySet()) {
-            Running r = e.getValue();
+        for (Map.Entry<String, RunningStep> e : running.entrySet()) {
+            RunningStep r = e.getValue();
             try {
                 synchronized (r) {
-                    if (r.ending) {
+                    if (r.isEnding()) {
                         continue;
                     }
                     tasks.extendLock(r.taskId, r.workerId, lockMs);
                 }
             } catch (RuntimeException gone) {
                 log.info("compose {}: its task is gone ({}), stopping the step", e.getKey(), gone.getMessage());
-                e.getValue().tools().killAll();
+                e.getValue().tools.killAll();
             }
         }
-    }
-
-    /**
-     * How long a step may run: {@code kiln.compose.timeout.<topic>} (an ISO-8601 duration such as {@code PT2H}, or
-     * {@code 90m}), by default 3 hours for {@code build}, 2 for {@code boot-test}, 30 minutes for the others.
-     */
-    Duration timeout(String topic) {
-        Duration fallback = topic.equals("build") ? Duration.ofHours(3)
-                : topic.equals("boot-test") ? Duration.ofHours(2) : Duration.ofMinutes(30);
-        return environment.getProperty("kiln.compose.timeout." + topic, Duration.class, fallback);
-    }
-
-    private static String timedOut(String topic, Duration timeout) {
-        return topic + ": timed out after " + show(timeout) + " (kiln.compose.timeout." + topic
-                + "); its processes were stopped";
-    }
-
-    /** A duration as the messages write it: {@code 2s}, {@code 30m}, {@code 3h}. */
-    private static String show(Duration d) {
-        return d.toString().substring(2).toLowerCase(Locale.ROOT);
-    }
-
-    /**
-     * A step of a topic no worker here serves (one a user added, for a worker of their own) that nobody has taken
-     * within its timeout ends the compose FAILED, saying so, instead of waiting forever.
-     */
-    private void failUnserved() {
-        try {
-            Date now = new Date();
-            for (ExternalTask t : tasks.createExternalTaskQuery().processDefinitionKey(ComposeProcess.KEY).notLocked()
-                    .list()) {
-                if (steps.containsKey(t.getTopicName()) || t.getCreateTime() == null
-                        || now.getTime() - t.getCreateTime().getTime() < timeout(t.getTopicName()).toMillis()) {
-                    continue;
-                }
-                String message = t.getTopicName() + ": no worker took the step within "
-                        + show(timeout(t.getTopicName())) + " (kiln.compose.timeout." + t.getTopicName() + ")";
-                try {
-                    tasks.lock(t.getId(), workerId + "-watchdog", lockMs);
-                    if (ResultsDir.isUuid(t.getBusinessKey())) {
-                        ResultsDir results = new ResultsDir(properties.resultsDir(), t.getBusinessKey());
-                        if (results.exists()) {
-                            note(results, "ERROR", message);
-                            quietly(() -> results.status("FAILED"));
-                        }
-                    }
-                    tasks.handleBpmnError(t.getId(), workerId + "-watchdog", ComposeProcess.ERROR_CODE, message);
-                } catch (RuntimeException taken) {
-                    log.debug("task {} was taken meanwhile: {}", t.getId(), taken.getMessage());
-                }
-            }
-        } catch (RuntimeException e) {
-            log.warn("checking for unserved steps failed: {}", e.toString());
-        }
-    }
-
-    /** Ends the compose FAILED at once (a BPMN error), with {@code message} in its log and its process. */
-    private void fail(ResultsDir results, Running me, LockedExternalTask task, String workerId, String message) {
-        note(results, "ERROR", message);
-        quietly(() -> results.time("finished", Instant.now()));
-        quietly(() -> results.status("FAILED"));
-        me.ending();
-        engine(task.getBusinessKey(), () -> tasks.handleBpmnError(task.getId(), workerId, ComposeProcess.ERROR_CODE, message));
-    }
-
-    /** An engine call at a step's end; a task that is gone meanwhile (cancelled, deleted) is not an error. */
-    private static void engine(String uuid, Runnable call) {
-        try {
-            call.run();
-        } catch (RuntimeException gone) {
-            log.info("compose {}: its task could not be ended ({})", uuid, gone.getMessage());
-        }
-    }
-
-    /** A line for the compose's log; a log that cannot be written (a full disk) costs the line, not the step. */
-    private static void note(ResultsDir results, String level, String line) {
-        quietly(() -> results.log(level, line));
-    }
-
-    private static void quietly(Runnable write) {
-        try {
-            write.run();
-        } catch (RuntimeException e) {
-            log.warn("cannot write to a compose's results: {}", e.toString());
-        }
-    }
-
-    /** ENOSPC (or EDQUOT) anywhere in the cause chain, as Java and the tools word it. */
-    static boolean isDiskFull(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            String m = String.valueOf(t.getMessage());
-            if (m.contains("No space left on device") || m.contains("Disk quota exceeded")) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static String stackTrace(Exception e) {
-        StringWriter w = new StringWriter();
-        e.printStackTrace(new PrintWriter(w));
-        return w.toString();
     }
 }

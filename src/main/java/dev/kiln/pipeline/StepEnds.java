@@ -1,0 +1,110 @@
+package dev.kiln.pipeline;
+
+import dev.kiln.store.ResultsDir;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Instant;
+import java.util.Map;
+import org.operaton.bpm.engine.ExternalTaskService;
+import org.operaton.bpm.engine.externaltask.LockedExternalTask;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How a worker ends a step in the engine and in the compose's results: complete it, fail the compose at once (a
+ * BPMN error: a business failure), or report a failure with bounded retries and backoff (an incident when they run
+ * out). Writing to the results never fails a step: a full disk costs the line, not the compose.
+ */
+final class StepEnds {
+
+    private static final Logger log = LoggerFactory.getLogger(StepEnds.class);
+
+    private final ExternalTaskService tasks;
+    private final int maxRetries;
+    private final long retryBackoffMs;
+
+    StepEnds(ExternalTaskService tasks, int maxRetries, long retryBackoffMs) {
+        this.tasks = tasks;
+        this.maxRetries = maxRetries;
+        this.retryBackoffMs = retryBackoffMs;
+    }
+
+    void complete(RunningStep me, LockedExternalTask task, Map<String, Object> output) {
+        me.ending();
+        engine(task.getBusinessKey(), () -> tasks.complete(task.getId(), me.workerId, output, Map.of()));
+    }
+
+    /** Ends the compose FAILED at once (a BPMN error), with {@code message} in its log and its process. */
+    void fail(ResultsDir results, RunningStep me, LockedExternalTask task, String message) {
+        note(results, "ERROR", message);
+        quietly(() -> results.time("finished", Instant.now()));
+        quietly(() -> results.status("FAILED"));
+        me.ending();
+        engine(task.getBusinessKey(), () -> tasks.handleBpmnError(task.getId(), me.workerId, ComposeProcess.ERROR_CODE,
+                message));
+    }
+
+    /**
+     * A failure that may pass (network, I/O): retried with doubling backoff; the last retry opens an incident whose
+     * message (what Cockpit lists) names the compose: UUID, blueprint, type.
+     */
+    void retry(ResultsDir results, RunningStep me, LockedExternalTask task, String topic, Exception e) {
+        String uuid = task.getBusinessKey();
+        Map<String, Object> vars = task.getVariables();
+        int retries = task.getRetries() == null ? maxRetries : task.getRetries();
+        int left = Math.max(retries - 1, 0);
+        long backoff = retryBackoffMs << Math.max(0, Math.min(10, maxRetries - retries));
+        log.warn("{} of compose {} failed ({} retries left)", topic, uuid, left, e);
+        if (results.exists()) {
+            note(results, "ERROR", topic + " failed: " + e + (left > 0
+                    ? "; retrying in " + backoff + " ms (" + left + " left)" : "; no retries left, an incident is open"));
+            if (left == 0) {
+                quietly(() -> results.status("FAILED"));
+            }
+        }
+        me.ending();
+        String incident = "compose " + uuid + " (" + vars.get("blueprint") + " " + vars.get("version") + ", "
+                + vars.get("type") + "), " + topic + ": " + e.getMessage();
+        engine(uuid, () -> tasks.handleFailure(task.getId(), me.workerId,
+                incident.length() > 600 ? incident.substring(0, 600) + "…" : incident, stackTrace(e), left, backoff));
+    }
+
+    /** An engine call at a step's end; a task that is gone meanwhile (cancelled, deleted) is not an error. */
+    static void engine(String uuid, Runnable call) {
+        try {
+            call.run();
+        } catch (RuntimeException gone) {
+            log.info("compose {}: its task could not be ended ({})", uuid, gone.getMessage());
+        }
+    }
+
+    /** A line for the compose's log; a log that cannot be written (a full disk) costs the line, not the step. */
+    static void note(ResultsDir results, String level, String line) {
+        quietly(() -> results.log(level, line));
+    }
+
+    static void quietly(Runnable write) {
+        try {
+            write.run();
+        } catch (RuntimeException e) {
+            log.warn("cannot write to a compose's results: {}", e.toString());
+        }
+    }
+
+    /** ENOSPC (or EDQUOT) anywhere in the cause chain, as Java and the tools word it. */
+    static boolean isDiskFull(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String m = String.valueOf(t.getMessage());
+            if (m.contains("No space left on device") || m.contains("Disk quota exceeded")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String stackTrace(Exception e) {
+        StringWriter w = new StringWriter();
+        e.printStackTrace(new PrintWriter(w));
+        return w.toString();
+    }
+}
