@@ -46,21 +46,25 @@ public class ComposeChecks {
         this.outputTypes = outputTypes;
     }
 
-    /** Checks a compose of blueprint {@code name} on {@code branch} as {@code type}, test mode {@code test}. */
-    public Checked check(String branch, String name, OutputType type, int test) throws Rejected {
+    /** The committed blueprint {@code name} on {@code branch} and its newest commit: what a compose builds. */
+    public Checked blueprint(String branch, String name) throws Rejected {
         Optional<Blueprint> blueprint = blueprints.committed(branch, name);
         if (blueprint.isEmpty()) {
             throw new Rejected(Reason.UNKNOWN_BLUEPRINT, "Unknown blueprint name: " + name);
         }
+        return new Checked(blueprint.get(), blueprints.changes(branch, name).get(0).commit());
+    }
+
+    /** Whether {@code checked} can be built as {@code type} in test mode {@code test}. */
+    public void buildable(Checked checked, OutputType type, int test) throws Rejected {
         if (test == 0 && !outputTypes.enabled(type)) {
             throw new Rejected(Reason.DISABLED_TYPE, "Compose type '" + type.id()
                     + "' is disabled: Kiln cannot build it yet (see the README)");
         }
-        List<String> problems = Customizations.problems(blueprint.get().customizations());
+        List<String> problems = Customizations.problems(checked.blueprint().customizations());
         if (!problems.isEmpty()) {
-            throw new Rejected(Reason.INVALID_CUSTOMIZATIONS, "Invalid customizations in " + name + ": "
-                    + String.join("; ", problems));
+            throw new Rejected(Reason.INVALID_CUSTOMIZATIONS, "Invalid customizations in "
+                    + checked.blueprint().name() + ": " + String.join("; ", problems));
         }
-        return new Checked(blueprint.get(), blueprints.changes(branch, name).get(0).commit());
     }
 }

@@ -60,7 +60,8 @@ class PrepareStep implements ComposeStep {
         }
         ComposeChecks.Checked checked;
         try {
-            checked = checks.check(branch, name, type.get(), test);
+            checked = checks.blueprint(branch, name);
+            checks.buildable(checked, type.get(), test);
         } catch (ComposeChecks.Rejected e) {
             throw new StepFailedException(e.getMessage());
         }

@@ -45,15 +45,13 @@ class ComposeController {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Pattern API_STRING = Pattern.compile("[a-zA-Z0-9_,.:+*-]+");
     private final ComposeService composes;
-    private final BlueprintStore blueprints;
     private final OutputTypes outputTypes;
 
     private final ComposeChecks checks;
 
-    ComposeController(ComposeService composes, BlueprintStore blueprints, OutputTypes outputTypes,
+    ComposeController(ComposeService composes, OutputTypes outputTypes,
             ComposeChecks checks) {
         this.composes = composes;
-        this.blueprints = blueprints;
         this.outputTypes = outputTypes;
         this.checks = checks;
     }
@@ -66,18 +64,17 @@ class ComposeController {
         String branch = start.branch();
         String typeName = start.type();
         String br = branch.isEmpty() ? BlueprintStore.DEFAULT_BRANCH : branch;
-        if (blueprints.committed(br, name).isEmpty()) { // before the type, as lorax orders its errors
-            throw new WeldrException("UnknownBlueprint", "Unknown blueprint name: " + name);
-        }
-        OutputType type = OutputType.byId(typeName).orElseThrow(() -> new WeldrException("BadComposeType",
-                "Invalid compose type (" + typeName + "), must be one of " + OutputType.ids()));
         ComposeChecks.Checked checked;
         try {
-            checked = checks.check(br, name, type, start.test());
+            checked = checks.blueprint(br, name); // before the type, as lorax orders its errors
+            OutputType type = OutputType.byId(typeName).orElseThrow(() -> new WeldrException("BadComposeType",
+                    "Invalid compose type (" + typeName + "), must be one of " + OutputType.ids()));
+            checks.buildable(checked, type, start.test());
         } catch (ComposeChecks.Rejected e) {
             throw new WeldrException(e.reason() == ComposeChecks.Reason.UNKNOWN_BLUEPRINT ? "UnknownBlueprint"
                     : "BuildFailed", e.getMessage());
         }
+        OutputType type = OutputType.byId(typeName).orElseThrow();
         String uuid = composes.submit(checked.blueprint(), checked.commit(), type, start.size(), start.test(),
                 start.bootTest());
         Optional<String> failure = composes.awaitDepsolve(uuid, 30_000);
