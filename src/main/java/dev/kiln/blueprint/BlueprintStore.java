@@ -10,33 +10,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.GitAPIException;
-import org.eclipse.jgit.lib.CommitBuilder;
 import org.eclipse.jgit.lib.Constants;
-import org.eclipse.jgit.lib.FileMode;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.ObjectInserter;
-import org.eclipse.jgit.lib.PersonIdent;
-import org.eclipse.jgit.lib.Ref;
-import org.eclipse.jgit.lib.RefUpdate;
 import org.eclipse.jgit.lib.Repository;
-import org.eclipse.jgit.lib.TagBuilder;
-import org.eclipse.jgit.lib.TreeFormatter;
 import org.eclipse.jgit.revwalk.RevCommit;
-import org.eclipse.jgit.revwalk.RevObject;
-import org.eclipse.jgit.revwalk.RevSort;
-import org.eclipse.jgit.revwalk.RevTag;
 import org.eclipse.jgit.revwalk.RevWalk;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
-import org.eclipse.jgit.treewalk.TreeWalk;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
@@ -52,11 +38,10 @@ public class BlueprintStore implements DisposableBean {
     public static final String DEFAULT_BRANCH = "master";
     static final String ROOT_MESSAGE = "Initial Recipe repository commit";
     private static final List<String> EXAMPLES = List.of("example-atlas", "example-development", "example-http-server");
-    private static final Pattern COMMIT = Pattern.compile("[0-9a-fA-F]{7,40}");
-    private static final Pattern REVISION = Pattern.compile("r([1-9][0-9]{0,8})");
 
     private final Repository repo;
-    private final Path workspaceRoot;
+    private final BlueprintGit git;
+    private final Workspace workspace;
 
     /** One entry of a blueprint's history; {@code revision} is null unless the commit carries exactly one tag. */
     public record Change(String commit, String message, Integer revision, Instant timestamp) {
@@ -73,7 +58,7 @@ public class BlueprintStore implements DisposableBean {
 
     BlueprintStore(Path blueprintsDir) {
         Path gitDir = blueprintsDir.resolve("git");
-        this.workspaceRoot = gitDir.resolve("workspace");
+        this.workspace = new Workspace(gitDir.resolve("workspace"));
         try {
             boolean fresh = !Files.exists(gitDir.resolve("HEAD"));
             if (fresh) {
@@ -81,8 +66,9 @@ public class BlueprintStore implements DisposableBean {
                 Git.init().setBare(true).setGitDir(gitDir.toFile()).setInitialBranch(DEFAULT_BRANCH).call().close();
             }
             this.repo = new FileRepositoryBuilder().setGitDir(gitDir.toFile()).setMustExist(true).build();
+            this.git = new BlueprintGit(repo);
             if (repo.resolve(Constants.R_HEADS + DEFAULT_BRANCH) == null) {
-                commit(DEFAULT_BRANCH, null, Map.of(), ROOT_MESSAGE);
+                git.commit(DEFAULT_BRANCH, null, Map.of(), ROOT_MESSAGE);
                 for (String example : EXAMPLES) {
                     push(DEFAULT_BRANCH, BlueprintParser.parseToml(resource("/blueprints/" + example + ".toml")));
                 }
@@ -108,13 +94,11 @@ public class BlueprintStore implements DisposableBean {
         repo.close();
     }
 
-    // ---- reading ------------------------------------------------------------------------------------------
-
     /** Names of the blueprints committed on the branch, sorted by file name. */
     public synchronized List<String> list(String branch) {
         try {
-            ObjectId head = head(branch);
-            return head == null ? List.of() : tree(head).keySet().stream()
+            ObjectId head = git.head(branch);
+            return head == null ? List.of() : git.tree(head).keySet().stream()
                     .filter(f -> f.endsWith(".toml")).map(f -> f.substring(0, f.length() - 5)).toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -124,7 +108,7 @@ public class BlueprintStore implements DisposableBean {
     public synchronized Optional<Blueprint> committed(String branch, String name) {
         BlueprintNames.require(name);
         try {
-            ObjectId head = head(branch);
+            ObjectId head = git.head(branch);
             return head == null ? Optional.empty() : Optional.ofNullable(blueprintAt(head, name));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -132,7 +116,7 @@ public class BlueprintStore implements DisposableBean {
     }
 
     public synchronized Optional<Blueprint> workspace(String branch, String name) {
-        Path file = workspaceFile(branch, name);
+        Path file = workspace.file(branch, name);
         if (!Files.isRegularFile(file)) {
             return Optional.empty();
         }
@@ -156,34 +140,17 @@ public class BlueprintStore implements DisposableBean {
     /** Commits that changed the blueprint, newest first (a deleted blueprint keeps its history). */
     public synchronized List<Change> changes(String branch, String name) {
         BlueprintNames.require(name);
-        try (RevWalk walk = new RevWalk(repo); RevWalk lookup = new RevWalk(repo)) {
-            ObjectId head = head(branch);
+        try (RevWalk lookup = new RevWalk(repo)) {
+            ObjectId head = git.head(branch);
             if (head == null) {
                 return List.of();
             }
-            Map<ObjectId, List<Integer>> revisions = revisions(lookup, branch, name);
-            walk.sort(RevSort.TOPO);
-            walk.sort(RevSort.COMMIT_TIME_DESC, true);
-            walk.markStart(walk.parseCommit(head));
-            String file = fileName(name);
+            Map<ObjectId, List<Integer>> revisions = git.revisions(lookup, branch, fileName(name));
             List<Change> changes = new ArrayList<>();
-            for (RevCommit c : walk) {
-                ObjectId blob = blob(c, file);
-                if (blob == null) {
-                    continue;
-                }
-                boolean differs = true;
-                for (RevCommit parent : c.getParents()) {
-                    if (blob.equals(blob(lookup.parseCommit(parent), file))) {
-                        differs = false;
-                        break;
-                    }
-                }
-                if (differs) {
-                    List<Integer> revs = revisions.getOrDefault(c, List.of());
-                    changes.add(new Change(c.name(), c.getFullMessage(), revs.size() == 1 ? revs.get(0) : null,
-                            Instant.ofEpochSecond(c.getCommitTime())));
-                }
+            for (RevCommit c : git.changesOf(head, fileName(name))) {
+                List<Integer> revs = revisions.getOrDefault(c, List.of());
+                changes.add(new Change(c.name(), c.getFullMessage(), revs.size() == 1 ? revs.get(0) : null,
+                        Instant.ofEpochSecond(c.getCommitTime())));
             }
             return changes;
         } catch (IOException e) {
@@ -197,7 +164,7 @@ public class BlueprintStore implements DisposableBean {
         if (changes(branch, name).isEmpty()) {
             throw BlueprintException.unknownCommit("Unknown blueprint");
         }
-        ObjectId id = resolveCommit(commit);
+        ObjectId id = git.resolveCommit(commit);
         try {
             Blueprint blueprint = blueprintAt(id, name);
             if (blueprint == null) {
@@ -223,8 +190,6 @@ public class BlueprintStore implements DisposableBean {
         };
     }
 
-    // ---- writing ------------------------------------------------------------------------------------------
-
     /**
      * Commits a blueprint with lorax's version rule (no version or the same version as committed → PATCH+1, none
      * committed and none given → 0.0.1, a different version is kept) and refreshes the workspace copy.
@@ -247,7 +212,7 @@ public class BlueprintStore implements DisposableBean {
     public synchronized void saveWorkspace(String branch, Blueprint blueprint) {
         BlueprintNames.requireBranch(branch);
         try {
-            AtomicFiles.writeString(workspaceFile(branch, blueprint.name()), blueprint.toToml());
+            AtomicFiles.writeString(workspace.file(branch, blueprint.name()), blueprint.toToml());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -255,7 +220,7 @@ public class BlueprintStore implements DisposableBean {
 
     public synchronized void deleteWorkspace(String branch, String name) {
         try {
-            if (!Files.deleteIfExists(workspaceFile(branch, name))) {
+            if (!Files.deleteIfExists(workspace.file(branch, name))) {
                 throw BlueprintException.invalid("Unknown blueprint: " + name);
             }
         } catch (IOException e) {
@@ -270,11 +235,11 @@ public class BlueprintStore implements DisposableBean {
             throw BlueprintException.invalid("Unknown blueprint: " + name);
         }
         try {
-            Files.deleteIfExists(workspaceFile(branch, name));
-            ObjectId head = head(branch);
-            Map<String, ObjectId> entries = new TreeMap<>(tree(head));
+            Files.deleteIfExists(workspace.file(branch, name));
+            ObjectId head = git.head(branch);
+            Map<String, ObjectId> entries = new TreeMap<>(git.tree(head));
             entries.remove(fileName(name));
-            commit(branch, head, entries, "Recipe " + fileName(name) + " deleted");
+            git.commit(branch, head, entries, "Recipe " + fileName(name) + " deleted");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -284,17 +249,17 @@ public class BlueprintStore implements DisposableBean {
     public synchronized void undo(String branch, String name, String commit) {
         BlueprintNames.requireBranch(branch);
         BlueprintNames.require(name);
-        ObjectId id = resolveCommit(commit);
+        ObjectId id = git.resolveCommit(commit);
         try (RevWalk walk = new RevWalk(repo)) {
-            ObjectId blob = blob(walk.parseCommit(id), fileName(name));
+            ObjectId blob = git.blob(walk.parseCommit(id), fileName(name));
             if (blob == null) {
                 throw BlueprintException.unknownCommit(fileName(name) + " is not in commit " + commit);
             }
-            ObjectId head = head(branch, true);
-            Map<String, ObjectId> entries = new TreeMap<>(tree(head));
+            ObjectId head = git.head(branch, true);
+            Map<String, ObjectId> entries = new TreeMap<>(git.tree(head));
             entries.put(fileName(name), blob);
-            commit(branch, head, entries, fileName(name) + " reverted to commit " + id.name());
-            AtomicFiles.write(workspaceFile(branch, name), repo.open(blob).getBytes());
+            git.commit(branch, head, entries, fileName(name) + " reverted to commit " + id.name());
+            AtomicFiles.write(workspace.file(branch, name), repo.open(blob).getBytes());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -307,166 +272,43 @@ public class BlueprintStore implements DisposableBean {
             throw BlueprintException.unknown("Unknown blueprint name: " + name);
         }
         Change newest = changes(branch, name).get(0);
-        try (RevWalk walk = new RevWalk(repo); ObjectInserter inserter = repo.newObjectInserter()) {
-            Map<ObjectId, List<Integer>> revisions = revisions(walk, branch, name);
+        try (RevWalk walk = new RevWalk(repo)) {
+            Map<ObjectId, List<Integer>> revisions = git.revisions(walk, branch, fileName(name));
             if (revisions.containsKey(ObjectId.fromString(newest.commit()))) {
                 return;
             }
             int next = revisions.values().stream().flatMap(List::stream).mapToInt(Integer::intValue).max().orElse(0) + 1;
-            String tagName = branch + "/" + fileName(name) + "/r" + next;
-            TagBuilder tag = new TagBuilder();
-            tag.setTag(tagName);
-            tag.setObjectId(ObjectId.fromString(newest.commit()), Constants.OBJ_COMMIT);
-            tag.setTagger(ident());
-            tag.setMessage(tagName);
-            ObjectId tagId = inserter.insert(tag);
-            inserter.flush();
-            updateRef(Constants.R_TAGS + tagName, tagId, null);
+            git.tag(branch + "/" + fileName(name) + "/r" + next, ObjectId.fromString(newest.commit()));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
-
-    // ---- git plumbing -------------------------------------------------------------------------------------
 
     private void writeFile(String branch, Blueprint blueprint, String message) {
         try {
             byte[] content = blueprint.toToml().getBytes(StandardCharsets.UTF_8);
-            ObjectId head = head(branch, true);
-            Map<String, ObjectId> entries = new TreeMap<>(tree(head));
+            ObjectId head = git.head(branch, true);
+            Map<String, ObjectId> entries = new TreeMap<>(git.tree(head));
             try (ObjectInserter inserter = repo.newObjectInserter()) {
                 entries.put(fileName(blueprint.name()), inserter.insert(Constants.OBJ_BLOB, content));
                 inserter.flush();
             }
-            commit(branch, head, entries, message);
-            AtomicFiles.write(workspaceFile(branch, blueprint.name()), content);
+            git.commit(branch, head, entries, message);
+            AtomicFiles.write(workspace.file(branch, blueprint.name()), content);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    private ObjectId commit(String branch, ObjectId parent, Map<String, ObjectId> entries, String message)
-            throws IOException {
-        try (ObjectInserter inserter = repo.newObjectInserter()) {
-            TreeFormatter tree = new TreeFormatter();
-            new TreeMap<>(entries).forEach((file, blob) -> tree.append(file, FileMode.REGULAR_FILE, blob));
-            CommitBuilder commit = new CommitBuilder();
-            commit.setTreeId(inserter.insert(tree));
-            if (parent != null) {
-                commit.setParentId(parent);
-            }
-            commit.setAuthor(ident());
-            commit.setCommitter(ident());
-            commit.setMessage(message);
-            ObjectId id = inserter.insert(commit);
-            inserter.flush();
-            updateRef(Constants.R_HEADS + branch, id, parent);
-            return id;
-        }
-    }
-
-    /** Moves a ref from {@code expected} (null: the ref must not exist yet) to {@code id}, or fails. */
-    private void updateRef(String ref, ObjectId id, ObjectId expected) throws IOException {
-        RefUpdate update = repo.updateRef(ref);
-        update.setNewObjectId(id);
-        update.setExpectedOldObjectId(expected == null ? ObjectId.zeroId() : expected);
-        RefUpdate.Result result = update.update();
-        switch (result) {
-            case NEW, FAST_FORWARD, FORCED -> { }
-            default -> throw new IllegalStateException("cannot update " + ref + ": " + result);
-        }
-    }
-
-    private static PersonIdent ident() {
-        return new PersonIdent("kiln", "kiln@localhost");
-    }
-
-    private ObjectId head(String branch) throws IOException {
-        return head(branch, false);
-    }
-
-    /** The branch's head; with {@code create}, a missing branch is started from master's head. */
-    private ObjectId head(String branch, boolean create) throws IOException {
-        BlueprintNames.requireBranch(branch);
-        ObjectId head = repo.resolve(Constants.R_HEADS + branch);
-        if (head == null && create && !branch.equals(DEFAULT_BRANCH)) {
-            head = repo.resolve(Constants.R_HEADS + DEFAULT_BRANCH);
-            updateRef(Constants.R_HEADS + branch, head, null);
-        }
-        return head;
-    }
-
-    private Map<String, ObjectId> tree(ObjectId commit) throws IOException {
-        Map<String, ObjectId> entries = new TreeMap<>();
-        try (RevWalk walk = new RevWalk(repo); TreeWalk tw = new TreeWalk(repo)) {
-            tw.addTree(walk.parseCommit(commit).getTree());
-            while (tw.next()) {
-                entries.put(tw.getPathString(), tw.getObjectId(0));
-            }
-        }
-        return entries;
-    }
-
-    private ObjectId blob(RevCommit commit, String file) throws IOException {
-        try (TreeWalk tw = TreeWalk.forPath(repo, file, commit.getTree())) {
-            return tw == null ? null : tw.getObjectId(0);
         }
     }
 
     private Blueprint blueprintAt(ObjectId commit, String name) throws IOException {
         try (RevWalk walk = new RevWalk(repo)) {
-            ObjectId blob = blob(walk.parseCommit(commit), fileName(name));
+            ObjectId blob = git.blob(walk.parseCommit(commit), fileName(name));
             return blob == null ? null
                     : BlueprintParser.parseToml(new String(repo.open(blob).getBytes(), StandardCharsets.UTF_8));
         }
     }
 
-    private ObjectId resolveCommit(String commit) {
-        if (commit == null || !COMMIT.matcher(commit).matches()) {
-            throw BlueprintException.unknownCommit("Unknown commit");
-        }
-        try (RevWalk walk = new RevWalk(repo)) {
-            ObjectId id = repo.resolve(commit + "^{commit}");
-            if (id == null) {
-                throw BlueprintException.unknownCommit("Unknown commit");
-            }
-            return walk.parseCommit(id);
-        } catch (IOException | RuntimeException e) {
-            if (e instanceof BlueprintException be) {
-                throw be;
-            }
-            throw BlueprintException.unknownCommit("Unknown commit");
-        }
-    }
-
-    /** Revision numbers per commit, from the tags {@code <branch>/<name>.toml/r<N>}. */
-    private Map<ObjectId, List<Integer>> revisions(RevWalk walk, String branch, String name) throws IOException {
-        Map<ObjectId, List<Integer>> revisions = new HashMap<>();
-        String prefix = Constants.R_TAGS + branch + "/" + fileName(name) + "/";
-        for (Ref ref : repo.getRefDatabase().getRefsByPrefix(prefix)) {
-            Matcher m = REVISION.matcher(ref.getName().substring(prefix.length()));
-            if (!m.matches()) {
-                continue;
-            }
-            RevObject target = walk.parseAny(ref.getObjectId());
-            while (target instanceof RevTag tag) {
-                target = walk.parseAny(tag.getObject());
-            }
-            revisions.computeIfAbsent(target.copy(), k -> new ArrayList<>()).add(Integer.parseInt(m.group(1)));
-        }
-        return revisions;
-    }
-
     private static String fileName(String name) {
         return BlueprintNames.require(name) + ".toml";
-    }
-
-    private Path workspaceFile(String branch, String name) {
-        BlueprintNames.requireBranch(branch);
-        Path file = workspaceRoot.resolve(branch).resolve(fileName(name)).normalize();
-        if (!file.startsWith(workspaceRoot)) {
-            throw new BlueprintException(BlueprintException.Kind.INVALID_NAME, "Invalid characters in API path");
-        }
-        return file;
     }
 }
