@@ -58,8 +58,12 @@ public class Workers implements SmartLifecycle {
     private final Map<String, RunningStep> running = new ConcurrentHashMap<>();
     private final List<Thread> threads = new ArrayList<>();
     private ScheduledExecutorService heartbeat;
-    /** Idle loops wait here; a completed step or a new compose wakes them, so handoffs take milliseconds. */
-    private final Object wake = new Object();
+    /**
+     * Idle loops wait on their topic's monitor; a completed step or a new compose wakes one loop of each topic (a
+     * loop that then finds work wakes the next of its topic), so handoffs take milliseconds without every idle
+     * thread querying the engine at every step.
+     */
+    private final Map<String, Object> wakes = new ConcurrentHashMap<>();
     private volatile boolean active;
 
     public Workers(ExternalTaskService tasks, HistoryService history, BpmnDirectory deployed,
@@ -100,6 +104,7 @@ public class Workers implements SmartLifecycle {
             return;
         }
         for (ComposeStep step : steps.values()) {
+            wake(step.topic());
             int n = ComposeProcess.HEAVY_TOPICS.contains(step.topic()) ? buildConcurrency : stepConcurrency;
             for (int i = 1; i <= n; i++) {
                 String id = workerId + "-" + step.topic() + "-" + i; // each thread locks as itself
@@ -132,7 +137,11 @@ public class Workers implements SmartLifecycle {
             heartbeat.shutdown();
         }
         running.values().forEach(r -> r.tools.killAll());
-        wakeUp();
+        for (Object w : wakes.values()) {
+            synchronized (w) {
+                w.notifyAll();
+            }
+        }
         for (Thread t : threads) {
             try {
                 t.join(10_000);
@@ -150,9 +159,15 @@ public class Workers implements SmartLifecycle {
 
     /** Makes idle workers poll now (a compose was submitted or a step completed on this node). */
     public void wakeUp() {
-        synchronized (wake) {
-            wake.notifyAll();
+        for (Object w : wakes.values()) {
+            synchronized (w) {
+                w.notify();
+            }
         }
+    }
+
+    private Object wake(String topic) {
+        return wakes.computeIfAbsent(topic, t -> new Object());
     }
 
     /**
@@ -195,8 +210,9 @@ public class Workers implements SmartLifecycle {
             }
             if (locked.isEmpty()) {
                 try {
-                    synchronized (wake) {
-                        wake.wait(idle);
+                    Object w = wake(step.topic());
+                    synchronized (w) {
+                        w.wait(idle);
                     }
                 } catch (InterruptedException e) {
                     return;
@@ -205,6 +221,10 @@ public class Workers implements SmartLifecycle {
                 continue;
             }
             idle = 5;
+            Object sibling = wake(step.topic()); // more work of this topic may be waiting: the next loop looks
+            synchronized (sibling) {
+                sibling.notify();
+            }
             try {
                 handle(step, locked.get(0), workerId);
             } catch (Throwable e) { // the thread outlives anything a step or the engine throws (a full disk too)
