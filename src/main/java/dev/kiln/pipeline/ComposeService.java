@@ -4,22 +4,16 @@ import dev.kiln.KilnProperties;
 import dev.kiln.blueprint.Blueprint;
 import dev.kiln.output.OutputType;
 import dev.kiln.store.ResultsDir;
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.Date;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import org.operaton.bpm.engine.ExternalTaskService;
 import org.operaton.bpm.engine.HistoryService;
 import org.operaton.bpm.engine.MismatchingMessageCorrelationException;
@@ -28,7 +22,6 @@ import org.operaton.bpm.engine.RuntimeService;
 import org.operaton.bpm.engine.externaltask.ExternalTask;
 import org.operaton.bpm.engine.history.HistoricProcessInstance;
 import org.operaton.bpm.engine.history.HistoricVariableInstance;
-import org.operaton.bpm.engine.runtime.Incident;
 import org.operaton.bpm.engine.runtime.ProcessInstance;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,9 +44,8 @@ public class ComposeService {
 
     private static final Logger log = LoggerFactory.getLogger(ComposeService.class);
     /** The steps that run at submission, while a compose is WAITING for its build slot. */
-    private static final Set<String> BEFORE_BUILD = Set.of(PrepareStep.TOPIC, "depsolve", "freeze", "kickstart");
     /** Instances already reported as not being composes. */
-    private final Set<String> ignored = ConcurrentHashMap.newKeySet();
+    private final ComposeListing listing;
     private final RuntimeService runtime;
     private final HistoryService history;
     private final ExternalTaskService externalTasks;
@@ -81,6 +73,7 @@ public class ComposeService {
         this.externalTasks = externalTasks;
         this.workers = workers;
         this.properties = properties;
+        this.listing = new ComposeListing(runtime, history, externalTasks, this::results);
     }
 
     private final boolean bootTestByDefault;
@@ -179,125 +172,12 @@ public class ComposeService {
 
     /** Every compose (or those of {@code only}), oldest first, with its status derived from the engine. */
     public List<Compose> list(Set<String> only) {
-        List<HistoricProcessInstance> instances = only == null
-                ? history.createHistoricProcessInstanceQuery().processDefinitionKey(ComposeProcess.KEY)
-                        .orderByProcessInstanceStartTime().asc().list()
-                : history.createHistoricProcessInstanceQuery().processDefinitionKey(ComposeProcess.KEY)
-                        .processInstanceBusinessKeyIn(only.toArray(String[]::new))
-                        .orderByProcessInstanceStartTime().asc().list();
-        instances = composesOnly(instances);
-        if (instances.isEmpty()) {
-            return List.of();
-        }
-        String[] ids = instances.stream().map(HistoricProcessInstance::getId).toArray(String[]::new);
-        Map<String, ExternalTask> current = new HashMap<>();
-        for (ExternalTask t : externalTasks.createExternalTaskQuery().processInstanceIdIn(ids).list()) {
-            current.put(t.getProcessInstanceId(), t);
-        }
-        Set<String> incidents = new HashSet<>();
-        Set<String> idSet = Set.of(ids);
-        var incidentQuery = runtime.createIncidentQuery();
-        for (Incident i : (ids.length == 1 ? incidentQuery.processInstanceId(ids[0]) : incidentQuery).list()) {
-            if (idSet.contains(i.getProcessInstanceId())) {
-                incidents.add(i.getProcessInstanceId());
-            }
-        }
-        Map<String, Map<String, Object>> vars = new HashMap<>();
-        for (HistoricVariableInstance v : history.createHistoricVariableInstanceQuery().processInstanceIdIn(ids)
-                .variableNameIn("type", "blueprint", "version").disableCustomObjectDeserialization().list()) {
-            vars.computeIfAbsent(v.getProcessInstanceId(), k -> new HashMap<>()).put(v.getName(), v.getValue());
-        }
-        Date now = new Date();
-        List<Compose> out = new ArrayList<>();
-        for (HistoricProcessInstance h : instances) {
-            String status;
-            if (h.getEndTime() == null) {
-                ExternalTask t = current.get(h.getId());
-                if (incidents.contains(h.getId())) {
-                    status = FAILED;
-                } else if (t != null && (t.getTopicName().equals("build")
-                        ? t.getLockExpirationTime() != null && t.getLockExpirationTime().after(now)
-                        : !BEFORE_BUILD.contains(t.getTopicName()))) {
-                    // build holds a slot once locked; any step after it (boot-test, finalize, or one a user
-                    // added to the BPMN) is the compose running
-                    status = RUNNING;
-                } else {
-                    status = WAITING;
-                }
-            } else if (ComposeProcess.END_FINISHED.equals(h.getEndActivityId())) {
-                status = FINISHED;
-            } else if (ComposeProcess.END_FAILED.equals(h.getEndActivityId())) {
-                status = FAILED;
-            } else {
-                continue; // cancelled: being removed
-            }
-            Map<String, Object> v = vars.getOrDefault(h.getId(), Map.of());
-            OutputType type = OutputType.byId(String.valueOf(v.get("type"))).orElse(null);
-            if (type == null) {
-                continue;
-            }
-            ResultsDir results = results(h.getBusinessKey());
-            long imageSize = 0;
-            if (status.equals(FINISHED)) {
-                File image = results.file(type.imageName()).toFile();
-                imageSize = image.length();
-            }
-            Double started = status.equals(WAITING) ? null : results.times().get("started");
-            ExternalTask at = current.get(h.getId());
-            out.add(new Compose(h.getBusinessKey(), status, String.valueOf(v.get("blueprint")),
-                    String.valueOf(v.get("version")), type, seconds(h.getStartTime()), started,
-                    h.getEndTime() == null ? null : seconds(h.getEndTime()), imageSize, h.getId(),
-                    at == null ? null : at.getTopicName()));
-        }
-        return out;
+        return listing.list(only);
     }
 
-    /**
-     * The newest {@code max} composes, newest first, each FAILED one with its reason: the message of the step that
-     * failed it ({@code errorMessage}, set by the BPMN's error event) or of its open incident.
-     */
+    /** The newest {@code max} composes, newest first, each FAILED one with its reason. */
     public List<Overview> overview(int max) {
-        List<Compose> all = list(null);
-        List<Compose> newest = new ArrayList<>(all.subList(Math.max(0, all.size() - max), all.size()));
-        Collections.reverse(newest);
-        String[] failed = newest.stream().filter(c -> c.status().equals(FAILED)).map(Compose::instance)
-                .toArray(String[]::new);
-        Map<String, String> errors = new HashMap<>();
-        if (failed.length > 0) {
-            for (Incident i : runtime.createIncidentQuery().list()) {
-                errors.putIfAbsent(i.getProcessInstanceId(), i.getIncidentMessage());
-            }
-            for (HistoricVariableInstance v : history.createHistoricVariableInstanceQuery().processInstanceIdIn(failed)
-                    .variableName("errorMessage").disableCustomObjectDeserialization().list()) {
-                if (v.getValue() != null) {
-                    errors.put(v.getProcessInstanceId(), String.valueOf(v.getValue()));
-                }
-            }
-        }
-        return newest.stream().map(c -> new Overview(c, errors.get(c.instance()))).toList();
-    }
-
-    /**
-     * The instances that are composes: a UUID business key, the first instance of each key. Anything else that lives
-     * in the engine (started through {@code /engine-rest} or Cockpit without a key, with a key that is not a UUID, or
-     * with one that is already taken) is left out of every listing, and logged once.
-     */
-    private List<HistoricProcessInstance> composesOnly(List<HistoricProcessInstance> instances) {
-        List<HistoricProcessInstance> out = new ArrayList<>(instances.size());
-        Set<String> keys = new HashSet<>();
-        for (HistoricProcessInstance h : instances) {
-            if (ResultsDir.isUuid(h.getBusinessKey()) && keys.add(h.getBusinessKey())) {
-                out.add(h);
-            } else if (ignored.add(h.getId())) {
-                log.warn("Process instance {} of {} is not a compose (business key {}): left out of the Weldr API",
-                        h.getId(), ComposeProcess.KEY, h.getBusinessKey());
-            }
-        }
-        return out;
-    }
-
-    private static Double seconds(Date d) {
-        return d == null ? null : d.getTime() / 1000.0;
+        return listing.overview(max);
     }
 
     /** Stops a WAITING or RUNNING compose (its processes killed) and removes it, as lorax did. */

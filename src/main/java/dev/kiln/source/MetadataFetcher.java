@@ -7,8 +7,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.StringWriter;
-import java.net.InetSocketAddress;
-import java.net.ProxySelector;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,20 +18,14 @@ import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Properties;
 import java.util.function.Consumer;
 import java.util.zip.GZIPInputStream;
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManager;
-import javax.net.ssl.X509TrustManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tukaani.xz.XZInputStream;
@@ -63,7 +55,7 @@ public final class MetadataFetcher {
             throw new SourceException("source " + source.id() + " has type " + source.type()
                     + ": Kiln reads Debian repositories only (RPM metadata is not supported yet)");
         }
-        HttpClient http = client(source);
+        HttpClient http = SourceAccess.client(source);
         for (String suite : source.suites()) {
             if (suite.endsWith("/")) {
                 throw new SourceException("source " + source.id() + ": flat repositories (suite " + suite
@@ -103,7 +95,7 @@ public final class MetadataFetcher {
         try {
             Files.createDirectories(dir);
             Properties state = loadState(dir);
-            if (!trust(source).equals(state.getProperty("trust"))) {
+            if (!SourceAccess.trust(source).equals(state.getProperty("trust"))) {
                 // fetched under other trust settings (say with check_gpg off): nothing of it is reused unverified
                 Files.deleteIfExists(cached);
                 Files.deleteIfExists(dir.resolve("InRelease.raw"));
@@ -127,7 +119,7 @@ public final class MetadataFetcher {
                 if (Files.exists(cached) && Files.exists(raw) && Arrays.equals(Files.readAllBytes(raw), resp.body())) {
                     return ReleaseFile.parse(Files.readAllBytes(cached)); // the very bytes verified before
                 }
-                text = source.checkGpg() ? verifier(source).verifyClearSigned(resp.body())
+                text = source.checkGpg() ? SourceAccess.verifier(source).verifyClearSigned(resp.body())
                         : stripSignature(resp.body());
                 AtomicFiles.write(raw, resp.body());
             } else if (resp.statusCode() == 404) {
@@ -137,7 +129,7 @@ public final class MetadataFetcher {
             }
             AtomicFiles.write(cached, text);
             state.clear();
-            state.setProperty("trust", trust(source));
+            state.setProperty("trust", SourceAccess.trust(source));
             resp.headers().firstValue("ETag").ifPresent(v -> state.setProperty("etag", v));
             resp.headers().firstValue("Last-Modified").ifPresent(v -> state.setProperty("last-modified", v));
             saveState(dir, state);
@@ -160,12 +152,6 @@ public final class MetadataFetcher {
         }
     }
 
-    /** What the cached Release was verified against: the URL, whether signatures are checked, and with which keys. */
-    private static String trust(Source source) {
-        return source.url() + " gpg=" + source.checkGpg() + " ssl=" + source.checkSsl() + " paths="
-                + source.gpgkeyPaths() + " urls=" + source.gpgkeyUrls();
-    }
-
     private byte[] detached(Source source, String base, HttpClient http) throws IOException, InterruptedException {
         HttpResponse<byte[]> release = http.send(HttpRequest.newBuilder(URI.create(base + "Release")).timeout(TIMEOUT)
                 .build(), HttpResponse.BodyHandlers.ofByteArray());
@@ -178,7 +164,7 @@ public final class MetadataFetcher {
             if (sig.statusCode() != 200) {
                 throw new SourceException("Release is not signed (no InRelease, no Release.gpg)");
             }
-            verifier(source).verifyDetached(release.body(), sig.body());
+            SourceAccess.verifier(source).verifyDetached(release.body(), sig.body());
         }
         return release.body();
     }
@@ -283,81 +269,6 @@ public final class MetadataFetcher {
             return files.filter(f -> f.getFileName().toString().endsWith(".Packages")).findFirst().orElse(null);
         } catch (IOException e) {
             return null;
-        }
-    }
-
-    private OpenPgpVerifier verifier(Source source) {
-        List<Path> files = new ArrayList<>();
-        for (String p : source.gpgkeyPaths()) {
-            files.add(Path.of(p));
-        }
-        List<byte[]> rings = new ArrayList<>();
-        for (Path f : files) {
-            try {
-                rings.add(Files.readAllBytes(f));
-            } catch (IOException e) {
-                throw new SourceException("cannot read keyring " + f + ": " + e.getMessage(), e);
-            }
-        }
-        for (String u : source.gpgkeyUrls()) {
-            rings.add(fetchKey(u));
-        }
-        if (rings.isEmpty()) {
-            throw new SourceException("check_gpg is on but the source names no keyring (gpgkey_paths or gpgkey_urls)");
-        }
-        return OpenPgpVerifier.fromKeyrings(rings);
-    }
-
-    private static byte[] fetchKey(String url) {
-        try {
-            URI uri = URI.create(url);
-            if ("file".equals(uri.getScheme())) {
-                return Files.readAllBytes(Path.of(uri));
-            }
-            HttpResponse<byte[]> resp = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).build()
-                    .send(HttpRequest.newBuilder(uri).timeout(TIMEOUT).build(), HttpResponse.BodyHandlers.ofByteArray());
-            if (resp.statusCode() != 200) {
-                throw new SourceException("cannot fetch key " + url + ": HTTP " + resp.statusCode());
-            }
-            return resp.body();
-        } catch (IOException | InterruptedException | IllegalArgumentException e) {
-            throw new SourceException("cannot fetch key " + url + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static HttpClient client(Source source) {
-        HttpClient.Builder b = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
-                .connectTimeout(Duration.ofSeconds(20));
-        if (source.proxy() != null && !source.proxy().isBlank()) {
-            URI proxy = URI.create(source.proxy());
-            b.proxy(ProxySelector.of(new InetSocketAddress(proxy.getHost(), proxy.getPort() < 0 ? 80 : proxy.getPort())));
-        }
-        if (!source.checkSsl()) {
-            b.sslContext(trustAll());
-        }
-        return b.build();
-    }
-
-    private static SSLContext trustAll() {
-        try {
-            SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(null, new TrustManager[] {new X509TrustManager() {
-                @Override
-                public void checkClientTrusted(X509Certificate[] chain, String authType) {
-                }
-
-                @Override
-                public void checkServerTrusted(X509Certificate[] chain, String authType) {
-                }
-
-                @Override
-                public X509Certificate[] getAcceptedIssuers() {
-                    return new X509Certificate[0];
-                }
-            }}, new SecureRandom());
-            return ctx;
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
         }
     }
 
