@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * first alternative that can be installed, a group left alone when something chosen already satisfies it. When
  * that greedy walk meets a conflict it cannot get around, the whole problem goes to a SAT solver
  * ({@link SatSolve}), which finds a valid set if one exists; the set is then pruned to what the roots need. Every
- * result is checked ({@link #check}) before it is returned.
+ * result is checked ({@link SetCheck}) before it is returned.
  */
 public final class Depsolver {
 
@@ -75,7 +75,7 @@ public final class Depsolver {
             }
             result = prune(roots, model);
         }
-        String problem = check(index, result);
+        String problem = SetCheck.problem(index, result);
         if (problem != null) {
             throw new IllegalStateException("depsolve produced an invalid set: " + problem);
         }
@@ -294,41 +294,5 @@ public final class Depsolver {
             }
         }
         return new ArrayList<>(kept.values());
-    }
-
-    /**
-     * Checks a set on its own terms: one version per name, every dependency group satisfied inside the set, no
-     * Conflicts or Breaks between two members. Returns the first problem, or null.
-     */
-    public static String check(PackageIndex index, List<Pkg> set) {
-        Map<String, List<Pkg>> answering = new HashMap<>();
-        Map<String, Pkg> names = new HashMap<>();
-        for (Pkg p : set) {
-            Pkg twin = names.put(p.name, p);
-            if (twin != null && twin != p) {
-                return "two versions of " + p.name;
-            }
-            answering.computeIfAbsent(p.name, k -> new ArrayList<>()).add(p);
-            p.provides().forEach(pr -> answering.computeIfAbsent(pr.name(), k -> new ArrayList<>()).add(p));
-        }
-        for (Pkg p : set) {
-            for (List<Relation> group : p.dependencies()) {
-                boolean ok = group.stream().anyMatch(alt -> answering.getOrDefault(alt.name(), List.of()).stream()
-                        .anyMatch(q -> index.satisfies(q, alt)));
-                if (!ok) {
-                    return p + " depends on " + group + ", which nothing in the set satisfies";
-                }
-            }
-            for (List<Relation> group : p.conflicts()) {
-                for (Relation r : group) {
-                    for (Pkg q : answering.getOrDefault(r.name(), List.of())) {
-                        if (q != p && index.satisfies(q, r)) {
-                            return p + " conflicts with " + q;
-                        }
-                    }
-                }
-            }
-        }
-        return null;
     }
 }
