@@ -5,6 +5,7 @@ import dev.kiln.pipeline.ComposeService;
 import dev.kiln.store.ResultsArchive;
 import dev.kiln.store.ResultsDir;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -89,25 +90,31 @@ class ComposeFilesController {
                 .header(HttpHeaders.CONTENT_DISPOSITION, "attachment; filename=" + filename).body(body);
     }
 
-    @GetMapping("/logs/{uuid}")
-    ResponseEntity<StreamingResponseBody> logs(@PathVariable String uuid) {
+    /** One of a compose's tar archives, written as it is sent. */
+    private interface Archive {
+        void write(ResultsDir results, Compose compose, OutputStream out) throws IOException;
+    }
+
+    private ResponseEntity<StreamingResponseBody> archive(String uuid, String suffix, Archive archive) {
         Compose c = finishedOrFailed(uuid);
         ResultsDir results = composes.results(c.id());
-        return download(c.id() + "-logs.tar", TAR, out -> ResultsArchive.logs(results, out));
+        return download(c.id() + suffix, TAR, out -> archive.write(results, c, out));
+    }
+
+    @GetMapping("/logs/{uuid}")
+    ResponseEntity<StreamingResponseBody> logs(@PathVariable String uuid) {
+        return archive(uuid, "-logs.tar", (results, c, out) -> ResultsArchive.logs(results, out));
     }
 
     @GetMapping("/metadata/{uuid}")
     ResponseEntity<StreamingResponseBody> metadata(@PathVariable String uuid) {
-        Compose c = finishedOrFailed(uuid);
-        ResultsDir results = composes.results(c.id());
-        return download(c.id() + "-metadata.tar", TAR, out -> ResultsArchive.metadata(results, c.type().imageName(), out));
+        return archive(uuid, "-metadata.tar", (results, c, out) -> ResultsArchive.metadata(results,
+                c.type().imageName(), out));
     }
 
     @GetMapping("/results/{uuid}")
     ResponseEntity<StreamingResponseBody> results(@PathVariable String uuid) {
-        Compose c = finishedOrFailed(uuid);
-        ResultsDir results = composes.results(c.id());
-        return download(c.id() + ".tar", TAR, out -> ResultsArchive.results(results, out));
+        return archive(uuid, ".tar", (results, c, out) -> ResultsArchive.results(results, out));
     }
 
     @GetMapping("/image/{uuid}")

@@ -7,8 +7,6 @@ import dev.kiln.image.tree.Tree;
 import dev.kiln.output.OutputType;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * A disk type: one raw disk ({@link DiskImage}) made in the scratch directory, then {@link #wrap}ped into the file
@@ -47,17 +45,4 @@ abstract class DiskBuilder extends TreeImageBuilder {
 
     /** Turns the raw disk into the type's image file. */
     abstract void wrap(BuildRequest request, DiskImage.Disk disk, Path image) throws Exception;
-
-    static void qemuImg(BuildRequest request, DiskImage.Disk disk, Path image, String format, String options,
-            boolean compress) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("qemu-img", "convert", "-f", "raw", "-O", format));
-        if (!options.isEmpty()) {
-            cmd.addAll(List.of("-o", options));
-        }
-        if (compress) {
-            cmd.add("-c");
-        }
-        cmd.addAll(List.of(disk.file().toString(), image.toString()));
-        request.tools().run(request.scratch(), cmd);
-    }
 }

@@ -12,9 +12,9 @@ import org.springframework.stereotype.Component;
  * MiB, as Azure requires; {@code force_size} stops qemu-img rounding it to a CHS geometry).
  */
 @Component
-class VhdBuilder extends DiskBuilder {
+class VhdBuilder extends QemuImgBuilder {
     VhdBuilder(RootTree rootTree) {
-        super(rootTree, OutputType.VHD);
+        super(rootTree, OutputType.VHD, "vpc", "subformat=fixed,force_size=on", false);
     }
 
     @Override
@@ -22,6 +22,6 @@ class VhdBuilder extends DiskBuilder {
         if (disk.size() % DiskImage.MIB != 0) {
             throw new IOException("a VHD for Azure must be a whole number of MiB");
         }
-        qemuImg(request, disk, image, "vpc", "subformat=fixed,force_size=on", false);
+        super.wrap(request, disk, image);
     }
 }

@@ -1,20 +1,13 @@
 package dev.kiln.image.format;
 
-import dev.kiln.image.disk.DiskImage;
 import dev.kiln.image.tree.RootTree;
 import dev.kiln.output.OutputType;
-import java.nio.file.Path;
 import org.springframework.stereotype.Component;
 
 /** {@code vmdk}: a streamOptimized {@code disk.vmdk} with an LSI Logic adapter, what vSphere imports. */
 @Component
-class VmdkBuilder extends DiskBuilder {
+class VmdkBuilder extends QemuImgBuilder {
     VmdkBuilder(RootTree rootTree) {
-        super(rootTree, OutputType.VMDK);
-    }
-
-    @Override
-    void wrap(BuildRequest request, DiskImage.Disk disk, Path image) throws Exception {
-        qemuImg(request, disk, image, "vmdk", "subformat=streamOptimized,adapter_type=lsilogic", false);
+        super(rootTree, OutputType.VMDK, "vmdk", "subformat=streamOptimized,adapter_type=lsilogic", false);
     }
 }
