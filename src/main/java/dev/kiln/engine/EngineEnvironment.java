@@ -34,12 +34,11 @@ public class EngineEnvironment implements EnvironmentPostProcessor {
         try {
             StatePermissions.apply(stateDir);
             String password = adminPassword(engineDir.resolve(PASSWORD_FILE));
-            // WRITE_DELAY=0: H2 otherwise keeps the last half second of commits in memory, and a kill -9 loses
-            // them (a compose submitted just before would vanish from the engine)
+            Map<String, Object> db = database(env, engineDir);
             env.getPropertySources().addLast(new MapPropertySource("kiln-engine", Map.of(
-                    "spring.datasource.url", "jdbc:h2:file:" + engineDir.resolve("operaton") + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0",
-                    "spring.datasource.username", "sa",
-                    "spring.datasource.password", "",
+                    "spring.datasource.url", db.get("url"),
+                    "spring.datasource.username", db.get("user"),
+                    "spring.datasource.password", db.get("password"),
                     // Tomcat's work files in the state directory, not a new /tmp/tomcat.* that a kill -9 leaves behind
                     "server.tomcat.basedir", stateDir.resolve("tomcat").toString(),
                     "operaton.bpm.admin-user.id", ADMIN_USER,
@@ -49,6 +48,26 @@ public class EngineEnvironment implements EnvironmentPostProcessor {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare the state directory " + stateDir, e);
         }
+    }
+
+    /**
+     * The engine's database: PostgreSQL when {@code kiln.engine.database-url} names one (with
+     * {@code kiln.engine.database-user} and {@code kiln.engine.database-password}), where several nodes share the
+     * engine; else the embedded H2 file under {@code <state>/engine/}. WRITE_DELAY=0: H2 otherwise keeps the last
+     * half second of commits in memory, and a kill -9 loses them (a compose submitted just before would vanish).
+     */
+    static Map<String, Object> database(ConfigurableEnvironment env, Path engineDir) {
+        String url = env.getProperty("kiln.engine.database-url", "").strip();
+        if (url.isEmpty()) {
+            return Map.of("url", "jdbc:h2:file:" + engineDir.resolve("operaton") + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0",
+                    "user", "sa", "password", "");
+        }
+        if (!url.startsWith("jdbc:postgresql://") || url.chars().anyMatch(c -> c < 0x21 || c == 0x7f)) {
+            throw new IllegalArgumentException("kiln.engine.database-url must be a PostgreSQL JDBC URL "
+                    + "(jdbc:postgresql://HOST[:PORT]/DATABASE), not " + url.replaceAll("\\p{Cntrl}", "?"));
+        }
+        return Map.of("url", url, "user", env.getProperty("kiln.engine.database-user", "kiln"),
+                "password", env.getProperty("kiln.engine.database-password", ""));
     }
 
     /** Reads the stored admin password, creating it (0600, written to a temporary name and renamed) if absent. */
