@@ -14,8 +14,10 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.core.env.StandardEnvironment;
@@ -26,10 +28,11 @@ import org.springframework.test.annotation.DirtiesContext;
  * The engine on a real PostgreSQL server ({@code kiln.engine.database-url}): the schema is created there at the
  * first start, composes run and are listed as on H2, and their instances and history are rows of that server.
  */
+@ExtendWith(PostgresEngineTest.StopServer.class)
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "kiln.state-dir=" + PostgresEngineTest.ROOT + "/state", "kiln.api.tcp-weldr=true", "kiln.api.socket=",
         "kiln.sources.apt-dir=" + PostgresEngineTest.ROOT + "/apt", "kiln.compose.test-build-seconds=1"})
-@DirtiesContext(classMode = DirtiesContext.ClassMode.AFTER_CLASS) // its engine must not outlive the server
+@DirtiesContext(classMode = DirtiesContext.ClassMode.AFTER_CLASS)
 class PostgresEngineTest {
 
     static final String ROOT = "target/it/postgres";
@@ -44,23 +47,23 @@ class PostgresEngineTest {
         } catch (InterruptedException e) {
             throw new IllegalStateException(e);
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                PG.close();
-            } catch (InterruptedException ignored) {
-                // the JVM is ending
-            }
-        }));
         // read by EngineEnvironment while the environment is prepared, before any test property source exists
         System.setProperty("kiln.engine.database-url", PG.url("kiln"));
         System.setProperty("kiln.engine.database-user", LocalPostgres.USER);
     }
 
-    @AfterAll
-    static void stop() {
-        System.clearProperty("kiln.engine.database-url");
-        System.clearProperty("kiln.engine.database-user");
-        REPO.close();
+    /**
+     * Stops the server once Spring has closed the service (the context is dirtied after the class): registered
+     * before Spring's extension, its callback runs after Spring's. No process is left behind.
+     */
+    static final class StopServer implements AfterAllCallback {
+        @Override
+        public void afterAll(ExtensionContext context) throws InterruptedException {
+            System.clearProperty("kiln.engine.database-url");
+            System.clearProperty("kiln.engine.database-user");
+            PG.close();
+            REPO.close();
+        }
     }
 
     @LocalServerPort
