@@ -65,16 +65,16 @@ class ComposeController {
         String typeName = start.type();
         String br = branch.isEmpty() ? BlueprintStore.DEFAULT_BRANCH : branch;
         ComposeChecks.Checked checked;
+        OutputType type;
         try {
             checked = checks.blueprint(br, name); // before the type, as lorax orders its errors
-            OutputType type = OutputType.byId(typeName).orElseThrow(() -> new WeldrException("BadComposeType",
+            type = OutputType.byId(typeName).orElseThrow(() -> new WeldrException("BadComposeType",
                     "Invalid compose type (" + typeName + "), must be one of " + OutputType.ids()));
             checks.buildable(checked, type, start.test());
         } catch (ComposeChecks.Rejected e) {
             throw new WeldrException(e.reason() == ComposeChecks.Reason.UNKNOWN_BLUEPRINT ? "UnknownBlueprint"
                     : "BuildFailed", e.getMessage());
         }
-        OutputType type = OutputType.byId(typeName).orElseThrow();
         String uuid = composes.submit(checked.blueprint(), checked.commit(), type, start.size(), start.test(),
                 start.bootTest());
         Optional<String> failure = composes.awaitDepsolve(uuid, 30_000);

@@ -61,20 +61,12 @@ public final class ToolRunner {
                 : "Running in the sandbox: " + String.join(" ", inSandbox));
         long t0 = System.nanoTime();
         ProcessBuilder pb = new ProcessBuilder(dieWithService(command)).redirectErrorStream(true);
-        if (workDir != null) {
-            pb.directory(workDir.toFile());
-        }
+        in(pb, workDir);
         pb.environment().putAll(env);
         if (stdin == null) {
             pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         }
-        Process p = pb.start();
-        running.add(p);
-        if (killed) { // cancelled between the check above and the start: killAll did not see this one
-            kill(p);
-            running.remove(p);
-            throw new InterruptedException("the compose was cancelled");
-        }
+        Process p = launch(pb);
         try {
             if (stdin != null) {
                 try (var in = p.getOutputStream()) {
@@ -146,16 +138,8 @@ public final class ToolRunner {
         long t0 = System.nanoTime();
         ProcessBuilder pb = new ProcessBuilder(dieWithService(command)).redirectOutput(output.toFile())
                 .redirectError(ProcessBuilder.Redirect.DISCARD);
-        if (workDir != null) {
-            pb.directory(workDir.toFile());
-        }
-        Process p = pb.start();
-        running.add(p);
-        if (killed) { // cancelled between the check above and the start: killAll did not see this one
-            kill(p);
-            running.remove(p);
-            throw new InterruptedException("the compose was cancelled");
-        }
+        in(pb, workDir);
+        Process p = launch(pb);
         try {
             try (OutputStream in = new BufferedOutputStream(p.getOutputStream(), 1 << 20)) {
                 feed.write(in);
@@ -193,17 +177,27 @@ public final class ToolRunner {
         composeLog.accept("INFO", "Starting: " + String.join(" ", command));
         ProcessBuilder pb = new ProcessBuilder(dieWithService(command)).redirectErrorStream(true).redirectOutput(output.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        if (workDir != null) {
-            pb.directory(workDir.toFile());
-        }
+        in(pb, workDir);
+        Process p = launch(pb);
+        return p;
+    }
+
+    /** Starts a tool and tracks it; one cancelled between the caller's check and the start is killed at once. */
+    private Process launch(ProcessBuilder pb) throws IOException, InterruptedException {
         Process p = pb.start();
         running.add(p);
-        if (killed) { // cancelled between the check above and the start: killAll did not see this one
+        if (killed) { // killAll did not see this one
             kill(p);
             running.remove(p);
             throw new InterruptedException("the compose was cancelled");
         }
         return p;
+    }
+
+    private static void in(ProcessBuilder pb, Path workDir) {
+        if (workDir != null) {
+            pb.directory(workDir.toFile());
+        }
     }
 
     /** Stops a tool {@link #start}ed earlier (and what it started). */
