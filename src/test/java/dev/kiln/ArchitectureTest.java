@@ -32,6 +32,7 @@ class ArchitectureTest {
      */
     static final ArchRule LAYERS = layeredArchitecture().consideringOnlyDependenciesInLayers()
             .layer("App").definedBy("dev.kiln")
+            .layer("Worker").definedBy("dev.kiln.worker..")
             .layer("Api").definedBy("dev.kiln.api..")
             .layer("Engine").definedBy("dev.kiln.engine..")
             .layer("Pipeline").definedBy("dev.kiln.pipeline..")
@@ -44,12 +45,14 @@ class ArchitectureTest {
             .layer("Blueprint").definedBy("dev.kiln.blueprint..")
             .layer("Store").definedBy("dev.kiln.store..")
             .layer("Cli").definedBy("dev.kiln.cli..")
+            .whereLayer("Worker").mayOnlyBeAccessedByLayers("App")
             .whereLayer("Api").mayOnlyBeAccessedByLayers("App")
-            .whereLayer("Engine").mayOnlyBeAccessedByLayers("App", "Api")
-            .whereLayer("Pipeline").mayOnlyBeAccessedByLayers("Api", "Engine")
-            .whereLayer("Image").mayOnlyBeAccessedByLayers("Api", "Pipeline")
+            .whereLayer("Engine").mayOnlyBeAccessedByLayers("App", "Api", "Worker")
+            .whereLayer("Pipeline").mayOnlyBeAccessedByLayers("Api", "Engine", "Worker")
+            .whereLayer("Image").mayOnlyBeAccessedByLayers("Api", "Pipeline", "Worker")
             .whereLayer("Kickstart").mayOnlyBeAccessedByLayers("Api", "Pipeline", "Image")
-            .whereLayer("Output").mayOnlyBeAccessedByLayers("Api", "Engine", "Pipeline", "Image", "Kickstart")
+            .whereLayer("Output").mayOnlyBeAccessedByLayers("Api", "Engine", "Pipeline", "Image", "Kickstart",
+                    "Worker")
             .whereLayer("Depsolve").mayOnlyBeAccessedByLayers("Api", "Engine", "Pipeline", "Image", "Kickstart")
             .whereLayer("Source").mayOnlyBeAccessedByLayers("Api", "Engine", "Pipeline", "Image", "Kickstart",
                     "Depsolve")
@@ -57,8 +60,8 @@ class ArchitectureTest {
                     "Depsolve", "Source")
             .whereLayer("Blueprint").mayOnlyBeAccessedByLayers("Api", "Engine", "Pipeline", "Image", "Kickstart",
                     "Depsolve", "Source")
-            .whereLayer("Store").mayOnlyBeAccessedByLayers("App", "Api", "Engine", "Pipeline", "Image", "Kickstart",
-                    "Depsolve", "Source", "Blueprint")
+            .whereLayer("Store").mayOnlyBeAccessedByLayers("App", "Api", "Worker", "Engine", "Pipeline", "Image",
+                    "Kickstart", "Depsolve", "Source", "Blueprint")
             .whereLayer("Cli").mayOnlyBeAccessedByLayers("App");
 
     /**

@@ -1,6 +1,7 @@
 package dev.kiln.api;
 
 import dev.kiln.KilnProperties;
+import dev.kiln.engine.ApiToken;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -20,13 +21,15 @@ import org.springframework.web.filter.OncePerRequestFilter;
  * trusted it: its file mode is the access control. On TCP, where any local account or a web page in a local browser
  * can connect: the {@code Host} header must name this machine's loopback (or a configured name), so that a DNS
  * rebinding page cannot reach the API; and the Weldr API ({@code /api/}) answers only when {@code kiln.api.tcp-weldr}
- * is set and the request carries the API token as a bearer credential (401 otherwise). {@code /engine-rest} and
- * Cockpit keep their own login.
+ * is set and the request carries the API token as a bearer credential (401 otherwise); the routes of remote build
+ * workers ({@value #WORKER_ROUTES}) need the token only. {@code /engine-rest} and Cockpit keep their own login.
  */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE) // ahead of every other filter, the engine's and Spring's included
 class TcpGuard extends OncePerRequestFilter {
 
+    /** What remote build workers use ({@code kiln worker}): on TCP with the token, whether or not the Weldr API is. */
+    static final String WORKER_ROUTES = "/api/kiln/worker/";
     private static final Set<String> LOOPBACK = Set.of("localhost", "127.0.0.1", "[::1]");
     private final boolean tcpWeldr;
     private final Set<String> hosts = new TreeSet<>(LOOPBACK);
@@ -36,6 +39,10 @@ class TcpGuard extends OncePerRequestFilter {
         this.tcpWeldr = properties.api().tcpWeldr();
         this.token = token;
         properties.api().allowedHosts().forEach(h -> hosts.add(h.toLowerCase(Locale.ROOT)));
+        String address = properties.api().address().strip().toLowerCase(Locale.ROOT);
+        if (!address.isEmpty() && !address.equals("0.0.0.0") && !address.equals("::")) {
+            hosts.add(address.contains(":") && !address.startsWith("[") ? "[" + address + "]" : address);
+        }
     }
 
     @Override
@@ -60,7 +67,7 @@ class TcpGuard extends OncePerRequestFilter {
                         + "<state-dir>/api-token as 'Authorization: Bearer <token>'; the unix socket needs none");
                 return;
             }
-            if (!tcpWeldr) {
+            if (!tcpWeldr && !request.getRequestURI().startsWith(WORKER_ROUTES)) {
                 refuse(response, 403, true, "Forbidden", "The Weldr API is not served on TCP "
                         + "(kiln.api.tcp-weldr=false); use the unix socket");
                 return;

@@ -6,8 +6,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,7 +62,8 @@ public class BlueprintStore implements DisposableBean {
     BlueprintStore(Path blueprintsDir) {
         Path gitDir = blueprintsDir.resolve("git");
         this.workspace = new Workspace(gitDir.resolve("workspace"));
-        try {
+        // nodes sharing the state directory start together: one makes and seeds the repository, the others wait
+        try (FileChannel lock = initLock(blueprintsDir); FileLock held = lock.lock()) {
             boolean fresh = !Files.exists(gitDir.resolve("HEAD"));
             if (fresh) {
                 Files.createDirectories(gitDir);
@@ -78,6 +82,11 @@ public class BlueprintStore implements DisposableBean {
         } catch (GitAPIException e) {
             throw new IllegalStateException("cannot create the blueprint repository in " + gitDir, e);
         }
+    }
+
+    private static FileChannel initLock(Path blueprintsDir) throws IOException {
+        Files.createDirectories(blueprintsDir);
+        return FileChannel.open(blueprintsDir.resolve(".init.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     }
 
     private static String resource(String name) throws IOException {

@@ -46,7 +46,7 @@ public class Repositories {
     public Repositories(SourceStore sources, KilnProperties properties,
             @Value("${kiln.sources.metadata-max-age:PT1H}") Duration maxAge) {
         this.sources = sources;
-        this.fetcher = new MetadataFetcher(properties.stateDir().resolve("cache").resolve("metadata"));
+        this.fetcher = new MetadataFetcher(properties.localDir().resolve("cache").resolve("metadata"));
         this.maxAge = maxAge;
     }
 

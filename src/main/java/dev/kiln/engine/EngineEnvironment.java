@@ -1,13 +1,13 @@
 package dev.kiln.engine;
 
 import dev.kiln.KilnProperties;
+import dev.kiln.store.AtomicFiles;
 import dev.kiln.store.StatePermissions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
@@ -25,14 +25,22 @@ import org.springframework.core.env.MapPropertySource;
 public class EngineEnvironment implements EnvironmentPostProcessor {
 
     static final String ADMIN_USER = "admin";
+    /** Set by {@code kiln worker}, whose Spring context has no engine and no state directory of a service. */
+    public static final String WORKER_PROPERTY = "kiln.worker.engine";
     static final String PASSWORD_FILE = "admin-password";
 
     @Override
     public void postProcessEnvironment(ConfigurableEnvironment env, SpringApplication application) {
+        if (env.containsProperty(WORKER_PROPERTY)) { // kiln worker: no engine here, its state is its own
+            return;
+        }
         Path stateDir = Path.of(env.getProperty("kiln.state-dir", KilnProperties.DEFAULT_STATE_DIR)).toAbsolutePath();
+        String node = env.getProperty("kiln.node-dir", "");
+        Path nodeDir = node.isBlank() ? stateDir : Path.of(node).toAbsolutePath();
         Path engineDir = stateDir.resolve("engine");
         try {
             StatePermissions.apply(stateDir);
+            StatePermissions.applyNode(nodeDir);
             String password = adminPassword(engineDir.resolve(PASSWORD_FILE));
             Map<String, Object> db = database(env, engineDir);
             env.getPropertySources().addLast(new MapPropertySource("kiln-engine", Map.of(
@@ -40,7 +48,7 @@ public class EngineEnvironment implements EnvironmentPostProcessor {
                     "spring.datasource.username", db.get("user"),
                     "spring.datasource.password", db.get("password"),
                     // Tomcat's work files in the state directory, not a new /tmp/tomcat.* that a kill -9 leaves behind
-                    "server.tomcat.basedir", stateDir.resolve("tomcat").toString(),
+                    "server.tomcat.basedir", nodeDir.resolve("tomcat").toString(),
                     "operaton.bpm.admin-user.id", ADMIN_USER,
                     "operaton.bpm.admin-user.password", password,
                     // no permanent lockout: the engine's delay after failed logins (up to 60 s) stays
@@ -70,18 +78,17 @@ public class EngineEnvironment implements EnvironmentPostProcessor {
                 "password", env.getProperty("kiln.engine.database-password", ""));
     }
 
-    /** Reads the stored admin password, creating it (0600, written to a temporary name and renamed) if absent. */
+    /** Reads the stored admin password, creating it (0600, made whole under its name at once) if absent. */
     static String adminPassword(Path file) throws IOException {
         if (Files.exists(file)) {
             return Files.readString(file, StandardCharsets.UTF_8).strip();
         }
         byte[] random = new byte[18];
         new SecureRandom().nextBytes(random);
-        String password = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-        Path tmp = Files.createTempFile(file.getParent(), ".admin-password", ".tmp",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(tmp, password + "\n", StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+        // nodes sharing the state directory start together: the first one's password is the one kept
+        AtomicFiles.writeNew(file, Base64.getUrlEncoder().withoutPadding().encodeToString(random) + "\n",
+                PosixFilePermissions.fromString("rw-------"));
+        String password = Files.readString(file, StandardCharsets.UTF_8).strip();
         return password;
     }
 }

@@ -20,7 +20,7 @@ import org.springframework.stereotype.Component;
  * fails the compose. File-system types (tar, ext4-filesystem) have nothing to boot: the step says so and passes.
  */
 @Component
-class BootTestStep implements ComposeStep {
+public class BootTestStep implements ComposeStep {
 
     /** Packages whose presence means the guest answers HTTP on port 80 once it is up. */
     static final Set<String> WEB_SERVERS = Set.of("apache2", "nginx", "nginx-light", "nginx-full", "lighttpd");
@@ -28,7 +28,7 @@ class BootTestStep implements ComposeStep {
     private final BootTester.Firmware firmware;
     private final Duration timeout;
 
-    BootTestStep(@Value("${kiln.boot-test.firmware:uefi}") String firmware,
+    public BootTestStep(@Value("${kiln.boot-test.firmware:uefi}") String firmware,
             @Value("${kiln.boot-test.timeout-seconds:900}") int timeoutSeconds) {
         this.firmware = BootTester.Firmware.valueOf(firmware.toUpperCase(Locale.ROOT));
         this.timeout = Duration.ofSeconds(timeoutSeconds);

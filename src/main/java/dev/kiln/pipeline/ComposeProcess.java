@@ -12,6 +12,8 @@ public final class ComposeProcess {
     public static final List<String> TOPICS = List.of("prepare", "depsolve", "freeze", "kickstart", "build", "boot-test", "finalize");
     /** Topics whose work is heavy (a whole CPU or more each): at most {@code kiln.compose.build-concurrency} at once. */
     public static final Set<String> HEAVY_TOPICS = Set.of("build", "boot-test");
+    /** The process variables a step is given (all small: the rest lives in the results directory). */
+    public static final String[] STEP_VARIABLES = {"type", "test", "size", "blueprint", "version", "branch", "bootTest"};
     public static final String CANCEL_MESSAGE = "kiln.cancel";
     public static final String ERROR_CODE = "COMPOSE_FAILED";
     public static final String END_FINISHED = "finished";

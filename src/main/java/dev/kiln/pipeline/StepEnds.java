@@ -1,8 +1,12 @@
 package dev.kiln.pipeline;
 
+import dev.kiln.image.sandbox.Sandbox;
+import dev.kiln.image.sandbox.ToolFailedException;
+import dev.kiln.kickstart.PlanException;
 import dev.kiln.store.ResultsDir;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
 import org.operaton.bpm.engine.ExternalTaskService;
@@ -15,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * BPMN error: a business failure), or report a failure with bounded retries and backoff (an incident when they run
  * out). Writing to the results never fails a step: a full disk costs the line, not the compose.
  */
-final class StepEnds {
+public final class StepEnds {
 
     private static final Logger log = LoggerFactory.getLogger(StepEnds.class);
 
@@ -50,23 +54,39 @@ final class StepEnds {
      */
     void retry(ResultsDir results, RunningStep me, LockedExternalTask task, String topic, Exception e) {
         String uuid = task.getBusinessKey();
-        Map<String, Object> vars = task.getVariables();
-        int retries = task.getRetries() == null ? maxRetries : task.getRetries();
-        int left = Math.max(retries - 1, 0);
-        long backoff = retryBackoffMs << Math.max(0, Math.min(10, maxRetries - retries));
-        log.warn("{} of compose {} failed ({} retries left)", topic, uuid, left, e);
+        Retry r = Retry.of(task.getRetries(), maxRetries, retryBackoffMs, uuid, task.getVariables(), topic, e);
+        log.warn("{} of compose {} failed ({} retries left)", topic, uuid, r.left, e);
         if (results.exists()) {
-            note(results, "ERROR", topic + " failed: " + e + (left > 0
-                    ? "; retrying in " + backoff + " ms (" + left + " left)" : "; no retries left, an incident is open"));
-            if (left == 0) {
+            note(results, "ERROR", topic + " failed: " + e + r.plan());
+            if (r.left == 0) {
                 quietly(() -> results.status("FAILED"));
             }
         }
         me.ending();
-        String incident = "compose " + uuid + " (" + vars.get("blueprint") + " " + vars.get("version") + ", "
-                + vars.get("type") + "), " + topic + ": " + e.getMessage();
-        engine(uuid, () -> tasks.handleFailure(task.getId(), me.workerId,
-                incident.length() > 600 ? incident.substring(0, 600) + "…" : incident, stackTrace(e), left, backoff));
+        engine(uuid, () -> tasks.handleFailure(task.getId(), me.workerId, r.incident, r.details, r.left, r.backoffMs));
+    }
+
+    /**
+     * The next attempt of a step that failed for a passing reason: retries left (the first failure sees none set:
+     * {@code max}), the backoff (doubling from {@code backoffMs}), and the incident's message (what Cockpit lists:
+     * UUID, blueprint, type, step) and details (the stack trace) for the engine.
+     */
+    public record Retry(int left, long backoffMs, String incident, String details) {
+
+        public static Retry of(Integer retries, int max, long backoffMs, String uuid, Map<String, Object> vars,
+                String where, Exception e) {
+            int now = retries == null ? max : retries;
+            String incident = "compose " + uuid + " (" + vars.get("blueprint") + " " + vars.get("version") + ", "
+                    + vars.get("type") + "), " + where + ": " + e.getMessage();
+            return new Retry(Math.max(now - 1, 0), backoffMs << Math.max(0, Math.min(10, max - now)),
+                    incident.length() > 600 ? incident.substring(0, 600) + "…" : incident, stackTrace(e));
+        }
+
+        /** What the compose's log says comes next. */
+        public String plan() {
+            return left > 0 ? "; retrying in " + backoffMs + " ms (" + left + " left)"
+                    : "; no retries left, an incident is open";
+        }
     }
 
     /** An engine call at a step's end; a task that is gone meanwhile (cancelled, deleted) is not an error. */
@@ -79,16 +99,33 @@ final class StepEnds {
     }
 
     /** A line for the compose's log; a log that cannot be written (a full disk) costs the line, not the step. */
-    static void note(ResultsDir results, String level, String line) {
+    public static void note(ResultsDir results, String level, String line) {
         quietly(() -> results.log(level, line));
     }
 
-    static void quietly(Runnable write) {
+    public static void quietly(Runnable write) {
         try {
             write.run();
         } catch (RuntimeException e) {
             log.warn("cannot write to a compose's results: {}", e.toString());
         }
+    }
+
+    /**
+     * Why a step failed for good, or null when a retry may mend it (network, I/O): a business failure, a tool or
+     * script that exited non-zero, a plan the image cannot have, no sandbox (the same plan on the same host fails
+     * the same way again), or a full disk (until someone frees space).
+     */
+    public static String finalReason(String topic, Exception e, Path localDir) {
+        if (e instanceof StepFailedException || e instanceof ToolFailedException || e instanceof PlanException
+                || e instanceof Sandbox.SandboxMissingException) {
+            return topic + ": " + e.getMessage();
+        }
+        if (isDiskFull(e)) {
+            return topic + ": no space left on device under " + localDir + " (" + e.getMessage()
+                    + "); free space and start the compose again";
+        }
+        return null;
     }
 
     /** ENOSPC (or EDQUOT) anywhere in the cause chain, as Java and the tools word it. */

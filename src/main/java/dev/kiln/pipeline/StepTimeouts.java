@@ -11,22 +11,22 @@ import org.springframework.stereotype.Component;
  * the others.
  */
 @Component
-class StepTimeouts {
+public class StepTimeouts {
 
     private final Environment environment;
 
-    StepTimeouts(Environment environment) {
+    public StepTimeouts(Environment environment) {
         this.environment = environment;
     }
 
-    Duration of(String topic) {
+    public Duration of(String topic) {
         Duration fallback = topic.equals("build") ? Duration.ofHours(3)
                 : topic.equals("boot-test") ? Duration.ofHours(2) : Duration.ofMinutes(30);
         return environment.getProperty("kiln.compose.timeout." + topic, Duration.class, fallback);
     }
 
     /** The reason of a compose whose step ran past its timeout. */
-    String timedOut(String topic) {
+    public String timedOut(String topic) {
         return topic + ": timed out after " + show(of(topic)) + " (kiln.compose.timeout." + topic
                 + "); its processes were stopped";
     }

@@ -1,13 +1,14 @@
 package dev.kiln.pipeline;
 
 import dev.kiln.KilnProperties;
-import dev.kiln.image.sandbox.Sandbox;
-import dev.kiln.image.sandbox.ToolFailedException;
 import dev.kiln.image.sandbox.ToolRunner;
-import dev.kiln.kickstart.PlanException;
 import dev.kiln.output.OutputType;
 import dev.kiln.store.ResultsDir;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -40,8 +41,6 @@ import org.springframework.stereotype.Component;
 public class Workers implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(Workers.class);
-    /** The process variables a step is given (all small: the rest lives in the results directory). */
-    private static final String[] VARIABLES = {"type", "test", "size", "blueprint", "version", "branch", "bootTest"};
 
     private final ExternalTaskService tasks;
     private final StepTimeouts timeouts;
@@ -199,7 +198,7 @@ public class Workers implements SmartLifecycle {
             List<LockedExternalTask> locked;
             try {
                 locked = tasks.fetchAndLock().workerId(workerId).maxTasks(1).usePriority(true).orderByCreateTime().asc()
-                        .subscribe().topic(step.topic(), lockMs).variables(VARIABLES).execute();
+                        .subscribe().topic(step.topic(), lockMs).variables(ComposeProcess.STEP_VARIABLES).execute();
             } catch (RuntimeException e) {
                 if (!active) {
                     return;
@@ -268,7 +267,8 @@ public class Workers implements SmartLifecycle {
         try {
             StepEnds.note(results, "INFO", step.topic() + " started by " + workerId);
             Map<String, Object> output = new HashMap<>();
-            step.execute(new ComposeTask(uuid, type, test, size, results, tools, vars, output));
+            step.execute(new ComposeTask(uuid, type, test, size, results, tools, vars, output,
+                    built -> publish(me, results, type, built)));
             StepEnds.note(results, "INFO", step.topic() + " done in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
             ends.complete(me, task, output);
             wakeUp();
@@ -289,20 +289,28 @@ public class Workers implements SmartLifecycle {
      * else (network, I/O) → retried.
      */
     private void ended(ComposeStep step, LockedExternalTask task, ResultsDir results, RunningStep me, Exception e) {
+        String reason = StepEnds.finalReason(step.topic(), e, properties.localDir());
         if (me.timedOut) {
             ends.fail(results, me, task, timeouts.timedOut(step.topic()));
         } else if (me.tools.killed() || (!(e instanceof StepFailedException) && !active)) {
             log.info("{} of compose {} stopped", step.topic(), task.getBusinessKey());
-        } else if (e instanceof StepFailedException || e instanceof ToolFailedException || e instanceof PlanException
-                || e instanceof Sandbox.SandboxMissingException) {
-            // deterministic: the same plan (or the same host set-up) fails the same way again
-            ends.fail(results, me, task, step.topic() + ": " + e.getMessage());
-        } else if (StepEnds.isDiskFull(e)) { // retrying cannot help until someone frees space; the next may build
-            ends.fail(results, me, task, step.topic() + ": no space left on device under " + properties.stateDir()
-                    + " (" + e.getMessage() + "); free space and start the compose again");
+        } else if (reason != null) {
+            ends.fail(results, me, task, reason);
         } else {
             ends.retry(results, me, task, step.topic(), e);
         }
+    }
+
+    /**
+     * Renames a built image into {@code compose/<image>}, if this worker still holds the step's task: a step whose
+     * lock lapsed (a stalled node) while another took it over leaves nothing behind.
+     */
+    private void publish(RunningStep me, ResultsDir results, OutputType type, Path built) throws IOException {
+        if (!HeldTasks.holds(tasks, me.taskId, me.workerId)) {
+            throw new IOException("the task of this step is no longer held by " + me.workerId + "; image not kept");
+        }
+        Files.move(built, results.file(ResultsDir.COMPOSE).resolve(type.imageName()), StandardCopyOption.ATOMIC_MOVE,
+                StandardCopyOption.REPLACE_EXISTING);
     }
 
     private void extendLocks() {

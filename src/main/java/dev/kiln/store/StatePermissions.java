@@ -44,6 +44,12 @@ public final class StatePermissions {
         dir(stateDir.resolve("blueprints"), "rwx------", false);
     }
 
+    /** The rooms of {@code kiln.node-dir} (the state directory itself on one machine): passable, with {@code work/}. */
+    public static void applyNode(Path nodeDir) throws IOException {
+        dir(nodeDir, "rwxr-x--x", false);
+        dir(nodeDir.resolve(WORK), "rwx--x--x", false);
+    }
+
     private static void dir(Path dir, String mode, boolean weldr) throws IOException {
         Files.createDirectories(dir);
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString(mode));

@@ -50,6 +50,7 @@ class PostgresEngineTest {
         // read by EngineEnvironment while the environment is prepared, before any test property source exists
         System.setProperty("kiln.engine.database-url", PG.url("kiln"));
         System.setProperty("kiln.engine.database-user", LocalPostgres.USER);
+        System.setProperty("kiln.engine.database-password", PG.password());
     }
 
     /**
@@ -61,6 +62,7 @@ class PostgresEngineTest {
         public void afterAll(ExtensionContext context) throws InterruptedException {
             System.clearProperty("kiln.engine.database-url");
             System.clearProperty("kiln.engine.database-user");
+            System.clearProperty("kiln.engine.database-password");
             PG.close();
             REPO.close();
         }
@@ -79,7 +81,7 @@ class PostgresEngineTest {
         assertThat(server.await(failed, 60_000, "FINISHED", "FAILED")).isEqualTo("FAILED");
         assertThat(server.get("/api/v1/compose/finished").toString()).contains(finished);
         assertThat(server.get("/api/v1/compose/failed").toString()).contains(failed);
-        try (Connection c = DriverManager.getConnection(PG.url("kiln"), LocalPostgres.USER, "");
+        try (Connection c = DriverManager.getConnection(PG.url("kiln"), LocalPostgres.USER, PG.password());
                 ResultSet r = c.createStatement().executeQuery(
                         "select business_key_, end_act_id_ from act_hi_procinst order by start_time_")) {
             assertThat(r.next()).isTrue();

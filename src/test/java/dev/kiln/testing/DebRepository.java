@@ -117,7 +117,12 @@ public final class DebRepository implements AutoCloseable {
 
     /** Starts serving on a free loopback port; the URL is {@link #url()}. */
     public DebRepository serve() throws IOException {
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        return serve("127.0.0.1");
+    }
+
+    /** Starts serving on a free port of {@code address} (one of this machine's). */
+    public DebRepository serve(String address) throws IOException {
+        server = HttpServer.create(new InetSocketAddress(address, 0), 0);
         server.createContext("/", exchange -> {
             String path = exchange.getRequestURI().getPath();
             requests.computeIfAbsent(path, k -> new AtomicInteger()).incrementAndGet();
@@ -137,7 +142,7 @@ public final class DebRepository implements AutoCloseable {
     }
 
     public String url() {
-        return "http://127.0.0.1:" + server.getAddress().getPort() + "/";
+        return "http://" + server.getAddress().getAddress().getHostAddress() + ":" + server.getAddress().getPort() + "/";
     }
 
     public int requestsFor(String suffix) {

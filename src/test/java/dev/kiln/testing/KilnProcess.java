@@ -18,6 +18,8 @@ public final class KilnProcess implements AutoCloseable {
     private final Path log;
     private final List<String> command;
     public final int port;
+    /** The address the server's TCP listener binds ({@code kiln.api.address}), loopback unless said otherwise. */
+    public final String host;
     private final Path stateDir;
     private Process process;
 
@@ -30,13 +32,28 @@ public final class KilnProcess implements AutoCloseable {
                 "-XX:TieredStopAtLevel=1", "-Xmx512m", "-cp", System.getProperty("java.class.path"), "dev.kiln.Main",
                 "--kiln.api.port=" + port));
         Path state = root.resolve("state");
+        String address = "127.0.0.1";
         for (String p : properties) {
+            if (p.startsWith("kiln.api.address=")) {
+                address = p.substring("kiln.api.address=".length());
+            }
             command.add("--" + p);
             if (p.startsWith("kiln.state-dir=")) {
                 state = Path.of(p.substring("kiln.state-dir=".length()));
             }
         }
         this.stateDir = state;
+        this.host = address;
+    }
+
+    /** The server's base URL on TCP. */
+    public String url() {
+        return "http://" + host + ":" + port;
+    }
+
+    /** A client of this server's Weldr API on TCP, with its token. */
+    public TestServer client() {
+        return new TestServer(url(), stateDir);
     }
 
     /** The server's state directory (its API token is there). */
@@ -56,7 +73,7 @@ public final class KilnProcess implements AutoCloseable {
                 throw new AssertionError("server exited: " + Files.readString(log));
             }
             try {
-                if (Files.exists(stateDir.resolve("api-token")) && http.send(TestServer.request(port, stateDir,
+                if (Files.exists(stateDir.resolve("api-token")) && http.send(TestServer.request(url(), stateDir,
                         "/api/status").build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200) {
                     return (System.nanoTime() - t0) / 1_000_000;
                 }
@@ -69,10 +86,20 @@ public final class KilnProcess implements AutoCloseable {
         throw new AssertionError("server did not answer in time: " + Files.readString(log));
     }
 
+    /** The server's output so far. */
+    public String log() throws IOException {
+        return Files.readString(log);
+    }
+
     /** SIGKILL: no shutdown hook, no cleanup. */
     public void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    /** The server's process id (its in-process workers name themselves kiln-PID@HOST-…). */
+    public long pid() {
+        return process.pid();
     }
 
     public boolean alive() {

@@ -24,7 +24,12 @@ public final class TestServer {
 
     /** A client of the server on {@code port} whose state directory is {@code stateDir} (for its API token). */
     public TestServer(int port, Path stateDir) {
-        this.base = "http://127.0.0.1:" + port;
+        this("http://127.0.0.1:" + port, stateDir);
+    }
+
+    /** A client of the server at {@code base} ({@code http://HOST:PORT}). */
+    public TestServer(String base, Path stateDir) {
+        this.base = base;
         this.token = token(stateDir);
     }
 
@@ -39,8 +44,11 @@ public final class TestServer {
 
     /** A request to a server's Weldr API over TCP, with its token. */
     public static HttpRequest.Builder request(int port, Path stateDir, String path) {
-        return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                .header("Authorization", "Bearer " + token(stateDir));
+        return request("http://127.0.0.1:" + port, stateDir, path);
+    }
+
+    public static HttpRequest.Builder request(String base, Path stateDir, String path) {
+        return HttpRequest.newBuilder(URI.create(base + path)).header("Authorization", "Bearer " + token(stateDir));
     }
 
     public HttpResponse<String> call(String method, String path, String contentType, String body) {
@@ -143,6 +151,11 @@ public final class TestServer {
 
     /** A small signed repository with an Essential base and a package whose postinst leaves a mark. */
     public static DebRepository smallRepository(Path dir) throws IOException, InterruptedException {
+        return smallRepository(dir, "127.0.0.1");
+    }
+
+    /** The small repository, served on {@code address}. */
+    public static DebRepository smallRepository(Path dir, String address) throws IOException, InterruptedException {
         return new DebRepository(dir)
                 .add("base-files", "13", "Essential: yes")
                 .add("libc", "2.36-9", "Priority: required")
@@ -151,7 +164,7 @@ public final class TestServer {
                 .add("httpd-a", "2.4.62-1", "Depends: libc (>= 2.30)")
                 .add("httpd-b", "1.0")
                 .add("broken", "1.0", "Depends: missing-thing (>= 5)")
-                .publish().serve();
+                .publish().serve(address);
     }
 
     /**

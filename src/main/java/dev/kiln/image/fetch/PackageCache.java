@@ -52,7 +52,7 @@ public class PackageCache {
 
     public PackageCache(KilnProperties properties,
             @Value("${kiln.cache.packages-max-bytes:10737418240}") long maxBytes) {
-        this.dir = properties.stateDir().resolve("cache").resolve("packages");
+        this.dir = properties.localDir().resolve("cache").resolve("packages");
         this.maxBytes = maxBytes;
         removePartialDownloads(dir);
     }

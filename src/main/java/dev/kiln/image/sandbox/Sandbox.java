@@ -51,7 +51,7 @@ public class Sandbox {
 
     public Sandbox(KilnProperties properties, @Value("${kiln.sandbox.subuid-file:/etc/subuid}") Path subuid,
             @Value("${kiln.sandbox.subgid-file:/etc/subgid}") Path subgid) {
-        this.work = properties.stateDir().resolve(StatePermissions.WORK);
+        this.work = properties.localDir().resolve(StatePermissions.WORK);
         removeStaleWork(work, properties.resultsDir());
         String user = System.getProperty("user.name");
         long uid = currentUid();

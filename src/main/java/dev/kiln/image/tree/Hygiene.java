@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.util.HashSet;
 import java.util.List;
@@ -100,14 +101,19 @@ public final class Hygiene {
         }
     }
 
-    /** Clamps every time in the tree to the newest package's build time, so that two builds are identical. */
+    /**
+     * Clamps every time in the tree to the newest package's build time, so that two builds are identical; a
+     * directory gets exactly that time, since what it had depends on which package touched it last, and the
+     * Essential set is unpacked in parallel.
+     */
     static void clamp(Path tree, long sde) throws IOException {
         FileTime limit = FileTime.fromMillis(sde * 1000);
         try (Stream<Path> all = Files.walk(tree)) {
             for (Path p : all.toList()) {
                 BasicFileAttributeView view = Files.getFileAttributeView(p, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
-                FileTime m = view.readAttributes().lastModifiedTime();
-                FileTime t = m.compareTo(limit) > 0 ? limit : m;
+                BasicFileAttributes now = view.readAttributes();
+                FileTime m = now.lastModifiedTime();
+                FileTime t = now.isDirectory() || m.compareTo(limit) > 0 ? limit : m;
                 view.setTimes(t, t, null);
             }
         }

@@ -37,7 +37,7 @@ public class RootTree {
             @Value("${kiln.cache.trees:2}") int keepTrees, @Value("${kiln.cache.bases:2}") int keepBases,
             @Value("${kiln.build.tmpfs:true}") boolean useTmpfs) {
         this.sandbox = sandbox;
-        this.places = new TreePlaces(properties.stateDir(), useTmpfs, sandbox);
+        this.places = new TreePlaces(properties.localDir(), useTmpfs, sandbox);
         this.trees = new TreeCache(places.cacheDir("trees"), keepTrees);
         this.installer = new Installer(cache, sandbox, new TreeCache(places.cacheDir("bases"), keepBases));
     }

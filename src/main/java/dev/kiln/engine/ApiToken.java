@@ -1,4 +1,4 @@
-package dev.kiln.api;
+package dev.kiln.engine;
 
 import dev.kiln.KilnProperties;
 import dev.kiln.store.AtomicFiles;
@@ -22,17 +22,18 @@ import org.springframework.stereotype.Component;
 @Component
 public class ApiToken {
 
-    static final String FILE = "api-token";
+    public static final String FILE = "api-token";
     private final byte[] token;
 
-    ApiToken(KilnProperties properties) {
+    public ApiToken(KilnProperties properties) {
         Path file = properties.stateDir().resolve(FILE);
         try {
             Files.createDirectories(file.getParent());
-            if (!Files.exists(file)) {
+            if (!Files.exists(file)) { // nodes sharing the state directory: the first one makes it
                 byte[] random = new byte[32];
                 new SecureRandom().nextBytes(random);
-                AtomicFiles.writeString(file, HexFormat.of().formatHex(random) + "\n");
+                AtomicFiles.writeNew(file, HexFormat.of().formatHex(random) + "\n",
+                        PosixFilePermissions.fromString("rw-r-----"));
             }
             Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r-----"));
             StatePermissions.setGroup(file);
@@ -46,7 +47,7 @@ public class ApiToken {
     }
 
     /** Compares in constant time, so the answer's timing says nothing about the token. */
-    boolean matches(String candidate) {
+    public boolean matches(String candidate) {
         return candidate != null && MessageDigest.isEqual(token, candidate.getBytes(StandardCharsets.UTF_8));
     }
 }
