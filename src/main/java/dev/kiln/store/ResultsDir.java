@@ -150,6 +150,9 @@ public final class ResultsDir {
 
     /** Appends a line to {@code logs/combined.log} in lorax's format ({@code <time> <LEVEL>: <message>}). */
     public void log(String level, String message) {
+        if (!Files.isDirectory(dir)) {
+            return; // removed (cancelled or deleted, perhaps by another node): a late line must not bring it back
+        }
         try {
             Path logs = Files.createDirectories(dir.resolve(LOGS));
             String line = LOG_TIME.format(Instant.now()) + " " + level + ": " + message + "\n";

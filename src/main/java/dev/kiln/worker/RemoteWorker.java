@@ -8,6 +8,7 @@ import dev.kiln.pipeline.ComposeStep;
 import dev.kiln.pipeline.StepTimeouts;
 import dev.kiln.store.StatePermissions;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.net.InetAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -78,6 +79,11 @@ public final class RemoteWorker implements Callable<Integer> {
     @Option(names = "--retries", defaultValue = "3", description = "attempts of a step that fails for a passing "
             + "reason (default: 3)")
     int retries;
+    @Option(names = "--drain-seconds", defaultValue = "600", description = "on SIGTERM, how long running steps "
+            + "may finish before they are stopped (default: 600)")
+    int drainSeconds;
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
     @CommandLine.Unmatched
     List<String> springArgs = new ArrayList<>();
 
@@ -85,7 +91,12 @@ public final class RemoteWorker implements Callable<Integer> {
 
     /** Runs the worker until it is stopped (SIGTERM, SIGINT); answers the exit code. */
     public static int run(String[] args) {
-        return new CommandLine(new RemoteWorker()).setUnmatchedArgumentsAllowed(true).execute(args);
+        return run(args, new PrintWriter(System.err, true));
+    }
+
+    /** As {@link #run(String[])}, its errors written to {@code err}. */
+    static int run(String[] args, PrintWriter err) {
+        return new CommandLine(new RemoteWorker()).setUnmatchedArgumentsAllowed(true).setErr(err).execute(args);
     }
 
     @Override
@@ -96,11 +107,12 @@ public final class RemoteWorker implements Callable<Integer> {
             workerId = "kiln-worker-" + InetAddress.getLocalHost().getHostName() + "-" + ProcessHandle.current().pid();
         }
         if (!WORKER_ID.matcher(workerId).matches()) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--worker-id: letters, digits, ._:@- only");
+            throw new CommandLine.ParameterException(spec.commandLine(), "--worker-id: letters, digits, ._:@- only");
         }
-        if (concurrency < 1 || lockSeconds < 3 || pollSeconds < 0 || pollSeconds > 300 || retries < 1) {
-            throw new CommandLine.ParameterException(new CommandLine(this),
-                    "--concurrency ≥ 1, --lock-seconds ≥ 3, --poll-seconds 0–300, --retries ≥ 1");
+        if (concurrency < 1 || lockSeconds < 3 || pollSeconds < 0 || pollSeconds > 300 || retries < 1
+                || drainSeconds < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--concurrency ≥ 1, --lock-seconds ≥ 3, --poll-seconds 0–300, --retries ≥ 1, --drain-seconds ≥ 0");
         }
         stateDir = stateDir.toAbsolutePath().normalize();
         StatePermissions.applyNode(stateDir);
@@ -111,7 +123,7 @@ public final class RemoteWorker implements Callable<Integer> {
         for (String t : topics) {
             if (!steps.containsKey(t)) {
                 context.close();
-                throw new CommandLine.ParameterException(new CommandLine(this), "--topics: a worker serves "
+                throw new CommandLine.ParameterException(spec.commandLine(), "--topics: a worker serves "
                         + steps.keySet().stream().sorted().toList() + ", not " + t);
             }
         }
@@ -144,8 +156,7 @@ public final class RemoteWorker implements Callable<Integer> {
             }
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            running.values().forEach(ToolRunner::killAll); // their tasks' locks lapse: another worker takes them
-            clients.forEach(ExternalTaskClient::stop);
+            drain(clients, running);
             context.close();
             stopped.countDown();
         }, "worker-stop"));
@@ -153,6 +164,32 @@ public final class RemoteWorker implements Callable<Integer> {
                 workerId, topics, nodes, node.node(), concurrency, lockSeconds, pollSeconds, stateDir);
         stopped.await();
         return 0;
+    }
+
+    /**
+     * SIGTERM drains: no task is fetched any more, the running steps may finish for {@code --drain-seconds}, then
+     * what still runs is stopped (its lock lapses and another worker does the step again).
+     */
+    private void drain(List<ExternalTaskClient> clients, Map<String, ToolRunner> running) {
+        log.info("Worker {} draining: {} step(s) running, up to {} s to finish", workerId, running.size(), drainSeconds);
+        List<Thread> stopping = new ArrayList<>();
+        for (ExternalTaskClient c : clients) {
+            Thread t = new Thread(c::stop, "worker-drain");
+            t.start();
+            stopping.add(t);
+        }
+        long deadline = System.currentTimeMillis() + drainSeconds * 1000L;
+        for (Thread t : stopping) {
+            try {
+                t.join(Math.max(1, deadline - System.currentTimeMillis()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (!running.isEmpty()) {
+            log.warn("Worker {}: stopping {} step(s) that did not finish in time", workerId, running.size());
+            running.values().forEach(ToolRunner::killAll);
+        }
     }
 
     private ConfigurableApplicationContext context(List<URI> nodes) {
@@ -178,7 +215,7 @@ public final class RemoteWorker implements Callable<Integer> {
             }
             if (uri == null || !(url.startsWith("http://") || url.startsWith("https://")) || uri.getHost() == null
                     || uri.getRawQuery() != null || url.chars().anyMatch(c -> c < 0x21 || c == 0x7f)) {
-                throw new CommandLine.ParameterException(new CommandLine(this),
+                throw new CommandLine.ParameterException(spec.commandLine(),
                         "--engine: a node's URL, http[s]://HOST[:PORT], not " + e.replaceAll("\\p{Cntrl}", "?"));
             }
             nodes.add(uri);
@@ -196,7 +233,7 @@ public final class RemoteWorker implements Callable<Integer> {
         }
         t = t == null ? "" : t.strip();
         if (t.length() < 32 || t.chars().anyMatch(c -> c < 0x21 || c == 0x7f)) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "a worker needs the nodes' API token "
+            throw new CommandLine.ParameterException(spec.commandLine(), "a worker needs the nodes' API token "
                     + "(<state-dir>/api-token of a node): --token-file FILE, $KILN_WORKER_TOKEN or --token");
         }
         return t;

@@ -89,6 +89,19 @@ class TcpGuardTest {
     }
 
     @Test
+    void workerRoutesNeedTheTokenOnlyAndTheEngineTakesItToo() throws Exception {
+        // remote build workers reach a node over TCP with the token, whether the Weldr API is on TCP or not
+        String route = "/api/kiln/worker/no-such-task/input/deps.toml?worker=w1";
+        assertThat(tcp(route, null).statusCode()).isEqualTo(401);
+        HttpResponse<String> r = tcp(route, "Bearer " + token());
+        assertThat(r.statusCode()).isEqualTo(409);
+        assertThat(r.body()).contains("TaskNotHeld");
+        assertThat(tcp("/engine-rest/external-task/count", "Bearer " + token()).statusCode()).isEqualTo(200);
+        assertThat(tcp("/engine-rest/external-task/count", "Bearer " + "0".repeat(64)).statusCode()).isEqualTo(401);
+        assertThat(tcp("/engine-rest/external-task/count", null).statusCode()).isEqualTo(401);
+    }
+
+    @Test
     void theSocketNeedsNoToken() throws Exception {
         WeldrClient socket = new WeldrClient(Path.of(ROOT, "run/api.socket").toAbsolutePath().toString(), null);
         WeldrClient.Response r = socket.get("/api/status");

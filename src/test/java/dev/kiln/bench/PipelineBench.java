@@ -32,7 +32,7 @@ public final class PipelineBench {
             for (int i = 0; i < 50; i++) {
                 long t0 = System.nanoTime();
                 String uuid = server.start("example-http-server", "tar", 2);
-                awaitQuietly(server, uuid);
+                ClusterBench.await(server, uuid);
                 times.add((System.nanoTime() - t0) / 1_000_000);
             }
             Collections.sort(times);
@@ -46,7 +46,7 @@ public final class PipelineBench {
                 submitted.add(pool.submit(() -> server.start("example-http-server", "tar", 2)));
             }
             for (Future<String> f : submitted) {
-                awaitQuietly(server, f.get());
+                ClusterBench.await(server, f.get());
             }
             pool.shutdown();
             double seconds = (System.nanoTime() - t0) / 1e9;
@@ -68,20 +68,5 @@ public final class PipelineBench {
             System.out.printf("compose status over %d composes (3 HTTP requests, %d lines): median %d ms, min %d ms%n", total,
                     total, status.get(3), status.get(0));
         }
-    }
-
-    private static void awaitQuietly(TestServer server, String uuid) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 600_000;
-        while (System.currentTimeMillis() < deadline) {
-            String s = server.status(uuid);
-            if (s.equals("FINISHED")) {
-                return;
-            }
-            if (s.equals("FAILED")) {
-                throw new AssertionError("compose " + uuid + " FAILED");
-            }
-            Thread.sleep(5);
-        }
-        throw new AssertionError("compose " + uuid + " did not finish");
     }
 }

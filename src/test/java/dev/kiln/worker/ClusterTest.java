@@ -10,18 +10,22 @@ import dev.kiln.testing.LocalPostgres;
 import dev.kiln.testing.MirrorProxy;
 import dev.kiln.testing.NetNamespace;
 import dev.kiln.testing.TestServer;
+import dev.kiln.testing.WorkerProcess;
 import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -57,7 +61,7 @@ class ClusterTest {
     static Path apt;
     static KilnProcess a;
     static KilnProcess b;
-    static Process worker;
+    static WorkerProcess worker;
     static int workerStarts;
     /** The SHA-256 every image of the blueprint has, from the first one built in-process by a node. */
     static String expected;
@@ -125,31 +129,18 @@ class ClusterTest {
 
     static void startWorker() throws IOException, InterruptedException {
         workerStarts++;
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "-Xmx512m", "-cp", System.getProperty("java.class.path"), "dev.kiln.Main", "worker",
-                "--engine", a.url() + "," + b.url(), "--token-file", SHARED.resolve("api-token").toString(),
-                "--state-dir", ROOT.resolve("worker/state").toString(), "--worker-id", "remote-" + workerStarts,
-                "--lock-seconds", String.valueOf(LOCK_SECONDS), "--poll-seconds", "2", "--kiln.image.xz-level=" + XZ_LEVEL));
-        Files.createDirectories(ROOT.resolve("worker"));
-        worker = new ProcessBuilder(net.exec(command)).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(ROOT.resolve("worker/worker.log").toFile())).start();
-        long deadline = System.currentTimeMillis() + 60_000;
-        while (!Files.readString(ROOT.resolve("worker/worker.log")).contains("Worker remote-" + workerStarts + " serving")) {
-            assertThat(worker.isAlive()).as("worker exited: %s", Files.readString(ROOT.resolve("worker/worker.log")))
-                    .isTrue();
-            assertThat(System.currentTimeMillis()).as("worker did not start").isLessThan(deadline);
-            Thread.sleep(100);
-        }
+        worker = WorkerProcess.start(ROOT.resolve("worker"), "remote-" + workerStarts, a.url() + "," + b.url(),
+                SHARED.resolve("api-token"), net::exec, "--lock-seconds", String.valueOf(LOCK_SECONDS),
+                "--poll-seconds", "2", "--kiln.image.xz-level=" + XZ_LEVEL);
     }
 
     static void stopWorker(boolean kill) throws InterruptedException {
-        if (worker != null && worker.isAlive()) {
+        if (worker != null) {
             if (kill) {
-                worker.destroyForcibly();
+                worker.kill();
             } else {
-                worker.destroy();
+                worker.close();
             }
-            worker.waitFor(30, TimeUnit.SECONDS);
         }
     }
 
@@ -295,5 +286,45 @@ class ClusterTest {
         assertThat(log(victim)).contains("build started by remote-").contains("build started by kiln-");
         assertNodesAgree();
         startWorker();
+    }
+
+    @Test
+    @Order(4)
+    void aComposeSubmittedToOneNodeIsDownloadedCancelledAndDeletedThroughTheOther() throws Exception {
+        String done = a.client().start("site", "tar", 0);
+        assertThat(b.client().await(done, 300_000, "FINISHED", "FAILED")).isEqualTo("FINISHED");
+        HttpResponse<byte[]> image = HttpClient.newHttpClient().send(TestServer.request(b.url(), SHARED,
+                "/api/v1/compose/image/" + done).build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(image.statusCode()).isEqualTo(200);
+        assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(image.body()))).isEqualTo(expected);
+        assertThat(b.client().get("/api/v1/compose/info/" + done).path("queue_status").asText()).isEqualTo("FINISHED");
+
+        // a compose waiting behind a long one (node a's only slot busy, the worker stopped) is cancelled through b
+        stopWorker(false);
+        String running = a.client().start("site", "tar", 0);
+        String waiting = a.client().start("site", "tar", 0);
+        assertThat(b.client().await(running, 120_000, "RUNNING")).isEqualTo("RUNNING");
+        assertThat(b.client().json("DELETE", "/api/v1/compose/cancel/" + waiting, null, null).path("status")
+                .asBoolean()).isTrue();
+        assertThat(a.client().status(waiting)).isEqualTo("GONE");
+        // and the running one, whose build runs on node a: its lock is gone, so a stops it and leaves nothing
+        awaitBuildBy(a, "kiln-" + a.pid() + "@");
+        assertThat(b.client().json("DELETE", "/api/v1/compose/cancel/" + running, null, null).path("status")
+                .asBoolean()).isTrue();
+        assertThat(a.client().status(running)).isEqualTo("GONE");
+        Thread.sleep(LOCK_SECONDS * 1000L); // past a's next heartbeat, which finds the task gone
+        assertThat(SHARED.resolve("results").resolve(running)).doesNotExist();
+        assertThat(SHARED.resolve("results").resolve(waiting)).doesNotExist();
+        assertThat(a.log().lines().filter(l -> l.contains(running)))
+                .anyMatch(l -> l.contains("its task is gone") || l.contains("could not be ended")
+                        || l.contains("no longer held"));
+        startWorker();
+
+        // deleted through b: gone from both listings, its files gone from the shared directory
+        assertThat(b.client().json("DELETE", "/api/v1/compose/delete/" + done, null, null).path("uuids").get(0)
+                .path("status").asBoolean()).isTrue();
+        assertThat(a.client().status(done)).isEqualTo("GONE");
+        assertThat(SHARED.resolve("results").resolve(done)).doesNotExist();
+        assertNodesAgree();
     }
 }
