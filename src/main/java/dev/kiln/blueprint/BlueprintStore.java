@@ -258,6 +258,9 @@ public class BlueprintStore implements DisposableBean {
     public synchronized void undo(String branch, String name, String commit) {
         BlueprintNames.requireBranch(branch);
         BlueprintNames.require(name);
+        if (changes(branch, name).isEmpty()) { // no history at all: the blueprint is unknown, whatever the commit
+            throw BlueprintException.unknown("Unknown blueprint name: " + name);
+        }
         ObjectId id = git.resolveCommit(commit);
         try (RevWalk walk = new RevWalk(repo)) {
             ObjectId blob = git.blob(walk.parseCommit(id), fileName(name));

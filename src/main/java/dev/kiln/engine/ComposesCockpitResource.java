@@ -51,7 +51,7 @@ public class ComposesCockpitResource extends AbstractCockpitPluginRootResource {
             m.put("step", c.step());
             m.put("blueprint", c.blueprint());
             m.put("version", c.version());
-            m.put("type", c.type().id());
+            m.put("type", c.typeName());
             m.put("created", c.created());
             m.put("started", c.started());
             m.put("finished", c.finished());

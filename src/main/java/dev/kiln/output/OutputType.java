@@ -1,6 +1,7 @@
 package dev.kiln.output;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -19,6 +20,15 @@ public enum OutputType {
     TAR("tar", "tar archive", "root.tar.xz", "application/x-xz"),
     VHD("vhd", "virtual hard disk", "disk.vhd", "application/octet-stream"),
     VMDK("vmdk", "Virtual Machine disk", "disk.vmdk", "application/octet-stream");
+
+    /**
+     * osbuild-composer's names of the same images, accepted at {@code compose start} (scripts and clients written
+     * for it, the Go client's own tests, start composes of {@code server-qcow2}); {@code compose types} lists only
+     * the seed's names. Its {@code image-installer} (an Anaconda installer) has no match: Kiln's ISO is a live one.
+     */
+    public static final Map<String, OutputType> ALIASES = Map.of("server-qcow2", QCOW2, "server-ami", AMI,
+            "server-vhd", VHD, "server-vmdk", VMDK, "server-openstack", OPENSTACK, "minimal-raw", PARTITIONED_DISK,
+            "gce", GOOGLE);
 
     private final String id;
     private final String title;
@@ -50,6 +60,11 @@ public enum OutputType {
 
     public static Optional<OutputType> byId(String id) {
         return List.of(values()).stream().filter(t -> t.id.equals(id)).findFirst();
+    }
+
+    /** The type a name means: one of the seed's ids or one of osbuild-composer's {@link #ALIASES}. */
+    public static Optional<OutputType> byName(String name) {
+        return byId(name).or(() -> Optional.ofNullable(name == null ? null : ALIASES.get(name)));
     }
 
     public static List<String> ids() {

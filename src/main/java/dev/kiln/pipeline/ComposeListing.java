@@ -77,7 +77,7 @@ final class ComposeListing {
         }
         Map<String, Map<String, Object>> vars = new HashMap<>();
         for (HistoricVariableInstance v : history.createHistoricVariableInstanceQuery().processInstanceIdIn(ids)
-                .variableNameIn("type", "blueprint", "version").disableCustomObjectDeserialization().list()) {
+                .variableNameIn("type", ComposeProcess.TYPE_NAME, "blueprint", "version").disableCustomObjectDeserialization().list()) {
             vars.computeIfAbsent(v.getProcessInstanceId(), k -> new HashMap<>()).put(v.getName(), v.getValue());
         }
         Date now = new Date();
@@ -120,7 +120,8 @@ final class ComposeListing {
             out.add(new Compose(h.getBusinessKey(), status, String.valueOf(v.get("blueprint")),
                     String.valueOf(v.get("version")), type, seconds(h.getStartTime()), started,
                     h.getEndTime() == null ? null : seconds(h.getEndTime()), imageSize, h.getId(),
-                    at == null ? null : at.getTopicName()));
+                    at == null ? null : at.getTopicName(), v.get(ComposeProcess.TYPE_NAME) instanceof String n
+                            && type.equals(OutputType.byName(n).orElse(null)) ? n : type.id()));
         }
         return out;
     }

@@ -14,6 +14,8 @@ public final class ComposeProcess {
     public static final Set<String> HEAVY_TOPICS = Set.of("build", "boot-test");
     /** The process variables a step is given (all small: the rest lives in the results directory). */
     public static final String[] STEP_VARIABLES = {"type", "test", "size", "blueprint", "version", "branch", "bootTest"};
+    /** The variable holding the type's name as the user gave it (an alias such as {@code server-qcow2}, or the id). */
+    public static final String TYPE_NAME = "typeName";
     public static final String CANCEL_MESSAGE = "kiln.cancel";
     public static final String ERROR_CODE = "COMPOSE_FAILED";
     public static final String END_FINISHED = "finished";

@@ -57,7 +57,8 @@ public class ComposeService {
      * process instance, {@code step} the topic of the step it is at (null once it has ended).
      */
     public record Compose(String id, String status, String blueprint, String version, OutputType type,
-            Double created, Double started, Double finished, long imageSize, String instance, String step) {
+            Double created, Double started, Double finished, long imageSize, String instance, String step,
+            String typeName) {
     }
 
     /** A compose as Cockpit's compose list shows it: with the reason it failed (the step's or the incident's). */
@@ -87,14 +88,16 @@ public class ComposeService {
      * kickstart then run at once.
      */
     public String submit(Blueprint blueprint, String commit, OutputType type, long size, int test) {
-        return submit(blueprint, commit, type, size, test, null);
+        return submit(blueprint, commit, type, type.id(), size, test, null);
     }
 
     /**
-     * As {@link #submit(Blueprint, String, OutputType, long, int)}; {@code bootTest} asks for the boot-test step
-     * (null: {@code kiln.compose.boot-test}, false by default).
+     * As {@link #submit(Blueprint, String, OutputType, long, int)}; {@code typeName} is the name the user gave the
+     * type (an alias of osbuild-composer's, shown back by the listings); {@code bootTest} asks for the boot-test
+     * step (null: {@code kiln.compose.boot-test}, false by default).
      */
-    public String submit(Blueprint blueprint, String commit, OutputType type, long size, int test, Boolean bootTest) {
+    public String submit(Blueprint blueprint, String commit, OutputType type, String typeName, long size, int test,
+            Boolean bootTest) {
         String uuid = UUID.randomUUID().toString();
         ResultsDir results = results(uuid);
         Instant now = Instant.now();
@@ -102,6 +105,7 @@ public class ComposeService {
                 Boolean.TRUE.equals(bootTest) || bootTest == null && bootTestByDefault, now);
         Map<String, Object> vars = new HashMap<>();
         vars.put("type", type.id());
+        vars.put(ComposeProcess.TYPE_NAME, typeName);
         vars.put("blueprint", blueprint.name());
         vars.put("version", blueprint.version());
         vars.put("test", test);

@@ -9,6 +9,7 @@ import dev.kiln.store.ResultsDir;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeSet;
 import org.springframework.stereotype.Component;
 
 /**
@@ -48,9 +49,10 @@ class PrepareStep implements ComposeStep {
         if (!BlueprintNames.isValidBranch(branch)) {
             throw new StepFailedException("the process variable 'branch' is not a valid branch: " + show(branch));
         }
-        Optional<OutputType> type = v.get("type") instanceof String s ? OutputType.byId(s) : Optional.empty();
+        Optional<OutputType> type = v.get("type") instanceof String s ? OutputType.byName(s) : Optional.empty();
         if (type.isEmpty()) {
-            throw new StepFailedException("the process variable 'type' must be one of " + OutputType.ids() + ", not "
+            throw new StepFailedException("the process variable 'type' must be one of " + OutputType.ids()
+                    + " (or osbuild-composer's " + new TreeSet<>(OutputType.ALIASES.keySet()) + "), not "
                     + show(v.get("type")));
         }
         int test = (int) integer(v, "test", 0, 2);
@@ -75,6 +77,7 @@ class PrepareStep implements ComposeStep {
                 Instant.now());
         // what the later steps and the listings read, as a Weldr start has it
         task.output().put("type", type.get().id());
+        task.output().put(ComposeProcess.TYPE_NAME, v.get("type"));
         task.output().put("version", blueprint.version());
         task.output().put("test", test);
         task.output().put("size", size);

@@ -52,6 +52,7 @@ public class Workers implements SmartLifecycle {
     private final boolean enabled;
     private final int buildConcurrency;
     private final int stepConcurrency;
+    private final int testConcurrency;
     private final long lockMs;
     private final String workerId;
     private final Map<String, RunningStep> running = new ConcurrentHashMap<>();
@@ -70,6 +71,7 @@ public class Workers implements SmartLifecycle {
             @Value("${kiln.compose.workers:true}") boolean enabled,
             @Value("${kiln.compose.build-concurrency:1}") int buildConcurrency,
             @Value("${kiln.compose.step-concurrency:2}") int stepConcurrency,
+            @Value("${kiln.compose.test-concurrency:4}") int testConcurrency,
             @Value("${kiln.compose.lock-seconds:60}") int lockSeconds,
             @Value("${kiln.compose.retries:3}") int maxRetries,
             @Value("${kiln.compose.retry-backoff-ms:2000}") long retryBackoffMs, StepTimeouts timeouts) {
@@ -85,6 +87,7 @@ public class Workers implements SmartLifecycle {
         this.enabled = enabled;
         this.buildConcurrency = buildConcurrency;
         this.stepConcurrency = stepConcurrency;
+        this.testConcurrency = testConcurrency;
         this.lockMs = lockSeconds * 1000L;
         this.workerId = "kiln-" + ManagementFactory.getRuntimeMXBean().getName();
         this.ends = new StepEnds(tasks, maxRetries, retryBackoffMs);
@@ -104,13 +107,14 @@ public class Workers implements SmartLifecycle {
         }
         for (ComposeStep step : steps.values()) {
             wake(step.topic());
-            int n = ComposeProcess.HEAVY_TOPICS.contains(step.topic()) ? buildConcurrency : stepConcurrency;
-            for (int i = 1; i <= n; i++) {
-                String id = workerId + "-" + step.topic() + "-" + i; // each thread locks as itself
-                Thread t = new Thread(() -> loop(step, id), "worker-" + step.topic() + "-" + i);
-                t.setDaemon(true);
-                threads.add(t);
-                t.start();
+            if (!ComposeProcess.HEAVY_TOPICS.contains(step.topic())) {
+                loops(step, "", stepConcurrency, Map.of());
+                continue;
+            }
+            // a build slot is for real builds; lorax's test composes (test=1|2: a sleep, no image) never wait for one
+            loops(step, "", buildConcurrency, Map.of("test", 0));
+            for (int test = 1; test <= 2 && buildConcurrency > 0; test++) {
+                loops(step, "test" + test + "-", testConcurrency, Map.of("test", test));
             }
         }
         heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -192,13 +196,25 @@ public class Workers implements SmartLifecycle {
         return true;
     }
 
-    private void loop(ComposeStep step, String workerId) {
+    /** Starts {@code n} threads serving the step's tasks whose compose's variables are {@code only}. */
+    private void loops(ComposeStep step, String kind, int n, Map<String, Object> only) {
+        for (int i = 1; i <= n; i++) {
+            String id = workerId + "-" + step.topic() + "-" + kind + i; // each thread locks as itself
+            Thread t = new Thread(() -> loop(step, id, only), "worker-" + step.topic() + "-" + kind + i);
+            t.setDaemon(true);
+            threads.add(t);
+            t.start();
+        }
+    }
+
+    private void loop(ComposeStep step, String workerId, Map<String, Object> only) {
         long idle = 5;
         while (active) {
             List<LockedExternalTask> locked;
             try {
                 locked = tasks.fetchAndLock().workerId(workerId).maxTasks(1).usePriority(true).orderByCreateTime().asc()
-                        .subscribe().topic(step.topic(), lockMs).variables(ComposeProcess.STEP_VARIABLES).execute();
+                        .subscribe().topic(step.topic(), lockMs).variables(ComposeProcess.STEP_VARIABLES)
+                        .processInstanceVariableEquals(only).execute();
             } catch (RuntimeException e) {
                 if (!active) {
                     return;

@@ -24,7 +24,7 @@ public final class PipelineBench {
         Path root = Files.createDirectories(Path.of(args[0]));
         int many = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
         try (KilnProcess kiln = new KilnProcess(root, "kiln.state-dir=" + root.resolve("state"), "kiln.api.tcp-weldr=true", "kiln.api.socket=",
-                "kiln.compose.test-build-seconds=0")) {
+                "kiln.compose.test-build-seconds=0", "kiln.compose.test-concurrency=1")) {
             System.out.printf("server answered /api/status after %d ms%n", kiln.start());
             TestServer server = new TestServer(kiln.port, kiln.stateDir());
             server.start("example-http-server", "tar", 2); // warms the index and the JIT

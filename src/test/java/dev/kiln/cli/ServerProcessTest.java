@@ -139,7 +139,7 @@ class ServerProcessTest {
     void errorsExitOneWithTheServersMessage() throws Exception {
         Run show = cli("blueprints", "show", "no-such");
         assertThat(show.exit()).isEqualTo(1);
-        assertThat(show.err()).contains("UnknownBlueprint: no-such: blueprint not found");
+        assertThat(show.err()).contains("UnknownBlueprint: no-such: ");
 
         Run save = cli("blueprints", "save", "no-such");
         assertThat(save.exit()).isEqualTo(1);

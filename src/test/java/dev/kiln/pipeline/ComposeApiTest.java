@@ -36,7 +36,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "kiln.state-dir=" + ComposeApiTest.ROOT + "/state", "kiln.api.tcp-weldr=true", "kiln.api.socket=",
         "kiln.sources.apt-dir=" + ComposeApiTest.ROOT + "/apt", "kiln.compose.test-build-seconds=1",
-        "kiln.compose.retry-backoff-ms=100", "kiln.compose.lock-seconds=6",
+        "kiln.compose.retry-backoff-ms=100", "kiln.compose.lock-seconds=6", "kiln.compose.test-concurrency=1",
         "spring.main.allow-bean-definition-overriding=true"})
 class ComposeApiTest {
 
@@ -180,6 +180,7 @@ class ComposeApiTest {
         assertThat(server.call("GET", "/api/v1/compose/logs/" + uuid, null, null).statusCode()).isEqualTo(200);
     }
 
+    /** Test composes have build threads of their own; one of them here, so they queue as builds queue for a slot. */
     @Test
     void fiveComposesWithOneBuildSlotFinishInSubmissionOrder() throws Exception {
         List<String> uuids = new ArrayList<>();

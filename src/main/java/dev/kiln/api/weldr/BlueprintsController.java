@@ -63,7 +63,7 @@ class BlueprintsController {
         List<Blueprint> blueprints = new ArrayList<>();
         List<Map<String, Object>> changes = new ArrayList<>();
         List<WeldrError> errors = new ArrayList<>();
-        found(names, br, errors).forEach((name, info) -> {
+        found(names, br, errors, "").forEach((name, info) -> { // "<name>: ", as lorax and osbuild-composer say
             blueprints.add(info.blueprint());
             changes.add(Map.of("name", name, "changed", info.changed()));
         });
@@ -215,7 +215,7 @@ class BlueprintsController {
         String br = WeldrRequests.branch(branch);
         List<Map<String, Object>> blueprints = new ArrayList<>();
         List<WeldrError> errors = new ArrayList<>();
-        for (Map.Entry<String, BlueprintStore.Info> hit : found(names, br, errors).entrySet()) {
+        for (Map.Entry<String, BlueprintStore.Info> hit : found(names, br, errors, "blueprint not found").entrySet()) {
             String name = hit.getKey();
             Blueprint bp = hit.getValue().blueprint();
             try {
@@ -243,7 +243,7 @@ class BlueprintsController {
         boolean toml = WeldrRequests.toml(format);
         List<Blueprint> frozen = new ArrayList<>();
         List<WeldrError> errors = new ArrayList<>();
-        for (Map.Entry<String, BlueprintStore.Info> hit : found(names, br, errors).entrySet()) {
+        for (Map.Entry<String, BlueprintStore.Info> hit : found(names, br, errors, "blueprint not found").entrySet()) {
             String name = hit.getKey();
             try {
                 Blueprint bp = hit.getValue().blueprint();
@@ -266,15 +266,19 @@ class BlueprintsController {
     }
 
 
-    /** The named blueprints that exist (workspace copy preferred), in order; the others become errors. */
-    private Map<String, BlueprintStore.Info> found(String names, String branch, List<WeldrError> errors) {
+    /**
+     * The named blueprints that exist (workspace copy preferred), in order; the others become errors
+     * {@code "<name>: <detail>"}.
+     */
+    private Map<String, BlueprintStore.Info> found(String names, String branch, List<WeldrError> errors,
+            String detail) {
         Map<String, BlueprintStore.Info> found = new LinkedHashMap<>();
         for (String name : WeldrRequests.names(names)) {
             Optional<BlueprintStore.Info> info = store.info(branch, name);
             if (info.isPresent()) {
                 found.put(name, info.get());
             } else {
-                errors.add(new WeldrError("UnknownBlueprint", name + ": blueprint not found"));
+                errors.add(new WeldrError("UnknownBlueprint", name + ": " + detail));
             }
         }
         return found;

@@ -68,14 +68,14 @@ class ComposeController {
         OutputType type;
         try {
             checked = checks.blueprint(br, name); // before the type, as lorax orders its errors
-            type = OutputType.byId(typeName).orElseThrow(() -> new WeldrException("BadComposeType",
+            type = OutputType.byName(typeName).orElseThrow(() -> new WeldrException("BadComposeType",
                     "Invalid compose type (" + typeName + "), must be one of " + OutputType.ids()));
             checks.buildable(checked, type, start.test());
         } catch (ComposeChecks.Rejected e) {
             throw new WeldrException(e.reason() == ComposeChecks.Reason.UNKNOWN_BLUEPRINT ? "UnknownBlueprint"
                     : "BuildFailed", e.getMessage());
         }
-        String uuid = composes.submit(checked.blueprint(), checked.commit(), type, start.size(), start.test(),
+        String uuid = composes.submit(checked.blueprint(), checked.commit(), type, typeName, start.size(), start.test(),
                 start.bootTest());
         Optional<String> failure = composes.awaitDepsolve(uuid, 30_000);
         if (failure.isPresent()) {
@@ -137,7 +137,7 @@ class ComposeController {
         m.put("id", c.id());
         m.put("blueprint", c.blueprint());
         m.put("version", c.version());
-        m.put("compose_type", c.type().id());
+        m.put("compose_type", c.typeName());
         m.put("image_size", c.imageSize());
         m.put("queue_status", c.status());
         m.put("job_created", c.created());
@@ -181,7 +181,7 @@ class ComposeController {
         List<Map<String, Object>> out = found.stream()
                 .filter(c -> blueprint == null || c.blueprint().equals(blueprint))
                 .filter(c -> status == null || c.status().equals(status))
-                .filter(c -> type == null || c.type().id().equals(type))
+                .filter(c -> type == null || c.typeName().equals(type) || c.type().id().equals(type))
                 .map(c -> entry(c, version)).toList();
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("uuids", out);
@@ -196,7 +196,7 @@ class ComposeController {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("id", c.id());
         out.put("queue_status", c.status());
-        out.put("compose_type", c.type().id());
+        out.put("compose_type", c.typeName());
         out.put("commit", results.has(ResultsDir.COMMIT) ? results.read(ResultsDir.COMMIT).strip() : "");
         try {
             String bp = results.has(ResultsDir.FROZEN) ? results.read(ResultsDir.FROZEN) : results.read(ResultsDir.BLUEPRINT);

@@ -198,14 +198,20 @@ class WeldrApiTest {
 
     @Test
     void unknownNamesGetTheSpecsErrorIds() throws Exception {
+        // lorax joins an empty list after "<name>: ", osbuild-composer says the same; weldr-client asserts it
         assertThat(get("/api/v1/blueprints/info/no-such").at("/errors/0").toString())
-                .isEqualTo("{\"id\":\"UnknownBlueprint\",\"msg\":\"no-such: blueprint not found\"}");
+                .isEqualTo("{\"id\":\"UnknownBlueprint\",\"msg\":\"no-such: \"}");
+        // undo of a blueprint without history is an unknown blueprint, whatever the commit (both references)
+        assertError(tcp("POST", "/api/v1/blueprints/undo/no-such/0123456789abcdef0123456789abcdef01234567", null, null),
+                400, "UnknownBlueprint");
+        assertError(tcp("POST", "/api/v1/blueprints/undo/no-such/deadbeef", null, null), 400, "UnknownBlueprint");
         assertError(tcp("GET", "/api/v1/blueprints/info/no-such?format=toml", null, null), 400, "UnknownBlueprint");
         assertThat(get("/api/v1/blueprints/changes/no-such").at("/errors/0/id").asText()).isEqualTo("UnknownBlueprint");
         assertError(tcp("DELETE", "/api/v1/blueprints/delete/no-such", null, null), 400, "BlueprintsError");
         assertError(tcp("POST", "/api/v1/blueprints/tag/no-such", null, null), 400, "UnknownBlueprint");
-        assertError(tcp("POST", "/api/v1/blueprints/undo/no-such/0123456789abcdef0123456789abcdef01234567", null, null),
-                400, "UnknownCommit");
+        // an unknown commit of a known blueprint stays UnknownCommit
+        assertError(tcp("POST", "/api/v1/blueprints/undo/example-http-server/0123456789abcdef0123456789abcdef01234567",
+                null, null), 400, "UnknownCommit");
         assertError(tcp("GET", "/api/v1/blueprints/diff/no-such/NEWEST/WORKSPACE", null, null), 400, "UnknownBlueprint");
         assertError(tcp("GET", "/api/v1/blueprints/change/no-such/0123456789abcdef0123456789abcdef01234567", null, null),
                 400, "UnknownCommit");

@@ -1,0 +1,150 @@
+package dev.kiln.api.weldr;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.kiln.cli.WeldrClient;
+import dev.kiln.testing.DebRepository;
+import dev.kiln.testing.TestServer;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.util.FileSystemUtils;
+
+/**
+ * What clients written for lorax-composer and osbuild-composer (the Go composer-cli's own test suite among them)
+ * send and expect, through the real unix socket: osbuild-composer's type names at compose start, shown back as
+ * asked while {@code compose types} keeps the seed's list; the reference servers' answers for an unknown blueprint's
+ * info and undo; and test-mode composes that never wait for the build slot.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+        "kiln.state-dir=" + ComposerCompatTest.ROOT + "/state",
+        "kiln.api.socket=" + ComposerCompatTest.ROOT + "/run/api.socket",
+        "kiln.sources.apt-dir=" + ComposerCompatTest.ROOT + "/apt", "kiln.compose.build-concurrency=1"})
+class ComposerCompatTest {
+
+    static final String ROOT = "target/it/composer-compat";
+    static final DebRepository REPO = repository();
+
+    /** The small repository and, as empty packages, what the bootable types add (test composes install nothing). */
+    static DebRepository repository() {
+        FileSystemUtils.deleteRecursively(Path.of(ROOT).toFile());
+        try {
+            Path root = Files.createDirectories(Path.of(ROOT).toAbsolutePath());
+            DebRepository repo = new DebRepository(root).add("base-files", "13", "Essential: yes")
+                    .add("libc", "2.36-9", "Priority: required").add("hello", "2.10-3", "Depends: libc (>= 2.30)")
+                    .add("linux-image-amd64", "6.1.0-1").add("systemd-sysv", "252-1").add("cloud-init", "22.4-1")
+                    .add("open-vm-tools", "12.2-1").publish().serve();
+            TestServer.aptDir(root, repo);
+            return repo;
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+    static final JsonMapper JSON = JsonMapper.builder().build();
+
+    @AfterAll
+    static void stop() {
+        REPO.close();
+    }
+
+    final WeldrClient socket = new WeldrClient(Path.of(ROOT, "run/api.socket").toAbsolutePath().toString(), null);
+
+    JsonNode get(String path) throws Exception {
+        return JSON.readTree(socket.get(path).text());
+    }
+
+    JsonNode send(String method, String path, String body) throws Exception {
+        return JSON.readTree(socket.send(method, path, body == null ? null : "application/json",
+                body == null ? null : body.getBytes(StandardCharsets.UTF_8)).text());
+    }
+
+    void push() throws Exception {
+        assertThat(socket.post("/api/v1/blueprints/new", "text/x-toml", TestServer.SITE.getBytes()).status())
+                .isEqualTo(200);
+    }
+
+    String start(String type, int test) throws Exception {
+        JsonNode r = send("POST", "/api/v1/compose" + (test != 0 ? "?test=" + test : ""),
+                "{\"blueprint_name\": \"site\", \"compose_type\": \"" + type + "\", \"branch\": \"master\"}");
+        assertThat(r.path("status").asBoolean()).as(r.toString()).isTrue();
+        return r.path("build_id").asText();
+    }
+
+    String await(String uuid, long ms) throws Exception {
+        long deadline = System.currentTimeMillis() + ms;
+        String s = "";
+        while (System.currentTimeMillis() < deadline) {
+            s = get("/api/v1/compose/status/" + uuid).at("/uuids/0/queue_status").asText();
+            if (s.equals("FINISHED") || s.equals("FAILED")) {
+                return s;
+            }
+            Thread.sleep(50);
+        }
+        return s;
+    }
+
+    @Test
+    void osbuildComposersTypeNamesStartTheSeedsTypesAndAreShownAsAsked() throws Exception {
+        push();
+        // the Go client's integration suite starts its set-up composes as server-qcow2
+        String uuid = start("server-qcow2", 2);
+        assertThat(await(uuid, 60_000)).isEqualTo("FINISHED");
+        assertThat(get("/api/v1/compose/status/" + uuid).at("/uuids/0/compose_type").asText()).isEqualTo("server-qcow2");
+        assertThat(get("/api/v1/compose/info/" + uuid).path("compose_type").asText()).isEqualTo("server-qcow2");
+        assertThat(get("/api/v1/compose/finished").toString()).contains("\"compose_type\":\"server-qcow2\"");
+        // its image is the seed type's, qcow2's
+        assertThat(socket.get("/api/v1/compose/image/" + uuid).header("Content-Disposition")).endsWith("disk.qcow2");
+        // compose types keeps listing exactly the seed's eleven (lorax's sanity test compares the list)
+        List<String> types = new ArrayList<>();
+        get("/api/v1/compose/types").path("types").forEach(t -> types.add(t.path("name").asText()));
+        assertThat(types).containsExactly("alibaba", "ami", "ext4-filesystem", "google", "live-iso", "openstack",
+                "partitioned-disk", "qcow2", "tar", "vhd", "vmdk");
+        // a name neither knows is still refused, naming the seed's types
+        JsonNode bad = send("POST", "/api/v1/compose", "{\"blueprint_name\": \"site\", \"compose_type\": \"server-foo\"}");
+        assertThat(bad.at("/errors/0/id").asText()).isEqualTo("BadComposeType");
+        assertThat(bad.at("/errors/0/msg").asText()).contains("server-foo").contains("qcow2");
+        for (String alias : List.of("server-ami", "server-vhd", "server-vmdk", "server-openstack", "minimal-raw", "gce")) {
+            String id = start(alias, 2);
+            assertThat(await(id, 60_000)).as(alias).isEqualTo("FINISHED");
+            assertThat(get("/api/v1/compose/info/" + id).path("compose_type").asText()).isEqualTo(alias);
+        }
+    }
+
+    @Test
+    void unknownBlueprintsAnswerAsTheReferenceServersDo() throws Exception {
+        // lorax joins an empty list after "<name>: ", osbuild-composer writes the same; weldr-client asserts it
+        assertThat(get("/api/v1/blueprints/info/no-such").at("/errors/0").toString())
+                .isEqualTo("{\"id\":\"UnknownBlueprint\",\"msg\":\"no-such: \"}");
+        // undo of a blueprint without history: UnknownBlueprint, whatever the commit
+        JsonNode undo = send("POST", "/api/v1/blueprints/undo/no-such/0123456789abcdef0123456789abcdef01234567", null);
+        assertThat(undo.at("/errors/0/id").asText()).isEqualTo("UnknownBlueprint");
+        push();
+        JsonNode known = send("POST", "/api/v1/blueprints/undo/site/0123456789abcdef0123456789abcdef01234567", null);
+        assertThat(known.at("/errors/0/id").asText()).isEqualTo("UnknownCommit");
+    }
+
+    @Test
+    void tenTestComposesDoNotWaitForTheBuildSlot() throws Exception {
+        push();
+        // ten composes of lorax's test mode, each "build" sleeping kiln.compose.test-build-seconds (5): one slot
+        // would take 50 s; the Go client waits 30 s for the last one's log
+        List<String> ids = new ArrayList<>();
+        long t0 = System.currentTimeMillis();
+        for (int i = 0; i < 10; i++) {
+            ids.add(start("tar", i % 2 == 0 ? 2 : 1));
+        }
+        for (int i = 0; i < ids.size(); i++) {
+            assertThat(await(ids.get(i), 30_000 - (System.currentTimeMillis() - t0))).as("compose %d", i)
+                    .isEqualTo(i % 2 == 0 ? "FINISHED" : "FAILED");
+        }
+        assertThat(socket.get("/api/v1/compose/log/" + ids.get(9)).status()).isEqualTo(200);
+    }
+}
