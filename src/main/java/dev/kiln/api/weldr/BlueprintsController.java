@@ -222,7 +222,7 @@ class BlueprintsController {
                 List<Pkg> deps = depsolver.depsolve(bp);
                 Map<String, Object> entry = new LinkedHashMap<>();
                 entry.put("blueprint", bp.data());
-                entry.put("dependencies", Dependencies.of(deps));
+                entry.put("dependencies", Dependencies.forApi(Dependencies.of(deps)));
                 entry.put("modules", List.of());
                 blueprints.add(entry);
             } catch (DepsolveException | SourceException e) {

@@ -3,6 +3,7 @@ package dev.kiln.api.weldr;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.kiln.blueprint.BlueprintParser;
 import dev.kiln.blueprint.BlueprintStore;
+import dev.kiln.depsolve.Dependencies;
 import dev.kiln.depsolve.DepsFile;
 import dev.kiln.image.OutputTypes;
 import dev.kiln.pipeline.ComposeChecks;
@@ -202,7 +203,7 @@ class ComposeController {
             String bp = results.has(ResultsDir.FROZEN) ? results.read(ResultsDir.FROZEN) : results.read(ResultsDir.BLUEPRINT);
             out.put("blueprint", BlueprintParser.parseToml(bp).data());
             List<Map<String, Object>> deps = results.has(ResultsDir.DEPS) ? DepsFile.read(results.read(ResultsDir.DEPS)) : List.of();
-            out.put("deps", Map.of("packages", deps));
+            out.put("deps", Map.of("packages", Dependencies.forApi(deps)));
         } catch (RuntimeException e) {
             throw new WeldrException("ComposeError", c.id() + ": " + e.getMessage());
         }

@@ -73,7 +73,7 @@ class ProjectsController {
             if (deps.isEmpty()) {
                 throw new WeldrException("UnknownProject", "No packages have been found.");
             }
-            return Map.of("projects", Dependencies.of(deps));
+            return Map.of("projects", Dependencies.forApi(Dependencies.of(deps)));
         } catch (DepsolveException e) {
             throw new WeldrException("ProjectsError", e.getMessage());
         }
@@ -99,7 +99,8 @@ class ProjectsController {
         for (String name : matched) {
             Map<String, Object> m = project(index, name, true);
             try {
-                m.put("dependencies", Dependencies.of(solver.solve(List.of(new Depsolver.Request(name, null)), false)));
+                m.put("dependencies", Dependencies.forApi(Dependencies.of(solver.solve(List.of(new Depsolver.Request(name, null)),
+                        false))));
             } catch (DepsolveException e) {
                 throw new WeldrException("ModulesError", e.getMessage());
             }
@@ -160,7 +161,7 @@ class ProjectsController {
             b.put("arch", p.arch);
             b.put("build_time", "");
             b.put("epoch", v.epoch());
-            b.put("release", v.revision());
+            b.put("release", v.revision().isEmpty() ? Dependencies.NO_REVISION : v.revision());
             b.put("changelog", "CHANGELOG_NEEDED");
             b.put("build_config_ref", "BUILD_CONFIG_REF");
             b.put("build_env_ref", "BUILD_ENV_REF");

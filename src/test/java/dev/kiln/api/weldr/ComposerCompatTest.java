@@ -147,4 +147,26 @@ class ComposerCompatTest {
         }
         assertThat(socket.get("/api/v1/compose/log/" + ids.get(9)).status()).isEqualTo(200);
     }
+
+    @Test
+    void versionsWithoutADebianRevisionHaveTheReleaseZeroInTheApi() throws Exception {
+        push();
+        // composer-cli prints name-version-release.arch: an empty release would print "hello-2.10-.amd64"
+        JsonNode deps = get("/api/v1/blueprints/depsolve/site").at("/blueprints/0/dependencies");
+        List<String> nevras = new ArrayList<>();
+        deps.forEach(d -> nevras.add(d.path("name").asText() + "-" + d.path("version").asText() + "-"
+                + d.path("release").asText() + "." + d.path("arch").asText()));
+        assertThat(nevras).containsExactly("base-files-13-0.amd64", "hello-2.10-3.amd64", "libc-2.36-9.amd64");
+        assertThat(get("/api/v1/projects/depsolve/base-files").at("/projects/0/release").asText()).isEqualTo("0");
+        assertThat(get("/api/v1/projects/info/base-files").at("/projects/0/builds/0/release").asText()).isEqualTo("0");
+        String uuid = start("tar", 2);
+        assertThat(await(uuid, 60_000)).isEqualTo("FINISHED");
+        assertThat(get("/api/v1/compose/info/" + uuid).at("/deps/packages").toString())
+                .contains("{\"name\":\"base-files\",\"epoch\":0,\"version\":\"13\",\"release\":\"0\"");
+        // the frozen set keeps Debian's version: what is installed is base-files 13, not 13-0
+        String depsToml = Files.readString(Path.of(ROOT, "state/results", uuid, "deps.toml"));
+        assertThat(depsToml).contains("name = \"base-files\"").doesNotContain("release = \"0\"");
+        assertThat(get("/api/v1/blueprints/freeze/site").at("/blueprints/0/blueprint/packages/0/version").asText())
+                .isEqualTo("2.10-3.amd64");
+    }
 }

@@ -302,7 +302,7 @@ class ProjectsApiTest {
         assertThat(call("POST", "/api/v1/blueprints/new", "text/x-toml",
                 "name = \"cli-bp\"\n[[packages]]\nname = \"web\"\nversion = \"1.*\"\n").statusCode()).isEqualTo(200);
         assertThat(cli("blueprints", "depsolve", "cli-bp").out()).isEqualTo("blueprint: cli-bp v0.0.1\n"
-                + "    base-files-13.amd64\n    httpd-a-2.4.62-1.amd64\n    libc-2.36-9.amd64\n    web-1.0.amd64\n");
+                + "    base-files-13-0.amd64\n    httpd-a-2.4.62-1.amd64\n    libc-2.36-9.amd64\n    web-1.0-0.amd64\n");
         assertThat(cli("blueprints", "freeze", "cli-bp").out()).isEqualTo("blueprint: cli-bp v0.0.1\n    web-1.0.amd64\n");
         assertThat(cli("blueprints", "freeze", "show", "cli-bp").out()).contains("version = \"1.0.amd64\"");
         assertThat(cli("blueprints", "freeze", "save", "cli-bp").exit()).isZero();
