@@ -31,6 +31,12 @@ public record Blueprint(Map<String, Object> data) {
         return (String) data.get("version");
     }
 
+    /** The distribution it is for ({@code distro = "debian-12"}), or null for the host's; a non-string as text. */
+    public String distro() {
+        Object d = data.get("distro");
+        return d == null ? null : String.valueOf(d);
+    }
+
     public List<Map<String, Object>> packages() {
         return items("packages");
     }

@@ -5,6 +5,7 @@ import dev.kiln.blueprint.BlueprintStore;
 import dev.kiln.blueprint.Customizations;
 import dev.kiln.image.OutputTypes;
 import dev.kiln.output.OutputType;
+import dev.kiln.source.Distros;
 import java.util.List;
 import java.util.Optional;
 import org.springframework.stereotype.Component;
@@ -60,6 +61,10 @@ public class ComposeChecks {
         if (test == 0 && !outputTypes.enabled(type)) {
             throw new Rejected(Reason.DISABLED_TYPE, "Compose type '" + type.id()
                     + "' is disabled: Kiln cannot build it yet (see the README)");
+        }
+        if (Distros.resolve(checked.blueprint().distro()).isEmpty()) {
+            throw new Rejected(Reason.INVALID_CUSTOMIZATIONS, checked.blueprint().name() + ": "
+                    + Distros.invalid(checked.blueprint().distro()));
         }
         List<String> problems = Customizations.problems(checked.blueprint().customizations());
         if (!problems.isEmpty()) {

@@ -111,6 +111,14 @@ public final class SourceParser {
         if (proxy != null && !proxy.isBlank() && httpUrlProblem(proxy.strip()) != null) {
             throw new Invalid("'proxy' " + httpUrlProblem(proxy.strip()), false);
         }
+        if (!stored) { // osbuild-composer's 'distros': the source is for these distributions only; each one known
+            List<String> unknown = strings(doc, "distros").stream().filter(d -> Distros.resolve(d).isEmpty()
+                    || d.isBlank()).toList();
+            if (!unknown.isEmpty()) {
+                throw new Invalid("Invalid distributions: " + String.join(", ", unknown).replaceAll("\\p{Cntrl}", "?")
+                        + " (Kiln builds " + String.join(", ", Distros.names()) + ")", false);
+            }
+        }
         List<String> suites = strings(doc, "suites");
         List<String> components = strings(doc, "components");
         if (Source.DEB.equals(type)) {

@@ -3,15 +3,16 @@ package dev.kiln.api.weldr;
 import dev.kiln.blueprint.Blueprint;
 import dev.kiln.blueprint.BlueprintDiff;
 import dev.kiln.blueprint.BlueprintException;
-import dev.kiln.blueprint.Customizations;
-import dev.kiln.blueprint.Passwords;
 import dev.kiln.blueprint.BlueprintNames;
 import dev.kiln.blueprint.BlueprintParser;
 import dev.kiln.blueprint.BlueprintStore;
+import dev.kiln.blueprint.Customizations;
+import dev.kiln.blueprint.Passwords;
+import dev.kiln.debian.Pkg;
 import dev.kiln.depsolve.BlueprintDepsolver;
 import dev.kiln.depsolve.Dependencies;
 import dev.kiln.depsolve.DepsolveException;
-import dev.kiln.debian.Pkg;
+import dev.kiln.source.Distros;
 import dev.kiln.source.SourceException;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
@@ -159,6 +160,9 @@ class BlueprintsController {
             throw new BlueprintException(BlueprintException.Kind.INVALID,
                     "Invalid customizations: " + String.join("; ", problems));
         }
+        if (Distros.resolve(blueprint.distro()).isEmpty()) { // as osbuild-composer: only a distro it can build
+            throw new BlueprintException(BlueprintException.Kind.INVALID, Distros.invalid(blueprint.distro()));
+        }
         return Passwords.hashPlain(blueprint);
     }
 
@@ -211,7 +215,9 @@ class BlueprintsController {
 
     /** Depsolves each blueprint (workspace copy preferred); per-name failures go to {@code errors}. */
     @GetMapping("/depsolve/{names}")
-    Map<String, Object> depsolve(@PathVariable String names, @RequestParam(required = false) String branch) {
+    Map<String, Object> depsolve(@PathVariable String names, @RequestParam(required = false) String branch,
+            @RequestParam(required = false) String distro) {
+        WeldrRequests.distro(distro);
         String br = WeldrRequests.branch(branch);
         List<Map<String, Object>> blueprints = new ArrayList<>();
         List<WeldrError> errors = new ArrayList<>();
@@ -238,7 +244,8 @@ class BlueprintsController {
     /** Each blueprint with its package and module versions replaced by the exact ones depsolve chose. */
     @GetMapping("/freeze/{names}")
     ResponseEntity<?> freeze(@PathVariable String names, @RequestParam(required = false) String branch,
-            @RequestParam(required = false) String format) {
+            @RequestParam(required = false) String format, @RequestParam(required = false) String distro) {
+        WeldrRequests.distro(distro);
         String br = WeldrRequests.branch(branch);
         boolean toml = WeldrRequests.toml(format);
         List<Blueprint> frozen = new ArrayList<>();

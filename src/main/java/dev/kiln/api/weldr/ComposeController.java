@@ -99,7 +99,8 @@ class ComposeController {
     }
 
     @GetMapping("/types")
-    Map<String, Object> types() {
+    Map<String, Object> types(@RequestParam(required = false) String distro) {
+        WeldrRequests.distro(distro);
         List<Map<String, Object>> types = new ArrayList<>();
         for (OutputType t : OutputType.values()) {
             Map<String, Object> m = new LinkedHashMap<>();

@@ -49,7 +49,8 @@ class ProjectsController {
 
     @GetMapping("/projects/list")
     Map<String, Object> projects(@RequestParam(required = false) String offset,
-            @RequestParam(required = false) String limit) {
+            @RequestParam(required = false) String limit, @RequestParam(required = false) String distro) {
+        WeldrRequests.distro(distro);
         WeldrRequests.Page page = WeldrRequests.page(offset, limit);
         PackageIndex index = index("ProjectsError");
         List<String> names = index.names();
@@ -58,14 +59,16 @@ class ProjectsController {
     }
 
     @GetMapping("/projects/info/{names}")
-    Map<String, Object> projectInfo(@PathVariable String names) {
+    Map<String, Object> projectInfo(@PathVariable String names, @RequestParam(required = false) String distro) {
+        WeldrRequests.distro(distro);
         PackageIndex index = index("ProjectsError");
         List<String> matched = match(index, names, "UnknownProject", "one of the requested projects does not exist: ");
         return Map.of("projects", matched.stream().map(n -> project(index, n, true)).toList());
     }
 
     @GetMapping("/projects/depsolve/{names}")
-    Map<String, Object> projectDepsolve(@PathVariable String names) {
+    Map<String, Object> projectDepsolve(@PathVariable String names, @RequestParam(required = false) String distro) {
+        WeldrRequests.distro(distro);
         List<String> list = WeldrRequests.names(names);
         Depsolver solver = solver("ProjectsError");
         try {
@@ -81,7 +84,9 @@ class ProjectsController {
 
     @GetMapping({"/modules/list", "/modules/list/{names}"})
     Map<String, Object> modules(@PathVariable(required = false) String names,
-            @RequestParam(required = false) String offset, @RequestParam(required = false) String limit) {
+            @RequestParam(required = false) String offset, @RequestParam(required = false) String limit,
+            @RequestParam(required = false) String distro) {
+        WeldrRequests.distro(distro);
         WeldrRequests.Page page = WeldrRequests.page(offset, limit);
         PackageIndex index = index("ModulesError");
         List<String> all = names == null ? index.names()
@@ -91,7 +96,8 @@ class ProjectsController {
     }
 
     @GetMapping("/modules/info/{names}")
-    Map<String, Object> moduleInfo(@PathVariable String names) {
+    Map<String, Object> moduleInfo(@PathVariable String names, @RequestParam(required = false) String distro) {
+        WeldrRequests.distro(distro);
         PackageIndex index = index("ModulesError");
         List<String> matched = match(index, names, "UnknownModule", "one of the requested modules does not exist: ");
         Depsolver solver = solver("ModulesError");

@@ -1,6 +1,7 @@
 package dev.kiln.api.weldr;
 
 import dev.kiln.blueprint.BlueprintNames;
+import dev.kiln.source.Distros;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
@@ -60,6 +61,11 @@ final class WeldrRequests {
         List<String> names = Arrays.stream(list.split(",", -1)).map(String::strip).toList();
         names.forEach(BlueprintNames::require);
         return names;
+    }
+
+    /** The {@code ?distro=} of projects, modules, depsolve, freeze and compose types: known, or DistroError. */
+    static String distro(String distro) {
+        return Distros.resolve(distro).orElseThrow(() -> new WeldrException("DistroError", Distros.invalid(distro)));
     }
 
     static String branch(String branch) {

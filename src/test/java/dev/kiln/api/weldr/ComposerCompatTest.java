@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.kiln.cli.WeldrClient;
+import dev.kiln.source.Distros;
 import dev.kiln.testing.DebRepository;
 import dev.kiln.testing.TestServer;
 import java.io.IOException;
@@ -168,5 +169,43 @@ class ComposerCompatTest {
         assertThat(depsToml).contains("name = \"base-files\"").doesNotContain("release = \"0\"");
         assertThat(get("/api/v1/blueprints/freeze/site").at("/blueprints/0/blueprint/packages/0/version").asText())
                 .isEqualTo("2.10-3.amd64");
+    }
+
+    @Test
+    void theDistributionsAreTheHostsAndAnUnknownOneIsAnErrorNamingThem() throws Exception {
+        String host = Distros.host();
+        assertThat(host).matches("[a-z]+-[0-9.]+");
+        assertThat(get("/api/v1/distros/list").path("distros").toString()).isEqualTo("[\"" + host + "\"]");
+        push();
+        for (String route : List.of("/api/v1/projects/list", "/api/v1/projects/info/hello",
+                "/api/v1/projects/depsolve/hello", "/api/v1/modules/list", "/api/v1/modules/info/hello",
+                "/api/v1/blueprints/depsolve/site", "/api/v1/blueprints/freeze/site", "/api/v1/compose/types")) {
+            assertThat(socket.get(route + "?distro=" + host).status()).as(route).isEqualTo(200);
+            WeldrClient.Response bad = socket.get(route + "?distro=fedora-40");
+            assertThat(bad.status()).as(route).isEqualTo(400);
+            JsonNode error = JSON.readTree(bad.text()).at("/errors/0");
+            assertThat(error.path("id").asText()).as(route).isEqualTo("DistroError");
+            assertThat(error.path("msg").asText()).as(route).startsWith("Invalid distro: fedora-40").contains(host);
+        }
+        // hostile values are named back without their control characters, and cut short
+        JsonNode hostile = JSON.readTree(socket.get("/api/v1/compose/types?distro=a%0Ab%00" + "x".repeat(500)).text());
+        assertThat(hostile.at("/errors/0/msg").asText()).contains("a?b?").doesNotContain("\n").hasSizeLessThan(200);
+
+        // a blueprint for a distribution Kiln does not build is refused when pushed; for the host's it builds
+        WeldrClient.Response refused = socket.post("/api/v1/blueprints/new", "text/x-toml",
+                "name = \"other\"\ndistro = \"fedora-40\"\n".getBytes());
+        assertThat(refused.status()).isEqualTo(400);
+        assertThat(refused.text()).contains("BlueprintsError").contains("Invalid distro: fedora-40");
+        assertThat(socket.post("/api/v1/blueprints/new", "text/x-toml", ("name = \"ours\"\ndistro = \"" + host
+                + "\"\n[[packages]]\nname = \"hello\"\n").getBytes()).status()).isEqualTo(200);
+        JsonNode started = send("POST", "/api/v1/compose?test=2",
+                "{\"blueprint_name\": \"ours\", \"compose_type\": \"tar\", \"branch\": \"master\"}");
+        assertThat(await(started.path("build_id").asText(), 60_000)).isEqualTo("FINISHED");
+
+        // a source for distributions Kiln does not build is refused, as osbuild-composer refuses it
+        JsonNode source = send("POST", "/api/v1/projects/source/new", "{\"id\": \"x\", \"type\": \"deb\", "
+                + "\"url\": \"http://h/\", \"suites\": [\"s\"], \"components\": [\"main\"], \"distros\": [\"fedora-40\"]}");
+        assertThat(source.at("/errors/0/id").asText()).isEqualTo("ProjectsError");
+        assertThat(source.at("/errors/0/msg").asText()).contains("Invalid distributions: fedora-40");
     }
 }
