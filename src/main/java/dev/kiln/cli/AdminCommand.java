@@ -13,7 +13,7 @@ final class AdminCommand {
 
         @Override
         int run(Session s) throws IOException {
-            JsonNode r = s.checked(s.client.post("/api/kiln/admin/unlock", "application/json", new byte[0]));
+            JsonNode r = s.checked("POST", "/api/kiln/admin/unlock", s.client.post("/api/kiln/admin/unlock", "application/json", new byte[0]));
             if (!s.json) {
                 s.out.println("admin unlocked: " + r.path("user").asText());
             }

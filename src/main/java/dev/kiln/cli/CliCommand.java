@@ -19,10 +19,13 @@ abstract class CliCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
+        Session session = cli().session();
         try {
-            return run(cli().session());
+            return run(session);
         } catch (Session.Failed e) {
             return 1;
+        } finally {
+            session.printJson();
         }
     }
 }

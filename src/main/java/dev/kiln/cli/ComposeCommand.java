@@ -204,7 +204,7 @@ final class ComposeCommand {
             WeldrClient.Response r = s.client.get(s.prefix + "/compose/log/" + Session.path(uuid) + "?size=" + (size == null ? 1024 : size));
             String text = r.text();
             if (text.startsWith("{")) {
-                s.checked(r);
+                s.checked("GET", "/compose/log/" + Session.path(uuid), r);
                 return 0;
             }
             s.out.print(text);
@@ -263,7 +263,7 @@ final class ComposeCommand {
                 }
             });
             if (r.status() != 200) {
-                s.checked(r);
+                s.checked("GET", route() + Session.path(uuid), r);
                 return 1;
             }
             if (!s.json) {

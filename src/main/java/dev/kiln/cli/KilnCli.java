@@ -16,10 +16,10 @@ import picocli.CommandLine;
  * {@code kiln}: composer-cli's commands and output against a Kiln (or lorax) server. Options may come before or
  * after the command, as with composer-cli. Exit status 0 on success, 1 on any error.
  */
-@Command(name = "kiln", mixinStandardHelpOptions = true, version = "kiln 0.1.0",
+@Command(name = "kiln", mixinStandardHelpOptions = true, version = "kiln 0.1.0", scope = ScopeType.INHERIT,
         description = "Build machine images from blueprints (composer-cli compatible).",
         subcommands = {StatusCommand.class, BlueprintsCommand.class, ComposeCommand.class, SourcesCommand.class,
-                ProjectsCommand.class, ModulesCommand.class, AdminCommand.class})
+                ProjectsCommand.class, ModulesCommand.class, AdminCommand.class, CommandLine.HelpCommand.class})
 public final class KilnCli {
 
     @Option(names = {"-s", "--socket"}, scope = ScopeType.INHERIT, defaultValue = "/run/weldr/api.socket",

@@ -1,7 +1,11 @@
 package dev.kiln.cli;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -16,13 +20,17 @@ import java.util.List;
 /** One CLI run's connection to the server, with composer-cli's error reporting and {@code --json} printing. */
 final class Session {
 
-    static final JsonMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+    /** Decimals stay decimals (the server's 1795882697.53 is printed back as it came, not as 1.79588269753E9). */
+    static final JsonMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT)
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .disable(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES).build();
 
     final WeldrClient client;
     final String prefix;
     final boolean json;
     final PrintStream out;
     final PrintStream err;
+    private final ArrayNode exchanges = JSON.createArrayNode();
 
     Session(WeldrClient client, String prefix, boolean json, PrintStream out, PrintStream err) {
         this.client = client;
@@ -41,7 +49,7 @@ final class Session {
 
     /** GET a JSON route; prints it with --json; fails (after printing the server's errors) on status false. */
     JsonNode getJson(String route) throws IOException {
-        return checked(client.get(prefix + route));
+        return checked("GET", route, client.get(prefix + route));
     }
 
     /** GET a JSON route without printing it (composer-cli's {@code ?limit=0} probe for totals). */
@@ -53,20 +61,38 @@ final class Session {
     }
 
     JsonNode deleteJson(String route) throws IOException {
-        return checked(client.delete(prefix + route));
+        return checked("DELETE", route, client.delete(prefix + route));
     }
 
     JsonNode postJson(String route, String contentType, byte[] body) throws IOException {
-        return checked(client.post(prefix + route, contentType, body));
+        return checked("POST", route, client.post(prefix + route, contentType, body));
     }
 
-    JsonNode checked(WeldrClient.Response response) throws IOException {
+    /**
+     * With {@code --json}, every request and its answer are kept and printed as one JSON document when the command
+     * ends ({@link #printJson}), as the Go composer-cli prints them: a list of {@code {"method", "path", "status",
+     * "body"}}; never several documents one after the other.
+     */
+    JsonNode checked(String method, String route, WeldrClient.Response response) throws IOException {
         JsonNode node = parse(response);
         if (json) {
-            out.println(JSON.writeValueAsString(node));
+            ObjectNode record = JSON.createObjectNode();
+            record.put("method", method);
+            record.put("path", route);
+            record.put("status", response.status());
+            record.set("body", node);
+            exchanges.add(record);
         }
         reportErrors(node, response.status());
         return node;
+    }
+
+    /** Prints what {@code --json} kept (nothing without it). */
+    void printJson() throws IOException {
+        if (json) {
+            out.println(JSON.writeValueAsString(exchanges));
+            exchanges.removeAll();
+        }
     }
 
     /** GET a text route (TOML); a JSON error envelope instead of text fails the command. */

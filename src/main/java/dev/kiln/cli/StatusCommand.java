@@ -13,7 +13,7 @@ final class StatusCommand {
 
         @Override
         int run(Session s) throws IOException {
-            JsonNode status = s.checked(s.client.get("/api/status"));
+            JsonNode status = s.checked("GET", "/api/status", s.client.get("/api/status"));
             if (!s.json) {
                 s.out.println("API server status:");
                 s.out.println("    Database version:   " + status.path("db_version").asText());

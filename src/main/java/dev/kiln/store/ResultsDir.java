@@ -2,6 +2,7 @@ package dev.kiln.store;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -111,7 +112,9 @@ public final class ResultsDir {
             StringBuilder toml = new StringBuilder();
             for (String k : new String[] {"created", "started", "finished"}) {
                 if (times.containsKey(k)) {
-                    toml.append(k).append(" = ").append(times.get(k)).append('\n');
+                    // 1795882697.53 as lorax wrote it, not Java's 1.79588269753E9
+                    toml.append(k).append(" = ").append(new BigDecimal(Double.toString(times.get(k))).toPlainString())
+                            .append('\n');
                 }
             }
             write(TIMES, toml.toString());

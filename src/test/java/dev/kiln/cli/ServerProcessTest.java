@@ -128,7 +128,7 @@ class ServerProcessTest {
         assertThat(root.resolve("example-atlas.toml")).exists();
 
         Run json = cli("--json", "blueprints", "list");
-        assertThat(json.out()).startsWith("{").contains("\"cli-test\"");
+        assertThat(json.out()).startsWith("[").contains("\"path\" : \"/blueprints/list").contains("\"cli-test\"");
 
         assertThat(cli("blueprints", "delete", "cli-test").exit()).isZero();
         assertThat(cli("blueprints", "list").out()).doesNotContain("cli-test");

@@ -362,6 +362,15 @@ class ComposeApiTest {
         String status = cli(dir, "compose", "status").out();
         assertThat(status).containsPattern(uuid + " FINISHED [A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]\\d \\d\\d:\\d\\d:\\d\\d \\d{4} site 0\\.1\\.\\d+ tar 11\n");
         assertThat(cli(dir, "compose", "list", "finished").out()).containsPattern(uuid + " FINISHED site 0\\.1\\.\\d+ tar\n");
+        // --json: one document (every request with its answer, as the Go composer-cli prints them), times in full
+        String json = cli(dir, "--json", "compose", "status").out();
+        JsonNode exchanges = TestServer.JSON.readTree(json);
+        assertThat(exchanges.isArray()).isTrue();
+        assertThat(exchanges.findValuesAsText("path")).containsExactly("/compose/queue", "/compose/finished",
+                "/compose/failed");
+        assertThat(json).doesNotContainPattern(": -?\\d+(\\.\\d+)?[eE]").containsPattern("\"job_created\" : \\d{10}(\\.\\d+)?[,\\s]");
+        assertThat(Files.readString(Path.of(ROOT, "state/results", uuid, "times.toml")))
+                .containsPattern("created = \\d{10}\\.?\\d*\n").doesNotContain("E9");
         assertThat(cli(dir, "compose", "list", "waiting").out()).doesNotContain(uuid);
         Run info = cli(dir, "compose", "info", uuid);
         assertThat(info.out()).startsWith(uuid + " FINISHED site ").contains("Packages:\n    web-1.0.amd64\n",

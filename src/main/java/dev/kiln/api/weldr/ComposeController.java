@@ -13,6 +13,7 @@ import dev.kiln.pipeline.ComposeService;
 import dev.kiln.store.ResultsDir;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -92,6 +93,18 @@ class ComposeController {
         return out;
     }
 
+    /**
+     * An epoch time as lorax wrote it, {@code 1795882697.53}: a decimal, which Jackson writes out in full (a double
+     * of this size it writes as {@code 1.79588269753E9}, which clients print as it is).
+     */
+    static BigDecimal seconds(Double epochSeconds) {
+        if (epochSeconds == null) {
+            return null;
+        }
+        BigDecimal d = new BigDecimal(Double.toString(epochSeconds)).stripTrailingZeros();
+        return d.scale() < 0 ? d.setScale(0) : d;
+    }
+
     @ExceptionHandler(ComposeStartRequest.MultiError.class)
     ResponseEntity<Map<String, Object>> multi(ComposeStartRequest.MultiError e) {
         return ResponseEntity.badRequest().contentType(MediaType.APPLICATION_JSON)
@@ -142,9 +155,9 @@ class ComposeController {
         m.put("compose_type", c.typeName());
         m.put("image_size", c.imageSize());
         m.put("queue_status", c.status());
-        m.put("job_created", c.created());
-        m.put("job_started", c.started());
-        m.put("job_finished", c.finished());
+        m.put("job_created", seconds(c.created()));
+        m.put("job_started", seconds(c.started()));
+        m.put("job_finished", seconds(c.finished()));
         if (version.equals("v1")) {
             m.put("uploads", List.of());
         }
