@@ -15,13 +15,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Properties;
 import java.util.function.Consumer;
@@ -208,7 +204,7 @@ public final class MetadataFetcher {
                 if (resp.statusCode() != 200) {
                     throw new SourceException("source " + source.id() + ": HTTP " + resp.statusCode() + " for " + url);
                 }
-                String actual = sha256(tmp);
+                String actual = AtomicFiles.sha256(tmp);
                 if (!actual.equals(entry.hash()) || Files.size(tmp) != entry.size()) {
                     throw new SourceException("source " + source.id() + ": " + url + " does not match the SHA256 "
                             + "in the signed Release file (tampered or corrupt); got " + actual);
@@ -269,15 +265,6 @@ public final class MetadataFetcher {
             return files.filter(f -> f.getFileName().toString().endsWith(".Packages")).findFirst().orElse(null);
         } catch (IOException e) {
             return null;
-        }
-    }
-
-    static String sha256(Path file) throws IOException {
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
-            in.transferTo(OutputStream.nullOutputStream());
-            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 

@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.camunda.bpm.client.UrlResolver;
@@ -109,19 +108,8 @@ final class NodeClient implements UrlResolver {
 
     /** Streams the image to the node with its SHA-256, which the node checks before renaming it into place. */
     void upload(String task, String worker, Path image) throws IOException, InterruptedException {
-        String sha256 = sha256(image);
+        String sha256 = AtomicFiles.sha256(image);
         putFile(task, worker, "image?sha256=" + sha256, image);
-    }
-
-    static String sha256(Path file) throws IOException {
-        var digest = AtomicFiles.sha256();
-        try (InputStream in = Files.newInputStream(file)) {
-            byte[] buffer = new byte[1 << 16];
-            for (int n; (n = in.read(buffer)) > 0; ) {
-                digest.update(buffer, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(digest.digest());
     }
 
     /** Whether the current node answers its engine's REST API with our token. */

@@ -2,9 +2,9 @@ package dev.kiln.api.weldr;
 
 import dev.kiln.blueprint.BlueprintNames;
 import dev.kiln.pipeline.ComposeService;
+import dev.kiln.store.ResultsDir;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -27,27 +27,27 @@ class ComposeLogController {
         this.composes = composes;
     }
 
+    /** Each non-blank line of {@code text} as one INFO line of the compose's log, tagged, control characters replaced. */
+    static int appendLines(ResultsDir results, String tag, String text) {
+        int lines = 0;
+        for (String line : text.split("\r?\n")) {
+            if (!line.isBlank()) {
+                results.log("INFO", tag + line.replaceAll("\\p{Cntrl}", "?"));
+                lines++;
+            }
+        }
+        return lines;
+    }
+
     @PostMapping("/api/kiln/compose/log/{uuid}")
     Map<String, Object> append(@PathVariable String uuid, HttpServletRequest request) throws IOException {
         if (!BlueprintNames.isValid(uuid)) {
             throw new WeldrException("InvalidChars", "Invalid characters in API path");
         }
         composes.get(uuid).orElseThrow(() -> new WeldrException("UnknownUUID", uuid + " is not a valid build uuid"));
-        byte[] body;
-        try (InputStream in = request.getInputStream()) {
-            body = in.readNBytes(MAX + 1);
-        }
-        if (body.length > MAX) {
-            throw new WeldrException("ComposeError", "a log append is at most " + MAX + " bytes");
-        }
-        String text = new String(body, StandardCharsets.UTF_8);
-        int lines = 0;
-        for (String line : text.split("\r?\n")) {
-            if (!line.isBlank()) {
-                composes.results(uuid).log("INFO", "[worker] " + line.replaceAll("\\p{Cntrl}", "?"));
-                lines++;
-            }
-        }
+        byte[] body = WeldrRequests.upTo(request, MAX,
+                () -> new WeldrException("ComposeError", "a log append is at most " + MAX + " bytes"));
+        int lines = appendLines(composes.results(uuid), "[worker] ", new String(body, StandardCharsets.UTF_8));
         return Map.of("status", true, "lines", lines);
     }
 }

@@ -13,6 +13,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.springframework.http.InvalidMediaTypeException;
 import org.springframework.http.MediaType;
@@ -117,13 +118,8 @@ final class WeldrRequests {
             throw new WeldrException(errorId,
                     "Unsupported Content-Type " + type + ", use text/x-toml or application/json");
         }
-        byte[] bytes;
-        try (InputStream in = request.getInputStream()) {
-            bytes = in.readNBytes(MAX_BODY + 1);
-        }
-        if (bytes.length > MAX_BODY) {
-            throw new WeldrException(errorId, what + " is larger than " + MAX_BODY + " bytes");
-        }
+        byte[] bytes = upTo(request, MAX_BODY,
+                () -> new WeldrException(errorId, what + " is larger than " + MAX_BODY + " bytes"));
         if (bytes.length == 0 || new String(bytes, StandardCharsets.ISO_8859_1).isBlank()) {
             throw new WeldrException(errorId, "Missing " + what.toLowerCase());
         }
@@ -134,5 +130,17 @@ final class WeldrRequests {
         } catch (CharacterCodingException e) {
             throw new WeldrException(errorId, what + " is not valid UTF-8");
         }
+    }
+
+    /** The request's body, refused with {@code tooLarge} past {@code max} bytes (read no further than that). */
+    static byte[] upTo(HttpServletRequest request, int max, Supplier<WeldrException> tooLarge) throws IOException {
+        byte[] bytes;
+        try (InputStream in = request.getInputStream()) {
+            bytes = in.readNBytes(max + 1);
+        }
+        if (bytes.length > max) {
+            throw tooLarge.get();
+        }
+        return bytes;
     }
 }

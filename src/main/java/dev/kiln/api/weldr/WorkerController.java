@@ -43,7 +43,7 @@ class WorkerController {
     private static final Pattern LOG_NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,59}\\.log");
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     private static final int MAX_LINES = 64 * 1024;
-    private static final long MAX_LOG_FILE = 16L << 20;
+    private static final int MAX_LOG_FILE = 16 << 20;
 
     private final HeldTasks held;
     private final long maxImageBytes;
@@ -97,13 +97,7 @@ class WorkerController {
     Map<String, Object> log(@PathVariable String task, @RequestParam String worker, HttpServletRequest request)
             throws IOException {
         Held h = require(task, worker);
-        int lines = 0;
-        for (String line : text(request, MAX_LINES).split("\r?\n")) {
-            if (!line.isBlank()) {
-                h.results().log("INFO", "[" + worker + "] " + clean(line));
-                lines++;
-            }
-        }
+        int lines = ComposeLogController.appendLines(h.results(), "[" + worker + "] ", text(request, MAX_LINES));
         return Map.of("status", true, "lines", lines);
     }
 
@@ -114,13 +108,8 @@ class WorkerController {
         if (!LOG_NAME.matcher(name).matches() || name.equals("combined.log")) {
             throw new WeldrException("InvalidChars", "a log file is named [a-z0-9][a-z0-9._-]*.log (not combined.log)");
         }
-        byte[] body;
-        try (InputStream in = request.getInputStream()) {
-            body = in.readNBytes((int) MAX_LOG_FILE + 1);
-        }
-        if (body.length > MAX_LOG_FILE) {
-            throw new WeldrException("ComposeError", "a log file is at most " + MAX_LOG_FILE + " bytes");
-        }
+        byte[] body = WeldrRequests.upTo(request, MAX_LOG_FILE,
+                () -> new WeldrException("ComposeError", "a log file is at most " + MAX_LOG_FILE + " bytes"));
         AtomicFiles.write(h.results().file(ResultsDir.LOGS).resolve(name), body);
         return Map.of("status", true);
     }
@@ -146,14 +135,8 @@ class WorkerController {
     }
 
     private static String text(HttpServletRequest request, int max) throws IOException {
-        byte[] body;
-        try (InputStream in = request.getInputStream()) {
-            body = in.readNBytes(max + 1);
-        }
-        if (body.length > max) {
-            throw new WeldrException("ComposeError", "at most " + max + " bytes at once");
-        }
-        return new String(body, StandardCharsets.UTF_8);
+        return new String(WeldrRequests.upTo(request, max,
+                () -> new WeldrException("ComposeError", "at most " + max + " bytes at once")), StandardCharsets.UTF_8);
     }
 
     private static String clean(String line) {
