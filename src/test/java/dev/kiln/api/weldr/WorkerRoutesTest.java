@@ -29,7 +29,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "kiln.state-dir=" + WorkerRoutesTest.ROOT + "/state", "kiln.api.socket=",
         "kiln.sources.apt-dir=" + WorkerRoutesTest.ROOT + "/apt", "kiln.compose.build-concurrency=0",
-        "kiln.api.tcp-weldr=true"})
+        "kiln.api.tcp-weldr=true", "kiln.worker.max-image-bytes=1048576"})
 class WorkerRoutesTest {
 
     static final String ROOT = "target/it/worker-routes";
@@ -141,6 +141,16 @@ class WorkerRoutesTest {
         assertThat(worker("PUT", task, "image?sha256=XYZ", WORKER, image).body()).contains("64 lower-case hex");
         assertThat(worker("PUT", task, "image?sha256=" + sha256(image), "another-worker", image).statusCode())
                 .isEqualTo(409);
+        byte[] huge = new byte[(1 << 20) + 1]; // one byte past kiln.worker.max-image-bytes
+        HttpResponse<String> tooLarge = worker("PUT", task, "image?sha256=" + sha256(huge), WORKER, huge);
+        assertThat(tooLarge.statusCode()).isEqualTo(409);
+        assertThat(tooLarge.body()).contains("ImageRefused").contains("larger than 1048576 bytes");
+        // huge log lines and log files, a quote or NUL in the worker's id: clear 4xx answers
+        assertThat(worker("POST", task, "log", WORKER, new byte[64 * 1024 + 1]).body()).contains("at most 65536 bytes");
+        assertThat(worker("PUT", task, "logs/big.log", WORKER, new byte[(16 << 20) + 1]).body())
+                .contains("a log file is at most");
+        assertThat(worker("POST", task, "log", "a%22b", "x\n".getBytes()).body()).contains("InvalidChars");
+        assertThat(worker("POST", task, "log", "a%00b", "x\n".getBytes()).statusCode()).isBetween(400, 499);
         try (Stream<Path> left = Files.list(results.resolve("compose"))) {
             assertThat(left.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith(".upload-"))
                     .doesNotContain("root.tar.xz");
