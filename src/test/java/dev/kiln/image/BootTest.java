@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -49,9 +50,21 @@ class BootTest {
     @LocalServerPort
     int port;
 
+    /** The compose whose image the test is checking: deleted after each test, so that a run holds one image. */
+    String last;
+
+    @AfterEach
+    void discard() {
+        if (last != null) {
+            new TestServer(port, Path.of(ROOT, "state")).delete(last);
+            last = null;
+        }
+    }
+
     Path compose(String type, boolean bootTest) throws Exception {
         TestServer server = new TestServer(port, Path.of(ROOT, "state"));
         String uuid = server.start("example-http-server", type, 0, ", \"boot_test\": " + bootTest);
+        last = uuid;
         Path dir = Path.of(ROOT, "state/results", uuid).toAbsolutePath();
         if (bootTest) { // while QEMU runs, the compose is RUNNING
             long deadline = System.currentTimeMillis() + 1_200_000;

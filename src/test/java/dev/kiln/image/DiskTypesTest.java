@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -62,8 +63,22 @@ class DiskTypesTest {
                 .isEqualTo(200);
     }
 
+    /** The compose whose image the test is checking; deleted when the next build starts and after each test. */
+    String last;
+
+    @AfterEach
+    void discard() {
+        if (last != null) {
+            server.delete(last);
+            last = null;
+        }
+    }
+
+    /** Builds one image, deleting the one checked before it: a run holds one image (and its extracted parts). */
     Path build(String type, long size) throws Exception {
+        discard();
         String uuid = server.start("custom", type, 0, size > 0 ? ", \"size\": " + size : "");
+        last = uuid;
         String end = server.await(uuid, 900_000, "FINISHED", "FAILED");
         Path dir = Path.of(ROOT, "state/results", uuid).toAbsolutePath();
         assertThat(end).as(Files.exists(dir.resolve("logs/combined.log"))

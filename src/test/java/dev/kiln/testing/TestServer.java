@@ -115,6 +115,17 @@ public final class TestServer {
         return s.path("uuids").isEmpty() ? "GONE" : s.at("/uuids/0/queue_status").asText();
     }
 
+    /**
+     * Deletes a finished compose and its results through the API ({@code compose delete}): image tests call it once
+     * an image is checked, so that a run holds one image at a time however little disk the machine has.
+     */
+    public void delete(String uuid) {
+        JsonNode answer = json("DELETE", "/api/v1/compose/delete/" + uuid, null, null);
+        if (answer.path("errors").size() > 0 || !answer.at("/uuids/0/status").asBoolean()) {
+            throw new AssertionError("compose delete " + uuid + ": " + answer);
+        }
+    }
+
     /** Waits until the compose reaches one of {@code states}; answers the state reached. */
     public String await(String uuid, long timeoutMs, String... states) throws InterruptedException {
         long deadline = System.currentTimeMillis() + timeoutMs;
