@@ -16,6 +16,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -97,9 +98,12 @@ final class ComposeCommand {
 
     @Command(name = "types", description = "List the output types that can be built")
     static final class Types extends CliCommand {
+        @Mixin
+        DistrosCommand.Choice distro;
+
         @Override
         int run(Session s) throws IOException {
-            JsonNode result = s.getJson("/compose/types");
+            JsonNode result = s.getJson("/compose/types" + distro.query('?'));
             if (!s.json) {
                 result.path("types").forEach(t -> {
                     if (t.path("enabled").asBoolean()) {

@@ -19,7 +19,7 @@ import picocli.CommandLine;
 @Command(name = "kiln", mixinStandardHelpOptions = true, version = "kiln 0.1.0", scope = ScopeType.INHERIT,
         description = "Build machine images from blueprints (composer-cli compatible).",
         subcommands = {StatusCommand.class, BlueprintsCommand.class, ComposeCommand.class, SourcesCommand.class,
-                ProjectsCommand.class, ModulesCommand.class, AdminCommand.class, CommandLine.HelpCommand.class})
+                ProjectsCommand.class, ModulesCommand.class, DistrosCommand.class, AdminCommand.class, CommandLine.HelpCommand.class})
 public final class KilnCli {
 
     @Option(names = {"-s", "--socket"}, scope = ScopeType.INHERIT, defaultValue = "/run/weldr/api.socket",

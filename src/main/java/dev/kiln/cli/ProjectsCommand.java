@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /** {@code projects list|info} and {@code modules list}, as composer-cli prints them. */
@@ -14,10 +15,13 @@ final class ProjectsCommand {
 
     @Command(name = "list", description = "List every package")
     static final class ListCmd extends CliCommand {
+        @Mixin
+        DistrosCommand.Choice distro;
+
         @Override
         int run(Session s) throws IOException {
-            int total = s.probe("/projects/list?limit=0").path("total").asInt();
-            JsonNode all = s.getJson("/projects/list?limit=" + total);
+            int total = s.probe("/projects/list?limit=0" + distro.query('&')).path("total").asInt();
+            JsonNode all = s.getJson("/projects/list?limit=" + total + distro.query('&'));
             if (!s.json) {
                 all.path("projects").forEach(p -> print(s.out, p, false));
             }
@@ -29,10 +33,13 @@ final class ProjectsCommand {
     static final class Info extends CliCommand {
         @Parameters(arity = "1..*", paramLabel = "PROJECT")
         List<String> names;
+        @Mixin
+        DistrosCommand.Choice distro;
 
         @Override
         int run(Session s) throws IOException {
-            JsonNode info = s.getJson("/projects/info/" + String.join(",", Session.names(names).stream().map(Session::path).toList()));
+            JsonNode info = s.getJson("/projects/info/" + String.join(",", Session.names(names).stream().map(Session::path).toList())
+                    + distro.query('?'));
             if (!s.json) {
                 info.path("projects").forEach(p -> print(s.out, p, true));
             }

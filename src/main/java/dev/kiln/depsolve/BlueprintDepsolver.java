@@ -2,6 +2,7 @@ package dev.kiln.depsolve;
 
 import dev.kiln.debian.Pkg;
 import dev.kiln.blueprint.Blueprint;
+import dev.kiln.source.Distros;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -26,8 +27,24 @@ public class BlueprintDepsolver {
         return depsolve(blueprint, List.of());
     }
 
-    /** The blueprint's set with {@code extra} packages (an output type's template packages) added. */
+    /**
+     * The blueprint's set for the API's depsolve and freeze: from its own distribution's sources, else from those of
+     * {@code distro} (the request's {@code ?distro=}, already checked; null for the host's).
+     */
+    public List<Pkg> depsolve(Blueprint blueprint, String distro) throws DepsolveException {
+        String name = blueprint.distro() != null && !blueprint.distro().isBlank() ? blueprint.distro() : distro;
+        return solve(blueprint, List.of(), name);
+    }
+
+    /**
+     * The blueprint's set with {@code extra} packages (an output type's template packages) added, from the sources
+     * of the blueprint's distribution (the host's when it names none).
+     */
     public List<Pkg> depsolve(Blueprint blueprint, List<String> extra) throws DepsolveException {
+        return solve(blueprint, extra, blueprint.distro());
+    }
+
+    private List<Pkg> solve(Blueprint blueprint, List<String> extra, String requested) throws DepsolveException {
         if (!blueprint.groups().isEmpty()) {
             throw new DepsolveException("package groups are not supported for Debian sources (group "
                     + blueprint.groups().get(0).get("name") + ")");
@@ -37,7 +54,8 @@ public class BlueprintDepsolver {
             requests.add(new Depsolver.Request((String) item.get("name"), (String) item.get("version")));
         }
         extra.forEach(name -> requests.add(new Depsolver.Request(name, null)));
-        return repositories.depsolver().solve(requests, true);
+        String distro = Distros.resolve(requested).orElseThrow(() -> new DepsolveException(Distros.invalid(requested)));
+        return repositories.depsolver(distro).solve(requests, true);
     }
 
     /** The blueprint with every package and module version replaced by the exact one chosen. */

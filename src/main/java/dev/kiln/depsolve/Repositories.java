@@ -1,5 +1,6 @@
 package dev.kiln.depsolve;
 
+import dev.kiln.source.Distros;
 import dev.kiln.source.MetadataFetcher;
 import dev.kiln.source.Source;
 import dev.kiln.source.SourceException;
@@ -8,7 +9,9 @@ import dev.kiln.KilnProperties;
 import dev.kiln.debian.Pkg;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
@@ -21,9 +24,10 @@ import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 
 /**
- * The package index of all enabled sources, built from the metadata cache and rebuilt when the sources change or
- * the metadata is older than {@code kiln.sources.metadata-max-age} (conditional requests keep that cheap). It is
- * loaded in the background at start so that the first depsolve does not wait for it.
+ * The package index of each distribution's sources ({@link SourceStore#forDistro}), built from the metadata cache
+ * and rebuilt when the sources change or the metadata is older than {@code kiln.sources.metadata-max-age}
+ * (conditional requests keep that cheap). The host's is loaded in the background at start so that the first depsolve
+ * does not wait for it; another distribution's when it is first asked for.
  */
 @Component
 public class Repositories {
@@ -39,9 +43,10 @@ public class Repositories {
     private final MetadataFetcher fetcher;
     private final Duration maxAge;
     private final String arch = hostArch();
-    private PackageIndex index;
-    private long indexGeneration = -1;
-    private long loadedAt;
+    private final Map<String, Loaded> indexes = new HashMap<>();
+
+    private record Loaded(PackageIndex index, long generation, long loadedAt) {
+    }
 
     public Repositories(SourceStore sources, KilnProperties properties,
             @Value("${kiln.sources.metadata-max-age:PT1H}") Duration maxAge) {
@@ -63,13 +68,19 @@ public class Repositories {
         t.start();
     }
 
-    /** The solver over the current index, loading or refreshing the index first when needed. */
-    public synchronized Depsolver depsolver() {
+    /** The solver over the host distribution's index. */
+    public Depsolver depsolver() {
+        return depsolver(Distros.host());
+    }
+
+    /** The solver over {@code distro}'s index, loading or refreshing the index first when needed. */
+    public synchronized Depsolver depsolver(String distro) {
         long now = System.currentTimeMillis();
-        if (index == null || indexGeneration != sources.generation() || now - loadedAt > maxAge.toMillis()) {
+        Loaded loaded = indexes.get(distro);
+        if (loaded == null || loaded.generation() != sources.generation() || now - loaded.loadedAt() > maxAge.toMillis()) {
             long generation = sources.generation();
             List<Source> enabled = new ArrayList<>();
-            for (Source s : sources.all()) {
+            for (Source s : sources.forDistro(distro)) {
                 if (s.isDeb()) {
                     enabled.add(s);
                 } else { // stored by an earlier version: listed and deletable, never read
@@ -78,17 +89,16 @@ public class Repositories {
                 }
             }
             if (enabled.isEmpty()) {
-                throw new SourceException("there are no enabled sources");
+                throw new SourceException("there are no enabled sources for " + distro);
             }
             long t0 = System.nanoTime();
             List<Pkg> all = loadAll(enabled);
-            index = new PackageIndex(all, arch);
-            indexGeneration = generation;
-            loadedAt = now;
-            log.info("Package index of {} sources: {} packages in {} ms", enabled.size(), index.size(),
-                    (System.nanoTime() - t0) / 1_000_000);
+            loaded = new Loaded(new PackageIndex(all, arch), generation, now);
+            indexes.put(distro, loaded);
+            log.info("Package index of {} ({} sources): {} packages in {} ms", distro, enabled.size(),
+                    loaded.index().size(), (System.nanoTime() - t0) / 1_000_000);
         }
-        return new Depsolver(index);
+        return new Depsolver(loaded.index());
     }
 
     /** Loads every source at once (fetching is mostly waiting, parsing the big index is one core's work). */

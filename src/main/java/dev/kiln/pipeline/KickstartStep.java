@@ -7,7 +7,8 @@ import dev.kiln.blueprint.TomlWriter;
 import dev.kiln.kickstart.FinalKickstart;
 import dev.kiln.kickstart.Kickstart;
 import dev.kiln.kickstart.KickstartTemplates;
-import dev.kiln.source.HostDistro;
+import dev.kiln.source.Distro;
+import dev.kiln.source.Distros;
 import dev.kiln.source.SourceStore;
 import dev.kiln.store.ResultsDir;
 import java.util.LinkedHashMap;
@@ -24,7 +25,6 @@ class KickstartStep implements ComposeStep {
 
     private final KickstartTemplates templates;
     private final SourceStore sources;
-    private final HostDistro distro = HostDistro.read();
 
     KickstartStep(KickstartTemplates templates, SourceStore sources) {
         this.templates = templates;
@@ -47,7 +47,8 @@ class KickstartStep implements ComposeStep {
                 + ", " + task.type().id();
         String plan;
         try {
-            plan = FinalKickstart.render(header, Kickstart.parse(templateText), frozen, sources.all(), pins);
+            plan = FinalKickstart.render(header, Kickstart.parse(templateText), frozen,
+                    sources.forDistro(distro(frozen).name()), pins);
         } catch (IllegalArgumentException | IllegalStateException e) {
             throw new StepFailedException("the build plan cannot be written: " + e.getMessage());
         }
@@ -55,7 +56,13 @@ class KickstartStep implements ComposeStep {
         results.write(ResultsDir.CONFIG, config(task, frozen));
     }
 
-    private String config(ComposeTask task, Blueprint frozen) {
+    /** The distribution the compose builds: the blueprint's (checked when it was started), else the host's. */
+    private static Distro distro(Blueprint frozen) throws StepFailedException {
+        return Distros.distro(frozen.distro()).orElseThrow(() -> new StepFailedException(Distros.invalid(frozen.distro())));
+    }
+
+    private String config(ComposeTask task, Blueprint frozen) throws StepFailedException {
+        Distro distro = distro(frozen);
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("image_type", task.type().id());
         c.put("image_name", task.type().imageName());

@@ -55,7 +55,7 @@ public final class AptSources {
             String id = n == 1 ? base : base + "-" + n;
             List<String> keys = e.signedBy.isEmpty() ? trusted : e.signedBy;
             sources.put(id, new Source(id, e.uri + " " + String.join(" ", e.suites), Source.DEB, e.uri, e.suites,
-                    e.components, e.architectures, !e.trusted, true, keys, List.of(), null, true));
+                    e.components, e.architectures, !e.trusted, true, keys, List.of(), null, true, List.of()));
         }
         return List.copyOf(sources.values());
     }

@@ -20,10 +20,11 @@ import java.util.Map;
  * @param gpgkeyUrls    key URLs (file:// or http(s)://)
  * @param proxy         proxy URL or null
  * @param system        read from the host's configuration; cannot be changed or deleted
+ * @param distros       the distributions it serves (osbuild-composer's {@code distros}); empty = every one
  */
 public record Source(String id, String name, String type, String url, List<String> suites, List<String> components,
         List<String> architectures, boolean checkGpg, boolean checkSsl, List<String> gpgkeyPaths,
-        List<String> gpgkeyUrls, String proxy, boolean system) {
+        List<String> gpgkeyUrls, String proxy, boolean system, List<String> distros) {
 
     public static final String DEB = "deb";
     public static final List<String> TYPES = List.of(DEB, "yum-baseurl", "yum-mirrorlist", "yum-metalink");
@@ -34,6 +35,12 @@ public record Source(String id, String name, String type, String url, List<Strin
         architectures = List.copyOf(architectures);
         gpgkeyPaths = List.copyOf(gpgkeyPaths);
         gpgkeyUrls = List.copyOf(gpgkeyUrls);
+        distros = List.copyOf(distros);
+    }
+
+    /** Whether it serves {@code distro} (a Weldr name). */
+    public boolean serves(String distro) {
+        return distros.isEmpty() || distros.contains(distro);
     }
 
     public boolean isDeb() {
@@ -65,6 +72,9 @@ public record Source(String id, String name, String type, String url, List<Strin
         }
         if (proxy != null && !proxy.isBlank()) {
             m.put("proxy", proxy);
+        }
+        if (!distros.isEmpty()) {
+            m.put("distros", distros);
         }
         return m;
     }

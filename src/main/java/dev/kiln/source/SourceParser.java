@@ -111,8 +111,9 @@ public final class SourceParser {
         if (proxy != null && !proxy.isBlank() && httpUrlProblem(proxy.strip()) != null) {
             throw new Invalid("'proxy' " + httpUrlProblem(proxy.strip()), false);
         }
+        List<String> distros = strings(doc, "distros");
         if (!stored) { // osbuild-composer's 'distros': the source is for these distributions only; each one known
-            List<String> unknown = strings(doc, "distros").stream().filter(d -> Distros.resolve(d).isEmpty()
+            List<String> unknown = distros.stream().filter(d -> Distros.resolve(d).isEmpty()
                     || d.isBlank()).toList();
             if (!unknown.isEmpty()) {
                 throw new Invalid("Invalid distributions: " + String.join(", ", unknown).replaceAll("\\p{Cntrl}", "?")
@@ -148,7 +149,7 @@ public final class SourceParser {
         keyPaths.forEach(k -> keyPathProblem(k, "gpgkey_paths"));
         return new Source(id, name == null ? id : name, type, url.strip(), suites, components,
                 strings(doc, "architectures"), bool(doc, "check_gpg", true), bool(doc, "check_ssl", true),
-                keyPaths, keyUrls, proxy, false);
+                keyPaths, keyUrls, proxy, false, distros.stream().distinct().sorted().toList());
     }
 
     /**

@@ -32,12 +32,21 @@ public class SourceStore {
     private final Path dir;
     private final Map<String, Source> system = new TreeMap<>();
     private final Map<String, Source> user = new TreeMap<>();
+    private final Map<String, List<Source>> systemByDistro = new TreeMap<>();
     private long generation;
 
     public SourceStore(KilnProperties properties, @Value("${kiln.sources.apt-dir:/etc/apt}") Path aptDir) {
         this.dir = properties.stateDir().resolve("sources");
         AptSources.read(aptDir).forEach(s -> system.put(s.id(), s));
         log.info("System sources from {}: {}", aptDir, system.keySet());
+        for (String name : Distros.names()) {
+            Distro d = Distros.distro(name).orElseThrow();
+            systemByDistro.put(name, Distros.derive(List.copyOf(system.values()), Distros.hostDistro(), d));
+            if (!name.equals(Distros.host())) {
+                log.info("System sources of {}: {}", name, systemByDistro.get(name).stream()
+                        .map(Source::name).toList());
+            }
+        }
         try {
             Files.createDirectories(dir);
             try (Stream<Path> files = Files.list(dir)) {
@@ -61,6 +70,16 @@ public class SourceStore {
     public synchronized List<Source> all() {
         List<Source> all = new ArrayList<>(system.values());
         all.addAll(user.values());
+        return all;
+    }
+
+    /**
+     * The sources a compose or a package query for {@code distro} reads: that distribution's system sources (the
+     * host's, or the host's renamed for it) and the user's that serve it.
+     */
+    public synchronized List<Source> forDistro(String distro) {
+        List<Source> all = new ArrayList<>(systemByDistro.getOrDefault(distro, List.of()));
+        user.values().stream().filter(s -> s.serves(distro)).forEach(all::add);
         return all;
     }
 

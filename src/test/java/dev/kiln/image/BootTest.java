@@ -5,6 +5,7 @@ import dev.kiln.boot.BootTester;
 import dev.kiln.image.sandbox.ToolRunner;
 import dev.kiln.image.tree.TreePlaces;
 import dev.kiln.output.OutputType;
+import dev.kiln.source.Distros;
 import dev.kiln.store.FileTrees;
 import dev.kiln.testing.TestServer;
 import java.io.IOException;
@@ -62,8 +63,12 @@ class BootTest {
     }
 
     Path compose(String type, boolean bootTest) throws Exception {
+        return compose("example-http-server", type, bootTest);
+    }
+
+    Path compose(String blueprint, String type, boolean bootTest) throws Exception {
         TestServer server = new TestServer(port, Path.of(ROOT, "state"));
-        String uuid = server.start("example-http-server", type, 0, ", \"boot_test\": " + bootTest);
+        String uuid = server.start(blueprint, type, 0, ", \"boot_test\": " + bootTest);
         last = uuid;
         Path dir = Path.of(ROOT, "state/results", uuid).toAbsolutePath();
         if (bootTest) { // while QEMU runs, the compose is RUNNING
@@ -111,6 +116,28 @@ class BootTest {
     @Order(3)
     void liveIsoBootsAndServesHttp() throws Exception {
         compose("live-iso", true);
+    }
+
+    /**
+     * The same example blueprint for the other Debian release Kiln builds ({@code distro = "debian-13"} on a
+     * Debian 12 host): its packages from the host's mirror with that release's suites, its image boots and serves.
+     */
+    @Test
+    @Order(4)
+    void theExampleForTheOtherDebianReleaseBootsAndServesHttp() throws Exception {
+        String other = Distros.names().stream().filter(d -> !d.equals(Distros.host())).findFirst().orElseThrow();
+        String example;
+        try (var in = BootTest.class.getResourceAsStream("/blueprints/example-http-server.toml")) {
+            example = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        String toml = example.replace("name = \"example-http-server\"", "name = \"example-http-server-" + other
+                + "\"\ndistro = \"" + other + "\"");
+        TestServer server = new TestServer(port, Path.of(ROOT, "state"));
+        assertThat(server.call("POST", "/api/v1/blueprints/new", "text/x-toml", toml).statusCode()).isEqualTo(200);
+        Path image = compose("example-http-server-" + other, "qcow2", true);
+        String log = Files.readString(image.resolveSibling("logs/boot-test.log"), StandardCharsets.ISO_8859_1);
+        String release = Distros.distro(other).orElseThrow().prettyName();
+        assertThat(log).as("the guest says which release it is").contains(release);
     }
 
     /**

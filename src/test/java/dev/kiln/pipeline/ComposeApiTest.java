@@ -1,17 +1,14 @@
 package dev.kiln.pipeline;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.kiln.cli.KilnCli;
 import dev.kiln.output.OutputType;
+import dev.kiln.testing.CliRun;
 import dev.kiln.testing.DebRepository;
 import dev.kiln.testing.TestServer;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -336,24 +333,15 @@ class ComposeApiTest {
         assertThat(bpmnTopics).containsSubsequence(ComposeProcess.TOPICS);
     }
 
-    record Run(int exit, String out, String err) {
-    }
 
-    Run cli(Path dir, String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        List<String> all = new ArrayList<>(List.of("--url", "http://127.0.0.1:" + port,
-                "--token-file", Path.of(ROOT, "state/api-token").toString()));
-        all.addAll(List.of(args));
-        int exit = KilnCli.execute(new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), dir, all.toArray(String[]::new));
-        return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    CliRun cli(Path dir, String... args) {
+        return CliRun.of(dir, CliRun.tcp(port, Path.of(ROOT, "state")), args);
     }
 
     @Test
     void theComposeCommandsOfTheCli() throws Exception {
         Path dir = Files.createDirectories(Path.of(ROOT, "cli").toAbsolutePath());
-        Run start = cli(dir, "--test", "2", "compose", "start", "site", "tar", "--wait");
+        CliRun start = cli(dir, "--test", "2", "compose", "start", "site", "tar", "--wait");
         assertThat(start.exit()).as(start.err()).isZero();
         assertThat(start.out()).matches("(?s)Compose ([0-9a-f-]{36}) added to the queue\n.*\\1 FINISHED\n");
         String uuid = start.out().substring(8, 44);
@@ -372,7 +360,7 @@ class ComposeApiTest {
         assertThat(Files.readString(Path.of(ROOT, "state/results", uuid, "times.toml")))
                 .containsPattern("created = \\d{10}\\.?\\d*\n").doesNotContain("E9");
         assertThat(cli(dir, "compose", "list", "waiting").out()).doesNotContain(uuid);
-        Run info = cli(dir, "compose", "info", uuid);
+        CliRun info = cli(dir, "compose", "info", uuid);
         assertThat(info.out()).startsWith(uuid + " FINISHED site ").contains("Packages:\n    web-1.0.amd64\n",
                 "Dependencies:\n", "    httpd-a-2.4.62-1.amd64\n");
         assertThat(cli(dir, "compose", "log", uuid).out()).contains("finalize done");
@@ -380,7 +368,7 @@ class ComposeApiTest {
 
         assertThat(cli(dir, "compose", "image", uuid).out()).isEqualTo(uuid + "-root.tar.xz\n");
         assertThat(Files.readString(dir.resolve(uuid + "-root.tar.xz"))).isEqualTo("TEST IMAGE\n");
-        Run again = cli(dir, "compose", "image", uuid);
+        CliRun again = cli(dir, "compose", "image", uuid);
         assertThat(again.exit()).isEqualTo(1);
         assertThat(again.err()).contains("already exists");
         for (String kind : List.of("metadata", "logs", "results")) {
@@ -390,13 +378,13 @@ class ComposeApiTest {
         assertThat(dir.resolve(uuid + "-logs.tar")).exists();
         assertThat(dir.resolve(uuid + ".tar")).exists();
 
-        Run failing = cli(dir, "--test", "1", "compose", "start", "site", "tar", "--wait");
+        CliRun failing = cli(dir, "--test", "1", "compose", "start", "site", "tar", "--wait");
         assertThat(failing.exit()).isEqualTo(1);
         assertThat(cli(dir, "compose", "delete", uuid).exit()).isZero();
-        Run gone = cli(dir, "compose", "info", uuid);
+        CliRun gone = cli(dir, "compose", "info", uuid);
         assertThat(gone.exit()).isEqualTo(1);
         assertThat(gone.err()).contains("UnknownUUID");
-        Run bad = cli(dir, "compose", "start", "site", "floppy");
+        CliRun bad = cli(dir, "compose", "start", "site", "floppy");
         assertThat(bad.exit()).isEqualTo(1);
         assertThat(bad.err()).contains("BadComposeType");
     }

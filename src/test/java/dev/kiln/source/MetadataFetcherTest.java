@@ -34,7 +34,7 @@ class MetadataFetcherTest {
 
     Source source(boolean checkGpg, List<String> keys) {
         return new Source("local", "local", Source.DEB, repo.url(), List.of(repo.suite), List.of("main"), List.of(),
-                checkGpg, true, keys, List.of(), null, false);
+                checkGpg, true, keys, List.of(), null, false, List.of());
     }
 
     List<Pkg> load(MetadataFetcher fetcher, Source source) {

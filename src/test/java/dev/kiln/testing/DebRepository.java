@@ -31,7 +31,9 @@ public final class DebRepository implements AutoCloseable {
 
     public final Path root;
     public final Path keyring;
-    public final String suite = "stable";
+    /** The suite {@link #add} and {@link #publish} are for; {@code stable} unless {@link #suite(String)} changed it. */
+    public String suite = "stable";
+    private String pool;
     private final Path gnupg;
     private final List<String> stanzas = new ArrayList<>();
     private HttpServer server;
@@ -46,6 +48,16 @@ public final class DebRepository implements AutoCloseable {
                 "Kiln Test Repository <repo@kiln.test>", "rsa2048", "sign", "never");
         this.keyring = dir.resolve("repo-key.gpg");
         run(dir, "gpg", "--homedir", gnupg.toString(), "--batch", "--output", keyring.toString(), "--export");
+    }
+
+    /**
+     * From now on, adds and publishes for {@code name}: its packages in {@code pool/<name>}, its index at
+     * {@code dists/<name>}, so that one repository serves suites of different content (a release per suite).
+     */
+    public DebRepository suite(String name) {
+        this.suite = name;
+        this.pool = "pool/" + name;
+        return this;
     }
 
     /**
@@ -73,7 +85,7 @@ public final class DebRepository implements AutoCloseable {
             Files.createDirectories(target.getParent());
             Files.writeString(target, f.getValue());
         }
-        Path pool = Files.createDirectories(root.resolve("pool/main"));
+        Path pool = Files.createDirectories(root.resolve(this.pool == null ? "pool/main" : this.pool));
         run(root, "dpkg-deb", "--root-owner-group", "-Zxz", "--build", build.toString(),
                 pool.resolve(name + "_" + version.replace(':', '%') + "_amd64.deb").toString());
         return this;
@@ -89,7 +101,7 @@ public final class DebRepository implements AutoCloseable {
     /** Writes the index, the Release file and its signatures; call after the last {@link #add}. */
     public DebRepository publish() throws IOException, InterruptedException {
         Path dists = Files.createDirectories(root.resolve("dists/" + suite + "/main/binary-amd64"));
-        String packages = run(root, "dpkg-scanpackages", "--multiversion", "pool");
+        String packages = run(root, "dpkg-scanpackages", "--multiversion", pool == null ? "pool" : pool);
         byte[] plain = packages.getBytes(StandardCharsets.UTF_8);
         Files.write(dists.resolve("Packages"), plain);
         try (OutputStream out = new XZOutputStream(Files.newOutputStream(dists.resolve("Packages.xz")), new LZMA2Options())) {

@@ -217,7 +217,7 @@ class BlueprintsController {
     @GetMapping("/depsolve/{names}")
     Map<String, Object> depsolve(@PathVariable String names, @RequestParam(required = false) String branch,
             @RequestParam(required = false) String distro) {
-        WeldrRequests.distro(distro);
+        String asked = WeldrRequests.distro(distro);
         String br = WeldrRequests.branch(branch);
         List<Map<String, Object>> blueprints = new ArrayList<>();
         List<WeldrError> errors = new ArrayList<>();
@@ -225,7 +225,7 @@ class BlueprintsController {
             String name = hit.getKey();
             Blueprint bp = hit.getValue().blueprint();
             try {
-                List<Pkg> deps = depsolver.depsolve(bp);
+                List<Pkg> deps = depsolver.depsolve(bp, asked);
                 Map<String, Object> entry = new LinkedHashMap<>();
                 entry.put("blueprint", bp.data());
                 entry.put("dependencies", Dependencies.forApi(Dependencies.of(deps)));
@@ -245,7 +245,7 @@ class BlueprintsController {
     @GetMapping("/freeze/{names}")
     ResponseEntity<?> freeze(@PathVariable String names, @RequestParam(required = false) String branch,
             @RequestParam(required = false) String format, @RequestParam(required = false) String distro) {
-        WeldrRequests.distro(distro);
+        String asked = WeldrRequests.distro(distro);
         String br = WeldrRequests.branch(branch);
         boolean toml = WeldrRequests.toml(format);
         List<Blueprint> frozen = new ArrayList<>();
@@ -254,7 +254,7 @@ class BlueprintsController {
             String name = hit.getKey();
             try {
                 Blueprint bp = hit.getValue().blueprint();
-                frozen.add(BlueprintDepsolver.freeze(bp, depsolver.depsolve(bp)));
+                frozen.add(BlueprintDepsolver.freeze(bp, depsolver.depsolve(bp, asked)));
             } catch (DepsolveException | SourceException e) {
                 errors.add(new WeldrError("BlueprintsError", name + ": " + e.getMessage()));
             }

@@ -39,9 +39,9 @@ class ProjectsController {
         this.repositories = repositories;
     }
 
-    private PackageIndex index(String errorId) {
+    private PackageIndex index(String errorId, String distro) {
         try {
-            return repositories.depsolver().index();
+            return repositories.depsolver(distro).index();
         } catch (SourceException e) {
             throw new WeldrException(errorId, e.getMessage());
         }
@@ -50,9 +50,9 @@ class ProjectsController {
     @GetMapping("/projects/list")
     Map<String, Object> projects(@RequestParam(required = false) String offset,
             @RequestParam(required = false) String limit, @RequestParam(required = false) String distro) {
-        WeldrRequests.distro(distro);
+        String d = WeldrRequests.distro(distro);
         WeldrRequests.Page page = WeldrRequests.page(offset, limit);
-        PackageIndex index = index("ProjectsError");
+        PackageIndex index = index("ProjectsError", d);
         List<String> names = index.names();
         List<Map<String, Object>> items = page.apply(names).stream().map(n -> project(index, n, false)).toList();
         return page.body("projects", items, names.size());
@@ -60,17 +60,17 @@ class ProjectsController {
 
     @GetMapping("/projects/info/{names}")
     Map<String, Object> projectInfo(@PathVariable String names, @RequestParam(required = false) String distro) {
-        WeldrRequests.distro(distro);
-        PackageIndex index = index("ProjectsError");
+        String d = WeldrRequests.distro(distro);
+        PackageIndex index = index("ProjectsError", d);
         List<String> matched = match(index, names, "UnknownProject", "one of the requested projects does not exist: ");
         return Map.of("projects", matched.stream().map(n -> project(index, n, true)).toList());
     }
 
     @GetMapping("/projects/depsolve/{names}")
     Map<String, Object> projectDepsolve(@PathVariable String names, @RequestParam(required = false) String distro) {
-        WeldrRequests.distro(distro);
+        String d = WeldrRequests.distro(distro);
         List<String> list = WeldrRequests.names(names);
-        Depsolver solver = solver("ProjectsError");
+        Depsolver solver = solver("ProjectsError", d);
         try {
             List<Pkg> deps = solver.solve(list.stream().map(n -> new Depsolver.Request(n, null)).toList(), false);
             if (deps.isEmpty()) {
@@ -86,9 +86,9 @@ class ProjectsController {
     Map<String, Object> modules(@PathVariable(required = false) String names,
             @RequestParam(required = false) String offset, @RequestParam(required = false) String limit,
             @RequestParam(required = false) String distro) {
-        WeldrRequests.distro(distro);
+        String d = WeldrRequests.distro(distro);
         WeldrRequests.Page page = WeldrRequests.page(offset, limit);
-        PackageIndex index = index("ModulesError");
+        PackageIndex index = index("ModulesError", d);
         List<String> all = names == null ? index.names()
                 : match(index, names, "UnknownModule", "one of the requested modules does not exist: ");
         List<Map<String, Object>> items = page.apply(all).stream().map(ProjectsController::module).toList();
@@ -97,10 +97,10 @@ class ProjectsController {
 
     @GetMapping("/modules/info/{names}")
     Map<String, Object> moduleInfo(@PathVariable String names, @RequestParam(required = false) String distro) {
-        WeldrRequests.distro(distro);
-        PackageIndex index = index("ModulesError");
+        String d = WeldrRequests.distro(distro);
+        PackageIndex index = index("ModulesError", d);
         List<String> matched = match(index, names, "UnknownModule", "one of the requested modules does not exist: ");
-        Depsolver solver = solver("ModulesError");
+        Depsolver solver = solver("ModulesError", d);
         List<Map<String, Object>> modules = new ArrayList<>();
         for (String name : matched) {
             Map<String, Object> m = project(index, name, true);
@@ -115,9 +115,9 @@ class ProjectsController {
         return Map.of("modules", modules);
     }
 
-    private Depsolver solver(String errorId) {
+    private Depsolver solver(String errorId, String distro) {
         try {
-            return repositories.depsolver();
+            return repositories.depsolver(distro);
         } catch (SourceException e) {
             throw new WeldrException(errorId, e.getMessage());
         }

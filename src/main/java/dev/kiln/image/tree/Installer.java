@@ -46,7 +46,9 @@ final class Installer {
     }
 
     /** Installs {@code deps} (the frozen set's entries) into {@code tree}; answers the tree's source date epoch. */
-    long install(List<Map<String, Object>> deps, Path tree, ToolRunner tools) throws IOException, InterruptedException {
+    long install(List<Map<String, Object>> deps, Path tree, ToolRunner tools, String distro)
+            throws IOException, InterruptedException {
+        TreeCache bases = this.bases.of(distro);
         Sandbox.Range range = sandbox.range(); // no build without its sandbox; the message says what to set up
         List<PackageCache.Wanted> wanted = new ArrayList<>();
         for (Map<String, Object> d : deps) {

@@ -1,6 +1,7 @@
 package dev.kiln.image.tree;
 
 import dev.kiln.KilnProperties;
+import dev.kiln.blueprint.BlueprintParser;
 import dev.kiln.depsolve.DepsFile;
 import dev.kiln.image.customize.Customizer;
 import dev.kiln.image.fetch.PackageCache;
@@ -9,6 +10,7 @@ import dev.kiln.image.sandbox.Sandbox;
 import dev.kiln.image.sandbox.ToolRunner;
 import dev.kiln.kickstart.Kickstart;
 import dev.kiln.kickstart.KickstartArgs;
+import dev.kiln.source.Distros;
 import dev.kiln.store.FileTrees;
 import dev.kiln.store.ResultsDir;
 import java.io.IOException;
@@ -42,6 +44,12 @@ public class RootTree {
         this.installer = new Installer(cache, sandbox, new TreeCache(places.cacheDir("bases"), keepBases));
     }
 
+    /** The distribution the compose builds (its frozen blueprint's, else the host's): its caches are its own. */
+    static String distro(ResultsDir results) throws IOException {
+        String asked = BlueprintParser.parseToml(results.read(ResultsDir.FROZEN)).distro();
+        return Distros.resolve(asked).orElseThrow(() -> new IllegalStateException(Distros.invalid(asked)));
+    }
+
     /** Builds the compose's tree; on failure nothing of it is left. */
     public Tree build(ResultsDir results, ToolRunner tools) throws IOException, InterruptedException {
         String depsText = results.read(ResultsDir.DEPS);
@@ -67,13 +75,14 @@ public class RootTree {
         // cached trees belong to the sandbox's id range on the host: another range is another cache
         String key = Seeds.sha256(depsText + "\nsandbox ids " + sandbox.stamp());
         long t0 = System.nanoTime();
-        long sde = trees.restore(key, tree, tools);
+        String distro = distro(results);
+        long sde = trees.of(distro).restore(key, tree, tools);
         if (sde >= 0) {
             tools.note(String.format("installed tree of this package set taken from the cache in %d ms",
                     (System.nanoTime() - t0) / 1_000_000));
         } else {
-            sde = installer.install(deps, tree, tools);
-            trees.remember(key, tree, sde, tools);
+            sde = installer.install(deps, tree, tools, distro);
+            trees.of(distro).remember(key, tree, sde, tools);
         }
         return finish(tree, sde, seed, kickstart, tools);
     }

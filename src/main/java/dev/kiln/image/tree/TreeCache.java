@@ -15,7 +15,8 @@ import java.util.stream.Stream;
  * Copies of installed trees kept by key in one directory, the {@code keep} most recently used: the installed, not
  * yet customized tree by its package set (a compose that changes only customizations starts from it;
  * {@code kiln.cache.trees}), and the installed Essential base by its packages ({@code kiln.cache.bases}). Kiln's
- * own files ({@code /var/cache/kiln}) are not part of a copy.
+ * own files ({@code /var/cache/kiln}) are not part of a copy. Each distribution has its own shelf ({@link #of}), so
+ * that builds for one never evict the trees of another.
  */
 final class TreeCache {
 
@@ -25,6 +26,11 @@ final class TreeCache {
     TreeCache(Path dir, int keep) {
         this.dir = dir;
         this.keep = keep;
+    }
+
+    /** The shelf of {@code distro} (a checked Weldr name): its own directory, keeping as many. */
+    TreeCache of(String distro) {
+        return new TreeCache(dir.resolve(distro), keep);
     }
 
     /** Puts the copy kept under {@code key} at {@code tree}; answers its source date epoch, or -1 when none is kept. */

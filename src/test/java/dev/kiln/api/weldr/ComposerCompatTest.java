@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.kiln.cli.WeldrClient;
 import dev.kiln.source.Distros;
 import dev.kiln.testing.DebRepository;
+import dev.kiln.testing.SocketApi;
 import dev.kiln.testing.TestServer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -56,15 +57,15 @@ class ComposerCompatTest {
         REPO.close();
     }
 
-    final WeldrClient socket = new WeldrClient(Path.of(ROOT, "run/api.socket").toAbsolutePath().toString(), null);
+    final SocketApi api = new SocketApi(Path.of(ROOT, "run/api.socket"));
+    final WeldrClient socket = api.client;
 
     JsonNode get(String path) throws Exception {
-        return JSON.readTree(socket.get(path).text());
+        return api.get(path);
     }
 
     JsonNode send(String method, String path, String body) throws Exception {
-        return JSON.readTree(socket.send(method, path, body == null ? null : "application/json",
-                body == null ? null : body.getBytes(StandardCharsets.UTF_8)).text());
+        return api.send(method, path, body);
     }
 
     void push() throws Exception {
@@ -172,10 +173,10 @@ class ComposerCompatTest {
     }
 
     @Test
-    void theDistributionsAreTheHostsAndAnUnknownOneIsAnErrorNamingThem() throws Exception {
+    void theHostsDistributionIsListedAndAnUnknownOneIsAnErrorNamingThem() throws Exception {
         String host = Distros.host();
         assertThat(host).matches("[a-z]+-[0-9.]+");
-        assertThat(get("/api/v1/distros/list").path("distros").toString()).isEqualTo("[\"" + host + "\"]");
+        assertThat(get("/api/v1/distros/list").path("distros").toString()).contains("\"" + host + "\"");
         push();
         for (String route : List.of("/api/v1/projects/list", "/api/v1/projects/info/hello",
                 "/api/v1/projects/depsolve/hello", "/api/v1/modules/list", "/api/v1/modules/info/hello",

@@ -4,14 +4,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.kiln.KilnProperties;
 import dev.kiln.blueprint.BlueprintParser;
-import dev.kiln.cli.KilnCli;
 import dev.kiln.source.Source;
 import dev.kiln.source.SourceStore;
+import dev.kiln.testing.CliRun;
 import dev.kiln.testing.DebRepository;
 import dev.kiln.testing.TestServer;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -20,7 +18,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -185,7 +182,7 @@ class ProjectsApiTest {
         }
         // a yum source stored by an earlier version is listed and deletable, and never breaks depsolving
         store.save(new Source("fedora", "Fedora", "yum-metalink", "https://example.org/metalink", List.of(), List.of(),
-                List.of(), true, true, List.of(), List.of(), null, false));
+                List.of(), true, true, List.of(), List.of(), null, false, List.of()));
         assertThat(new SourceStore(properties, Path.of(ROOT, "apt")).get("fedora")).map(Source::type)
                 .contains("yum-metalink"); // read back from its file
         assertThat(get("/api/v1/projects/source/list").path("sources").toString()).contains("fedora");
@@ -265,19 +262,9 @@ class ProjectsApiTest {
         assertThat(get("/api/v1/blueprints/freeze/bad").at("/errors/0/id").asText()).isEqualTo("BlueprintsError");
     }
 
-    record Run(int exit, String out, String err) {
-    }
 
-    Run cli(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        List<String> all = new ArrayList<>(List.of("--url", "http://127.0.0.1:" + port,
-                "--token-file", Path.of(ROOT, "state/api-token").toString()));
-        all.addAll(List.of(args));
-        int exit = KilnCli.execute(new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), Path.of(ROOT).toAbsolutePath(),
-                all.toArray(String[]::new));
-        return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    CliRun cli(String... args) {
+        return CliRun.of(Path.of(ROOT).toAbsolutePath(), CliRun.tcp(port, Path.of(ROOT, "state")), args);
     }
 
     @Test
@@ -289,7 +276,7 @@ class ProjectsApiTest {
         assertThat(cli("sources", "add", "cli-source.toml").exit()).isZero();
         assertThat(cli("sources", "list").out()).contains("cli-src");
         assertThat(cli("sources", "delete", "cli-src").exit()).isZero();
-        Run system = cli("sources", "delete", ID);
+        CliRun system = cli("sources", "delete", ID);
         assertThat(system.exit()).isEqualTo(1);
         assertThat(system.err()).contains("SystemSource");
 
@@ -307,7 +294,7 @@ class ProjectsApiTest {
         assertThat(cli("blueprints", "freeze", "show", "cli-bp").out()).contains("version = \"1.0.amd64\"");
         assertThat(cli("blueprints", "freeze", "save", "cli-bp").exit()).isZero();
         assertThat(Files.readString(Path.of(ROOT, "cli-bp.frozen.toml"))).contains("version = \"1.0.amd64\"");
-        Run ghost = cli("blueprints", "depsolve", "ghost");
+        CliRun ghost = cli("blueprints", "depsolve", "ghost");
         assertThat(ghost.exit()).isEqualTo(1);
         assertThat(ghost.err()).contains("UnknownBlueprint: ghost: blueprint not found");
     }

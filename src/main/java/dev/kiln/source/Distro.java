@@ -7,20 +7,22 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The host's distribution, read from {@code os-release}; Kiln builds images of the distribution it runs on, as
- * lorax did. {@code name} is the Weldr distro name ({@code <ID>-<VERSION_ID>}, e.g. {@code debian-12}).
+ * A distribution Kiln builds: {@code id} and {@code versionId} as {@code os-release} names them, the suite's
+ * {@code codename} ({@code bookworm}) and the {@code prettyName} an image's {@code config.toml} shows. {@link #name}
+ * is its Weldr name ({@code <ID>-<VERSION_ID>}, e.g. {@code debian-12}).
  */
-public record HostDistro(String id, String versionId, String prettyName) {
+public record Distro(String id, String versionId, String codename, String prettyName) {
 
     public String name() {
         return versionId.isEmpty() ? id : id + "-" + versionId;
     }
 
-    public static HostDistro read() {
+    /** The host's distribution, read from {@code /etc/os-release}. */
+    public static Distro host() {
         return read(Path.of("/etc/os-release"));
     }
 
-    static HostDistro read(Path osRelease) {
+    static Distro read(Path osRelease) {
         Map<String, String> fields = new HashMap<>();
         try {
             for (String line : Files.readAllLines(osRelease)) {
@@ -30,10 +32,10 @@ public record HostDistro(String id, String versionId, String prettyName) {
                 }
             }
         } catch (IOException e) {
-            return new HostDistro("linux", "", "Linux");
+            return new Distro("linux", "", "", "Linux");
         }
-        return new HostDistro(fields.getOrDefault("ID", "linux"), fields.getOrDefault("VERSION_ID", ""),
-                fields.getOrDefault("PRETTY_NAME", "Linux"));
+        return new Distro(fields.getOrDefault("ID", "linux"), fields.getOrDefault("VERSION_ID", ""),
+                fields.getOrDefault("VERSION_CODENAME", ""), fields.getOrDefault("PRETTY_NAME", "Linux"));
     }
 
     private static String unquote(String value) {
