@@ -90,10 +90,21 @@ final class ComposeCommand {
                 return 0;
             }
             if (status.equals("FAILED")) {
+                printError(s, info.path("error"));
                 return 1;
             }
             Thread.sleep(1000);
         }
+    }
+
+    /** A failed compose's reason, as {@code compose info} and {@code --wait} print it: the step, then its last lines. */
+    static void printError(Session s, JsonNode error) {
+        if (error.isMissingNode() || error.isNull()) {
+            return;
+        }
+        String step = error.path("step").asText();
+        s.out.println("Error: " + (step.isEmpty() ? "" : step + ": ") + error.path("reason").asText());
+        error.path("last_lines").asText().lines().forEach(l -> s.out.println("    " + l));
     }
 
     @Command(name = "types", description = "List the output types that can be built")
@@ -142,7 +153,8 @@ final class ComposeCommand {
                 long size = c.path("image_size").asLong();
                 s.out.println(String.join(" ", c.path("id").asText(), c.path("queue_status").asText(),
                         C_TIME.format(Instant.ofEpochMilli((long) (time * 1000))), c.path("blueprint").asText(),
-                        c.path("version").asText(), c.path("compose_type").asText(), size > 0 ? String.valueOf(size) : ""));
+                        c.path("version").asText(), c.path("compose_type").asText(), size > 0 ? String.valueOf(size) : "")
+                        + (c.has("error") ? " " + c.at("/error/reason").asText() : ""));
             }
             return 0;
         }
@@ -186,6 +198,7 @@ final class ComposeCommand {
             s.out.println(String.join(" ", info.path("id").asText(), info.path("queue_status").asText(),
                     bp.path("name").asText(), bp.path("version").asText(), info.path("compose_type").asText(),
                     size > 0 ? String.valueOf(size) : "").stripTrailing());
+            printError(s, info.path("error"));
             s.out.println("Packages:");
             bp.path("packages").forEach(p -> s.out.println("    " + p.path("name").asText() + "-" + p.path("version").asText()));
             s.out.println("Modules:");

@@ -67,17 +67,18 @@ final class ComposeListing {
         for (ExternalTask t : externalTasks.createExternalTaskQuery().processInstanceIdIn(ids).list()) {
             current.put(t.getProcessInstanceId(), t);
         }
-        Set<String> incidents = new HashSet<>();
+        Map<String, Incident> incidents = new HashMap<>();
         Set<String> idSet = Set.of(ids);
         var incidentQuery = runtime.createIncidentQuery();
         for (Incident i : (ids.length == 1 ? incidentQuery.processInstanceId(ids[0]) : incidentQuery).list()) {
             if (idSet.contains(i.getProcessInstanceId())) {
-                incidents.add(i.getProcessInstanceId());
+                incidents.putIfAbsent(i.getProcessInstanceId(), i);
             }
         }
         Map<String, Map<String, Object>> vars = new HashMap<>();
         for (HistoricVariableInstance v : history.createHistoricVariableInstanceQuery().processInstanceIdIn(ids)
-                .variableNameIn("type", ComposeProcess.TYPE_NAME, "blueprint", "version").disableCustomObjectDeserialization().list()) {
+                .variableNameIn("type", ComposeProcess.TYPE_NAME, "blueprint", "version", "errorMessage")
+                .disableCustomObjectDeserialization().list()) {
             vars.computeIfAbsent(v.getProcessInstanceId(), k -> new HashMap<>()).put(v.getName(), v.getValue());
         }
         Date now = new Date();
@@ -86,7 +87,7 @@ final class ComposeListing {
             String status;
             if (h.getEndTime() == null) {
                 ExternalTask t = current.get(h.getId());
-                if (incidents.contains(h.getId())) {
+                if (incidents.containsKey(h.getId())) {
                     status = ComposeService.FAILED;
                 } else if (t != null && (t.getTopicName().equals("build")
                         ? t.getLockExpirationTime() != null && t.getLockExpirationTime().after(now)
@@ -117,38 +118,28 @@ final class ComposeListing {
             }
             Double started = status.equals(ComposeService.WAITING) ? null : results.times().get("started");
             ExternalTask at = current.get(h.getId());
+            Failure failure = null;
+            if (status.equals(ComposeService.FAILED)) {
+                Incident i = incidents.get(h.getId());
+                failure = i != null ? Failure.ofIncident(i.getActivityId(), i.getIncidentMessage())
+                        : Failure.ofError(v.get("errorMessage") == null ? null : String.valueOf(v.get("errorMessage")));
+            }
             out.add(new Compose(h.getBusinessKey(), status, String.valueOf(v.get("blueprint")),
                     String.valueOf(v.get("version")), type, seconds(h.getStartTime()), started,
                     h.getEndTime() == null ? null : seconds(h.getEndTime()), imageSize, h.getId(),
                     at == null ? null : at.getTopicName(), v.get(ComposeProcess.TYPE_NAME) instanceof String n
-                            && type.equals(OutputType.byName(n).orElse(null)) ? n : type.id()));
+                            && type.equals(OutputType.byName(n).orElse(null)) ? n : type.id(), failure));
         }
         return out;
     }
 
-    /**
-     * The newest {@code max} composes, newest first, each ComposeService.FAILED one with its reason: the message of the step that
-     * failed it ({@code errorMessage}, set by the BPMN's error event) or of its open incident.
-     */
+    /** The newest {@code max} composes, newest first, each FAILED one with its reason's short form. */
     List<Overview> overview(int max) {
         List<Compose> all = list(null);
         List<Compose> newest = new ArrayList<>(all.subList(Math.max(0, all.size() - max), all.size()));
         Collections.reverse(newest);
-        String[] failed = newest.stream().filter(c -> c.status().equals(ComposeService.FAILED)).map(Compose::instance)
-                .toArray(String[]::new);
-        Map<String, String> errors = new HashMap<>();
-        if (failed.length > 0) {
-            for (Incident i : runtime.createIncidentQuery().list()) {
-                errors.putIfAbsent(i.getProcessInstanceId(), i.getIncidentMessage());
-            }
-            for (HistoricVariableInstance v : history.createHistoricVariableInstanceQuery().processInstanceIdIn(failed)
-                    .variableName("errorMessage").disableCustomObjectDeserialization().list()) {
-                if (v.getValue() != null) {
-                    errors.put(v.getProcessInstanceId(), String.valueOf(v.getValue()));
-                }
-            }
-        }
-        return newest.stream().map(c -> new Overview(c, errors.get(c.instance()))).toList();
+        return newest.stream().map(c -> new Overview(c, c.failure() == null ? null
+                : c.failure().step() + ": " + c.failure().reason())).toList();
     }
 
     /**

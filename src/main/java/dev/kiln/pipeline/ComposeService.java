@@ -54,11 +54,12 @@ public class ComposeService {
 
     /**
      * One compose as the queue and status routes list it. Times are epoch seconds or null; {@code instance} is its
-     * process instance, {@code step} the topic of the step it is at (null once it has ended).
+     * process instance, {@code step} the topic of the step it is at (null once it has ended), {@code failure} why a
+     * FAILED one failed (null otherwise, or when the engine recorded no reason).
      */
     public record Compose(String id, String status, String blueprint, String version, OutputType type,
             Double created, Double started, Double finished, long imageSize, String instance, String step,
-            String typeName) {
+            String typeName, Failure failure) {
     }
 
     /** A compose as Cockpit's compose list shows it: with the reason it failed (the step's or the incident's). */

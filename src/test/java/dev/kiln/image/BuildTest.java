@@ -1,8 +1,10 @@
 package dev.kiln.image;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.image.tree.TreePlaces;
 import dev.kiln.pipeline.ComposeProcess;
 import dev.kiln.store.FileTrees;
+import dev.kiln.testing.CliRun;
 import dev.kiln.testing.DebRepository;
 import dev.kiln.testing.TestServer;
 import java.io.ByteArrayOutputStream;
@@ -121,6 +123,9 @@ class BuildTest {
                             "[Unit]\nDescription=Kiln test\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n",
                             "/usr/share/doc/kiln-test-app/README", "test\n"),
                     "#!/bin/sh\nset -e\nmkdir -p /var/lib/kiln-test\necho \"configured $1\" > /var/lib/kiln-test/postinst-ran\n");
+            // a package whose postinst fails: the compose says which package and script, and what it printed
+            repo.add("kiln-broken", "1.0", List.of(), Map.of("/usr/share/doc/kiln-broken/README", "fails\n"),
+                    "#!/bin/sh\necho broken-postinst-says-no\nexit 7\n");
             if (hostilePostinst != null) {
                 repo.add("kiln-hostile", "1.0", List.of("Depends: perl-base, bash"),
                         Map.of("/usr/share/doc/kiln-hostile/README", "tries to escape\n"), hostilePostinst);
@@ -310,13 +315,40 @@ class BuildTest {
         }
     }
 
+    CliRun cli(String... args) {
+        return CliRun.of(Path.of(ROOT).toAbsolutePath(), CliRun.tcp(port, Path.of(ROOT, "state")), args);
+    }
+
+    /**
+     * What a user sees of a failed compose: {@code --wait}'s last lines, {@code compose info} (text and JSON),
+     * {@code compose status}, the failed listing: the step and {@code reason}, then the lines the failure printed.
+     */
+    String failedSaying(CliRun waited, String step, String reason, String printed) {
+        assertThat(waited.exit()).as(waited.out() + waited.err()).isEqualTo(1);
+        String uuid = waited.out().substring("Compose ".length(), "Compose ".length() + 36);
+        assertThat(waited.out()).contains(uuid + " FAILED").containsPattern("\nError: " + step + ": " + reason + "\n")
+                .contains("\n    " + printed);
+        JsonNode error = server.get("/api/v1/compose/info/" + uuid).path("error");
+        assertThat(error.path("step").asText()).isEqualTo(step);
+        assertThat(error.path("reason").asText()).containsPattern("^" + reason + "$");
+        assertThat(error.path("last_lines").asText()).contains(printed);
+        CliRun info = cli("compose", "info", uuid);
+        assertThat(info.out()).containsPattern("^" + uuid + " FAILED [^\n]*\nError: " + step + ": " + reason + "\n")
+                .contains("    " + printed + "\n").contains("Packages:\n");
+        assertThat(cli("--json", "compose", "info", uuid).out()).contains("\"error\"").contains(printed);
+        assertThat(cli("compose", "status").out().lines().filter(l -> l.startsWith(uuid)).findFirst().orElseThrow())
+                .containsPattern(" FAILED .* " + step + ": " + reason + "$");
+        assertThat(server.get("/api/v1/compose/failed").toString()).contains("\"step\":\"" + step + "\"");
+        return uuid;
+    }
+
     @Test
     @Order(4)
     void aPostScriptThatFailsFailsTheComposeAtOnceWithItsOutput() throws Exception {
         Path template = templateWithPost("tar", "echo the-post-script-says-no\nexit 3");
         try {
-            String uuid = server.start("custom", "tar", 0);
-            assertThat(server.await(uuid, 600_000, "FINISHED", "FAILED")).isEqualTo("FAILED");
+            String uuid = failedSaying(cli("compose", "start", "custom", "tar", "--wait"), "build",
+                    "%post script \\d+ of \\d+ \\(final-kickstart.ks\\) exited with code 3", "the-post-script-says-no");
             var instance = history.createHistoricProcessInstanceQuery().processInstanceBusinessKey(uuid).singleResult();
             assertThat(instance.getEndActivityId()).as("a business failure, not an incident after retries")
                     .isEqualTo(ComposeProcess.END_FAILED);
@@ -327,6 +359,15 @@ class BuildTest {
         } finally {
             Files.delete(template);
         }
+    }
+
+    @Test
+    @Order(4)
+    void aPackageWhosePostinstFailsIsNamedWithWhatItPrinted() throws Exception {
+        assertThat(server.call("POST", "/api/v1/blueprints/new", "text/x-toml",
+                "name = \"broken\"\n[[packages]]\nname = \"kiln-broken\"\n").statusCode()).isEqualTo(200);
+        failedSaying(cli("compose", "start", "broken", "tar", "--wait"), "build",
+                "package kiln-broken: its postinst exited with status 7 \\(dpkg --install\\)", "broken-postinst-says-no");
     }
 
     @Test

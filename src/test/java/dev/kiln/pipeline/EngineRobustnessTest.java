@@ -3,6 +3,7 @@ package dev.kiln.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.kiln.testing.CliRun;
 import dev.kiln.testing.DebRepository;
 import dev.kiln.testing.TestServer;
 import java.net.URI;
@@ -87,6 +88,29 @@ class EngineRobustnessTest {
         for (String uuid : mustList) {
             assertThat(all.split(uuid, -1).length - 1).as("one entry for " + uuid).isEqualTo(1);
         }
+    }
+
+    /**
+     * A compose started through the engine (not refused at submission as a Weldr start is) whose blueprint cannot be
+     * solved fails in its depsolve step and says why: in compose info (JSON and the CLI's text), status, listings.
+     */
+    @Test
+    void aComposeThatFailsDepsolveSaysWhy() throws Exception {
+        server.push("name = \"unsolvable\"\n[[packages]]\nname = \"hello\"\nversion = \"9.*\"\n");
+        String uuid = UUID.randomUUID().toString();
+        HttpResponse<String> r = engineStart("{\"businessKey\": \"" + uuid + "\", \"variables\": {\"type\": {\"value\": "
+                + "\"tar\"}, \"blueprint\": {\"value\": \"unsolvable\"}}}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(server.await(uuid, 60_000, "FAILED", "FINISHED")).isEqualTo("FAILED");
+        JsonNode error = server.get("/api/v1/compose/info/" + uuid).path("error");
+        assertThat(error.path("step").asText()).isEqualTo("depsolve");
+        assertThat(error.path("reason").asText()).contains("hello").contains("9.*").contains("2.10-3");
+        assertThat(server.get("/api/v1/compose/status/" + uuid).at("/uuids/0/error/reason").asText())
+                .startsWith("depsolve: ").contains("hello");
+        assertThat(server.get("/api/v1/compose/failed").toString()).contains(uuid).contains("\"step\":\"depsolve\"");
+        CliRun info = CliRun.of(Path.of(ROOT).toAbsolutePath(), CliRun.tcp(port, Path.of(ROOT, "state")),
+                "compose", "info", uuid);
+        assertThat(info.out()).containsPattern("FAILED [^\n]*\nError: depsolve: [^\n]*hello[^\n]*9\\.\\*");
     }
 
     @Test

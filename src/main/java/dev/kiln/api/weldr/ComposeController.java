@@ -161,6 +161,9 @@ class ComposeController {
         if (version.equals("v1")) {
             m.put("uploads", List.of());
         }
+        if (c.failure() != null) { // Kiln's addition: why it failed, in a line
+            m.put("error", Map.of("step", c.failure().step(), "reason", c.failure().shortForm()));
+        }
         return m;
     }
 
@@ -230,6 +233,13 @@ class ComposeController {
         String step = composes.currentStep(c.id());
         out.put("step", step == null ? "" : step);
         out.put("progress_bytes", bytesIn(results.file(ResultsDir.COMPOSE)));
+        if (c.failure() != null) { // why it failed: the step, what failed, the last lines it printed
+            Map<String, Object> error = new LinkedHashMap<>();
+            error.put("step", c.failure().step());
+            error.put("reason", c.failure().summary());
+            error.put("last_lines", c.failure().lastLines());
+            out.put("error", error);
+        }
         return out;
     }
 

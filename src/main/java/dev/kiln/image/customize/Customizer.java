@@ -3,6 +3,7 @@ package dev.kiln.image.customize;
 import dev.kiln.kickstart.PlanException;
 import dev.kiln.image.fetch.DebArchive;
 import dev.kiln.image.sandbox.Chroot;
+import dev.kiln.image.sandbox.ToolFailedException;
 import dev.kiln.image.sandbox.ToolRunner;
 import dev.kiln.kickstart.KickstartArgs;
 import dev.kiln.kickstart.Kickstart;
@@ -70,7 +71,12 @@ public final class Customizer {
         for (String post : plan.posts()) {
             Path script = tree.resolve("tmp/kiln-post-" + (++n) + ".sh");
             Files.writeString(script, post);
-            chroot.run(List.of("/bin/sh", "-e", "/tmp/" + script.getFileName()));
+            try {
+                chroot.run(List.of("/bin/sh", "-e", "/tmp/" + script.getFileName()));
+            } catch (ToolFailedException e) {
+                throw e.as("%post script " + n + " of " + plan.posts().size() + " (final-kickstart.ks) exited with code "
+                        + e.exitCode());
+            }
             Files.deleteIfExists(script);
         }
     }

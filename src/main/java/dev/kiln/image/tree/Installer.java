@@ -4,6 +4,7 @@ import dev.kiln.image.fetch.DebArchive;
 import dev.kiln.image.fetch.PackageCache;
 import dev.kiln.image.sandbox.Chroot;
 import dev.kiln.image.sandbox.Sandbox;
+import dev.kiln.image.sandbox.ToolFailedException;
 import dev.kiln.image.sandbox.ToolRunner;
 import dev.kiln.store.FileTrees;
 import java.io.IOException;
@@ -153,7 +154,7 @@ final class Installer {
                 policy.toFile().setExecutable(true, false);
                 tools.note(String.format("unpacked %d essential packages in %d ms", essential.size(), (System.nanoTime() - t0) / 1_000_000));
                 sandbox.own(tree); // what the service made here (directories, dpkg's status) becomes root's inside the sandbox
-                new Chroot(tree, tools, sandbox, baseSde).run(dpkgInstall(tree, staging, essential));
+                dpkg(new Chroot(tree, tools, sandbox, baseSde), dpkgInstall(tree, staging, essential));
                 bases.remember(baseKey, tree, baseSde, tools);
             }
             for (String n : others) {
@@ -166,10 +167,10 @@ final class Installer {
         Chroot chroot = new Chroot(tree, tools, sandbox, sde);
         List<Path> placeholders = others.contains("openssh-server") ? hostKeyPlaceholders(tree) : List.of();
         if (!others.isEmpty()) {
-            chroot.run(dpkgInstall(tree, staging, others));
+            dpkg(chroot, dpkgInstall(tree, staging, others));
         }
         FileTrees.delete(staging);
-        chroot.run(List.of("dpkg", "--force-unsafe-io", "--configure", "-a"));
+        dpkg(chroot, List.of("dpkg", "--force-unsafe-io", "--configure", "-a"));
         for (Path p : placeholders) {
             if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && Files.size(p) == 0) {
                 Files.delete(p);
@@ -204,6 +205,15 @@ final class Installer {
             }
         }
         return made;
+    }
+
+    /** Runs dpkg in the tree; a failure names the package and the script that failed ({@link DpkgErrors}). */
+    private static void dpkg(Chroot chroot, List<String> command) throws IOException, InterruptedException {
+        try {
+            chroot.run(command);
+        } catch (ToolFailedException e) {
+            throw DpkgErrors.explain(e);
+        }
     }
 
     /**
