@@ -2,6 +2,7 @@ package dev.kiln.image;
 
 import dev.kiln.cli.KilnCli;
 import dev.kiln.image.tree.TreePlaces;
+import dev.kiln.source.Distros;
 import dev.kiln.store.FileTrees;
 import dev.kiln.testing.TestServer;
 import java.io.ByteArrayOutputStream;
@@ -127,8 +128,9 @@ class RootlessServiceTest {
             assertThat(sha256(image)).as("rootless image is the root-built one").isEqualTo(sha256(asRoot));
             assertThat(owner(image)).isEqualTo(uid);
             assertThat(owner(results.resolve("logs/combined.log"))).isEqualTo(uid);
-            // the installed tree, cached on tmpfs: root inside is the account's first subordinate id outside
-            Path trees = TreePlaces.tmpfsDir(state, "trees");
+            // the installed tree, cached on tmpfs (the host distribution's shelf): root inside is the account's first
+            // subordinate id outside
+            Path trees = TreePlaces.tmpfsDir(state, "trees").resolve(Distros.host());
             try (Stream<Path> cached = Files.list(trees)) {
                 Path tree = cached.filter(p -> Files.isDirectory(p.resolve("tree"))).findFirst().orElseThrow()
                         .resolve("tree");
