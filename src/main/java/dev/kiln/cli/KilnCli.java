@@ -56,6 +56,11 @@ public final class KilnCli {
     }
 
     /** Runs the command line with the process's streams and working directory. */
+    /** The thin client's entry point ({@code target/kiln-cli.jar}, what {@code bin/kiln} runs). */
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
     public static int run(String... args) {
         return execute(System.out, System.err, Path.of("").toAbsolutePath(), args);
     }
