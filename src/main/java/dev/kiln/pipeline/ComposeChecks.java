@@ -59,8 +59,8 @@ public class ComposeChecks {
     /** Whether {@code checked} can be built as {@code type} in test mode {@code test}. */
     public void buildable(Checked checked, OutputType type, int test) throws Rejected {
         if (test == 0 && !outputTypes.enabled(type)) {
-            throw new Rejected(Reason.DISABLED_TYPE, "Compose type '" + type.id()
-                    + "' is disabled: Kiln cannot build it yet (see the README)");
+            throw new Rejected(Reason.DISABLED_TYPE, "Compose type '" + type.id() + "' is disabled: "
+                    + outputTypes.whyDisabled(type));
         }
         if (Distros.resolve(checked.blueprint().distro()).isEmpty()) {
             throw new Rejected(Reason.INVALID_CUSTOMIZATIONS, checked.blueprint().name() + ": "
