@@ -355,7 +355,7 @@ class BuildTest {
             assertThat(history.createHistoricExternalTaskLogQuery().processInstanceId(instance.getId()).failureLog()
                     .count()).as("not retried").isZero();
             assertThat(Files.readString(Path.of(ROOT, "state/results", uuid, "logs/combined.log")))
-                    .contains("exit code 3", "the-post-script-says-no").doesNotContain("setpriv failed");
+                    .contains("exited with code 3", "the-post-script-says-no").doesNotContain("setpriv failed");
         } finally {
             Files.delete(template);
         }

@@ -22,7 +22,11 @@ public final class ToolFailedException extends IOException {
     }
 
     private ToolFailedException(String tool, int exitCode, String output, String summary) {
-        super(summary + lastLines(output));
+        this(tool, exitCode, output, summary, output);
+    }
+
+    private ToolFailedException(String tool, int exitCode, String output, String summary, String shown) {
+        super(summary + lastLines(shown));
         this.tool = tool;
         this.exitCode = exitCode;
         this.output = output == null ? "" : output;
@@ -30,7 +34,12 @@ public final class ToolFailedException extends IOException {
 
     /** The same failure told as {@code summary}: what failed in words the user knows (a %post script, a package). */
     public ToolFailedException as(String summary) {
-        ToolFailedException e = new ToolFailedException(tool, exitCode, output, summary);
+        return as(summary, output);
+    }
+
+    /** As {@link #as(String)}, showing the last lines of {@code shown} (the part of the output that tells). */
+    public ToolFailedException as(String summary, String shown) {
+        ToolFailedException e = new ToolFailedException(tool, exitCode, output, summary, shown);
         e.initCause(this);
         return e;
     }

@@ -33,6 +33,25 @@ final class DpkgErrors {
         Matcher s = SCRIPT.matcher(detail);
         String what = s.find() ? "its " + SCRIPTS.get(s.group(1) + "-" + s.group(2)) + " exited with status " + s.group(3)
                 : detail;
-        return e.as("package " + pkg + ": " + what + " (dpkg " + m.group(2) + ")");
+        return e.as("package " + pkg + ": " + what + " (dpkg " + m.group(2) + ")", ownLines(e.output(), pkg, m.start(),
+                m.end()));
+    }
+
+    /**
+     * What the failing package's scripts printed: the output from dpkg's last line about the package before the
+     * error ("Setting up X", "Unpacking X", "Preparing to unpack …X…") to the error's own two lines. dpkg goes on
+     * with the other packages after a failure, so the end of its output is theirs.
+     */
+    static String ownLines(String output, String pkg, int errorStart, int errorEnd) {
+        String before = output.substring(0, errorStart);
+        int from = -1;
+        for (String start : new String[] {"Setting up " + pkg + " ", "Setting up " + pkg + ":", "Unpacking " + pkg + " ",
+                "Unpacking " + pkg + ":", "Preparing to unpack "}) {
+            int at = before.lastIndexOf(start);
+            if (at >= 0 && (!start.startsWith("Preparing") || before.indexOf(pkg, at) >= 0)) {
+                from = Math.max(from, at);
+            }
+        }
+        return output.substring(from < 0 ? errorStart : from, errorEnd);
     }
 }

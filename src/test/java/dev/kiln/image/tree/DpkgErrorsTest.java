@@ -22,8 +22,23 @@ class DpkgErrorsTest {
         ToolFailedException e = DpkgErrors.explain(new ToolFailedException("dpkg --install …", 1, output));
         assertThat(e.getMessage().lines().findFirst().orElseThrow())
                 .isEqualTo("package kiln-broken: its postinst exited with status 7 (dpkg --install)");
-        assertThat(e.getMessage()).contains("broken-postinst-says-no").endsWith(" kiln-broken");
+        assertThat(e.getMessage()).contains("broken-postinst-says-no").endsWith("exit status 7");
         assertThat(e.exitCode()).isEqualTo(1);
+    }
+
+    @Test
+    void theLinesShownAreThePackagesOwnEvenWhenDpkgWentOnWithOthers() {
+        String output = "Setting up kiln-broken (1.0) ...\nbroken-postinst-says-no\n"
+                + "dpkg: error processing package kiln-broken (--install):\n"
+                + " installed kiln-broken package post-installation script subprocess returned error exit status 7\n"
+                + "Setting up passwd (1:4.13) ...\n".repeat(20)
+                + "Errors were encountered while processing:\n kiln-broken\n";
+        String message = DpkgErrors.explain(new ToolFailedException("dpkg", 1, output)).getMessage();
+        assertThat(message.lines().toList()).containsExactly(
+                "package kiln-broken: its postinst exited with status 7 (dpkg --install)",
+                "Setting up kiln-broken (1.0) ...", "broken-postinst-says-no",
+                "dpkg: error processing package kiln-broken (--install):",
+                " installed kiln-broken package post-installation script subprocess returned error exit status 7");
     }
 
     @Test
