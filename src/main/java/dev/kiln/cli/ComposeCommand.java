@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "compose", description = "Start, watch and fetch composes", subcommands = {
         ComposeCommand.Start.class, ComposeCommand.Types.class, ComposeCommand.Status.class, ComposeCommand.ListCmd.class,
         ComposeCommand.Info.class, ComposeCommand.Log.class, ComposeCommand.Cancel.class, ComposeCommand.Delete.class,
-        ComposeCommand.Logs.class, ComposeCommand.Metadata.class, ComposeCommand.Results.class, ComposeCommand.Image.class})
+        ComposeCommand.Logs.class, ComposeCommand.Sbom.class, ComposeCommand.Metadata.class, ComposeCommand.Results.class, ComposeCommand.Image.class})
 final class ComposeCommand {
 
     /** {@code %c} of the C locale, as Python's composer-cli prints times: {@code Mon Jul 13 19:42:14 2020}. */
@@ -260,10 +260,15 @@ final class ComposeCommand {
 
         abstract String route();
 
+        /** The route's full path: the Weldr API's version prefix, then {@link #route()}. */
+        String full(Session s) {
+            return s.prefix + route();
+        }
+
         @Override
         int run(Session s) throws IOException {
             Path[] saved = new Path[1];
-            WeldrClient.Response r = s.client.download(s.prefix + route() + Session.path(uuid), headers -> {
+            WeldrClient.Response r = s.client.download(full(s) + Session.path(uuid), headers -> {
                 String disposition = headers.getOrDefault("content-disposition", "");
                 int eq = disposition.indexOf("filename=");
                 String name = eq < 0 ? uuid : disposition.substring(eq + 9).replace(";", "").strip();
@@ -287,6 +292,19 @@ final class ComposeCommand {
                 s.out.println(saved[0].getFileName());
             }
             return 0;
+        }
+    }
+
+    @Command(name = "sbom", description = "Download a compose's SPDX bill of materials as UUID-sbom.spdx.json")
+    static final class Sbom extends Download {
+        @Override
+        String route() {
+            return "/api/kiln/compose/sbom/";
+        }
+
+        @Override
+        String full(Session s) {
+            return route(); // Kiln's own route, beside the Weldr API
         }
     }
 

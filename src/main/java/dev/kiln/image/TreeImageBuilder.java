@@ -6,8 +6,8 @@ import dev.kiln.image.tree.RootTree;
 import java.nio.file.Path;
 
 /**
- * An output type made from an installed, customized root tree: the tree is built, handed to {@link #image}, and
- * released whatever happens.
+ * An output type made from an installed, customized root tree: the tree is built, its SBOM written ({@link Sbom}),
+ * the tree handed to {@link #image}, and released whatever happens.
  */
 public abstract class TreeImageBuilder implements ImageBuilder {
 
@@ -21,6 +21,7 @@ public abstract class TreeImageBuilder implements ImageBuilder {
     public final Path build(BuildRequest request) throws Exception {
         Tree tree = rootTree.build(request.results(), request.tools());
         try {
+            Sbom.write(request.results(), type(), tree.dir(), tree.sourceDateEpoch());
             return image(request, tree);
         } finally {
             TreePlaces.release(tree.dir());

@@ -33,6 +33,8 @@ public final class ResultsDir {
     public static final String LOGS = "logs";
     public static final String STATUS = "STATUS";
     public static final String TIMES = "times.toml";
+    /** The image's software bill of materials, an SPDX 2.3 JSON document. */
+    public static final String SBOM = "sbom.spdx.json";
     private static final Pattern UUID_TEXT =
             Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
     private static final DateTimeFormatter LOG_TIME =

@@ -174,6 +174,9 @@ final class RemoteStep implements ExternalTaskHandler {
         for (Path f : files) {
             node.putFile(task, worker, "logs/" + f.getFileName(), f);
         }
+        if (results.has(ResultsDir.SBOM)) { // the build's bill of materials, written from the tree here
+            node.putFile(task, worker, "sbom", results.file(ResultsDir.SBOM));
+        }
     }
 
     private interface Call {

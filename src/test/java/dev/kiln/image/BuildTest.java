@@ -1,5 +1,7 @@
 package dev.kiln.image;
 
+import dev.kiln.depsolve.DepsFile;
+import dev.kiln.store.ResultsDir;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.image.tree.TreePlaces;
 import dev.kiln.pipeline.ComposeProcess;
@@ -238,6 +240,46 @@ class BuildTest {
         return out;
     }
 
+    /**
+     * The compose's SBOM: valid for the SPDX project's library, exactly the frozen set (name and version), each
+     * package's declared licence the one its copyright file in the image names; served by the SBOM route, in the
+     * metadata tar, and saved by {@code kiln compose sbom}.
+     */
+    void sbomListsTheFrozenSetAndIsValid(String uuid, Map<String, String> files) throws Exception {
+        Path results = Path.of(ROOT, "state/results", uuid);
+        String json = Files.readString(results.resolve(ResultsDir.SBOM));
+        assertThat(SbomTest.spdxProblems(json)).isEmpty();
+        JsonNode sbom = TestServer.JSON.readTree(json);
+        java.util.Set<String> listed = new java.util.TreeSet<>();
+        sbom.path("packages").forEach(p -> {
+            if (!p.path("SPDXID").asText().equals("SPDXRef-Image")) {
+                listed.add(p.path("name").asText() + " " + p.path("versionInfo").asText());
+            }
+        });
+        java.util.Set<String> frozen = new java.util.TreeSet<>();
+        for (Map<String, Object> d : DepsFile.read(Files.readString(results.resolve(ResultsDir.DEPS)))) {
+            String f = DepsFile.frozen(d);
+            frozen.add(d.get("name") + " " + f.substring(0, f.lastIndexOf('.')));
+        }
+        assertThat(listed).isEqualTo(frozen);
+        JsonNode bash = null;
+        for (JsonNode p : sbom.path("packages")) {
+            if (p.path("name").asText().equals("bash")) {
+                bash = p;
+            }
+        }
+        assertThat(bash).isNotNull();
+        assertThat(files.get("./usr/share/doc/bash/copyright")).contains("License: GPL-3+");
+        assertThat(bash.path("licenseDeclared").asText()).isEqualTo("GPL-3.0-or-later");
+        HttpResponse<String> served = server.call("GET", "/api/kiln/compose/sbom/" + uuid, null, null);
+        assertThat(served.statusCode()).isEqualTo(200);
+        assertThat(served.body()).isEqualTo(json);
+        Path dir = Files.createDirectories(Path.of(ROOT, "sbom-cli").toAbsolutePath());
+        CliRun saved = CliRun.of(dir, CliRun.tcp(port, Path.of(ROOT, "state")), "compose", "sbom", uuid);
+        assertThat(saved.out()).isEqualTo(uuid + "-" + ResultsDir.SBOM + "\n");
+        assertThat(Files.readString(dir.resolve(uuid + "-" + ResultsDir.SBOM))).isEqualTo(json);
+    }
+
     @Test
     @Order(1)
     void tarIsCustomizedAndTwoBuildsAreIdentical() throws Exception {
@@ -258,6 +300,7 @@ class BuildTest {
         }
         assertThat(files.get("./etc/hostname")).isEqualTo("kiln-test-host\n");
         assertThat(files.get("./etc/passwd")).contains("alice:x:1234:");
+        sbomListsTheFrozenSetAndIsValid(first, files);
         assertThat(files.get("./home/alice/.ssh/authorized_keys")).isEqualTo(KEY + "\n");
         assertThat(entries.get("./home/alice/.ssh/authorized_keys").getMode() & 0777).isEqualTo(0600);
         assertThat(entries.get("./home/alice/.ssh/authorized_keys").getLongUserId()).isEqualTo(1234);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.output.OutputType;
+import dev.kiln.store.ResultsDir;
 import dev.kiln.testing.DebRepository;
 import dev.kiln.testing.KilnProcess;
 import dev.kiln.testing.LocalPostgres;
@@ -250,6 +251,9 @@ class ClusterTest {
         assertFinishedOnce(ids);
         String remote = ids.stream().filter(id -> builtBy.get(id).startsWith("remote-")).findFirst().orElseThrow();
         assertThat(log(remote)).contains("[remote-1-build-1]").contains("image " + IMAGE + " received from remote-1");
+        // the SBOM written from the tree on the worker came back with the image
+        assertThat(SHARED.resolve("results").resolve(remote).resolve(ResultsDir.SBOM)).content()
+                .contains("\"spdxVersion\" : \"SPDX-2.3\"").contains("\"name\" : \"base-files\"");
         assertNodesAgree();
     }
 

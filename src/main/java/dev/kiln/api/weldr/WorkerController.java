@@ -1,5 +1,7 @@
 package dev.kiln.api.weldr;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.kiln.pipeline.HeldTasks;
 import dev.kiln.pipeline.HeldTasks.Held;
 import dev.kiln.store.AtomicFiles;
@@ -36,6 +38,8 @@ import org.springframework.web.servlet.mvc.method.annotation.StreamingResponseBo
 @RestController
 @RequestMapping("/api/kiln/worker/{task}")
 class WorkerController {
+
+    private static final JsonMapper SBOM_JSON = JsonMapper.builder().build();
 
     /** The files of a compose a step may read (the image: what a boot test boots). */
     static final Set<String> INPUTS = Set.of(ResultsDir.BLUEPRINT, ResultsDir.CONFIG, ResultsDir.DEPS, ResultsDir.FROZEN,
@@ -111,6 +115,24 @@ class WorkerController {
         byte[] body = WeldrRequests.upTo(request, MAX_LOG_FILE,
                 () -> new WeldrException("ComposeError", "a log file is at most " + MAX_LOG_FILE + " bytes"));
         AtomicFiles.write(h.results().file(ResultsDir.LOGS).resolve(name), body);
+        return Map.of("status", true);
+    }
+
+    /** The build's SBOM ({@code sbom.spdx.json}), written from the tree on the worker: JSON, at most 16 MiB. */
+    @PutMapping("/sbom")
+    Map<String, Object> sbom(@PathVariable String task, @RequestParam String worker, HttpServletRequest request)
+            throws IOException {
+        Held h = require(task, worker);
+        byte[] body = WeldrRequests.upTo(request, MAX_LOG_FILE,
+                () -> new WeldrException("ComposeError", "an SBOM is at most " + MAX_LOG_FILE + " bytes"));
+        try {
+            if (!SBOM_JSON.readTree(body).path("spdxVersion").asText().startsWith("SPDX-")) {
+                throw new WeldrException("ComposeError", "an SBOM is an SPDX JSON document");
+            }
+        } catch (JsonProcessingException e) {
+            throw new WeldrException("ComposeError", "an SBOM is an SPDX JSON document: " + e.getOriginalMessage());
+        }
+        AtomicFiles.write(h.results().file(ResultsDir.SBOM), body);
         return Map.of("status", true);
     }
 

@@ -131,6 +131,15 @@ class WorkerRoutesTest {
         assertThat(worker("PUT", task, "logs/console.log", WORKER, "console\n".getBytes()).statusCode()).isEqualTo(200);
         assertThat(results.resolve("logs/console.log")).hasContent("console");
         assertThat(worker("PUT", task, "logs/combined.log", WORKER, "x".getBytes()).body()).contains("InvalidChars");
+        // the SBOM the worker wrote from the tree: an SPDX JSON document, at most 16 MiB, from the holder only
+        String spdx = "{\"spdxVersion\": \"SPDX-2.3\", \"packages\": []}";
+        assertThat(worker("PUT", task, "sbom", WORKER, spdx.getBytes()).statusCode()).isEqualTo(200);
+        assertThat(results.resolve("sbom.spdx.json")).hasContent(spdx);
+        assertThat(worker("PUT", task, "sbom", WORKER, "not json".getBytes()).body()).contains("SPDX JSON document");
+        assertThat(worker("PUT", task, "sbom", WORKER, "{\"a\": 1}".getBytes()).body()).contains("SPDX JSON document");
+        assertThat(worker("PUT", task, "sbom", WORKER, new byte[(16 << 20) + 1]).body()).contains("at most");
+        assertThat(worker("PUT", task, "sbom", "another-worker", spdx.getBytes()).statusCode()).isEqualTo(409);
+        assertThat(results.resolve("sbom.spdx.json")).hasContent(spdx);
         assertThat(worker("PUT", task, "logs/..%2Fblueprint.toml", WORKER, "x".getBytes()).statusCode()).isIn(400, 404);
 
         // the image: refused when its digest is not what it says (nothing left), kept when it is
