@@ -215,9 +215,15 @@ final class ComposeCommand {
         String uuid;
         @Parameters(index = "1", arity = "0..1", paramLabel = "KiB")
         Integer size;
+        @Option(names = {"-f", "--follow"}, description = "Print the whole log, then its lines as they are written, "
+                + "until the compose ends (exit 1 when it FAILED)")
+        boolean follow;
 
         @Override
         int run(Session s) throws IOException {
+            if (follow) {
+                return follow(s);
+            }
             WeldrClient.Response r = s.client.get(s.prefix + "/compose/log/" + Session.path(uuid) + "?size=" + (size == null ? 1024 : size));
             String text = r.text();
             if (text.startsWith("{")) {
@@ -226,6 +232,20 @@ final class ComposeCommand {
             }
             s.out.print(text);
             return 0;
+        }
+
+        /** Long polls of Kiln's follow route: each answers as soon as lines are written (or after 25 s). */
+        private int follow(Session s) throws IOException {
+            long next = 0;
+            while (true) {
+                JsonNode part = s.probeKiln("/api/kiln/compose/log/" + Session.path(uuid) + "?after=" + next + "&wait=25");
+                s.out.print(part.path("text").asText());
+                s.out.flush();
+                next = part.path("next").asLong();
+                if (part.path("ended").asBoolean()) {
+                    return part.path("queue_status").asText().equals("FAILED") ? 1 : 0;
+                }
+            }
         }
     }
 

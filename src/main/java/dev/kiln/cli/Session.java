@@ -60,6 +60,14 @@ final class Session {
         return node;
     }
 
+    /** As {@link #probe}, for one of Kiln's own routes ({@code /api/kiln/…}: no Weldr version prefix). */
+    JsonNode probeKiln(String path) throws IOException {
+        WeldrClient.Response response = client.get(path);
+        JsonNode node = parse(response);
+        reportErrors(node, response.status());
+        return node;
+    }
+
     JsonNode deleteJson(String route) throws IOException {
         return checked("DELETE", route, client.delete(prefix + route));
     }

@@ -338,6 +338,56 @@ class ComposeApiTest {
         return CliRun.of(dir, CliRun.tcp(port, Path.of(ROOT, "state")), args);
     }
 
+    /**
+     * {@code compose log --follow}: Kiln's long-poll route answers as soon as lines are written (not when its wait
+     * runs out), in whole lines, until the compose has ended and its log is read to the end; the CLI prints the
+     * whole log that way and exits as the compose ended (1 when it FAILED).
+     */
+    @Test
+    void followingALogGetsItsLinesAsTheyAreWrittenAndEndsWithTheCompose() throws Exception {
+        String uuid = server.start("site", "tar", 2);
+        StringBuilder followed = new StringBuilder();
+        long next = 0;
+        int answersWithLines = 0;
+        boolean ended = false;
+        long t0 = System.currentTimeMillis();
+        while (!ended && System.currentTimeMillis() - t0 < 60_000) {
+            long asked = System.nanoTime();
+            JsonNode part = server.get("/api/kiln/compose/log/" + uuid + "?after=" + next + "&wait=20");
+            long waitedMs = (System.nanoTime() - asked) / 1_000_000;
+            String text = part.path("text").asText();
+            if (!text.isEmpty()) {
+                answersWithLines++;
+                assertThat(text).endsWith("\n");
+                assertThat(waitedMs).as("answered when lines came, not after the wait").isLessThan(15_000);
+            }
+            followed.append(text);
+            next = part.path("next").asLong();
+            ended = part.path("ended").asBoolean();
+        }
+        assertThat(ended).isTrue();
+        assertThat(answersWithLines).as("lines came in more than one answer, as they were written").isGreaterThan(1);
+        String log = Files.readString(Path.of(ROOT, "state/results", uuid, "logs/combined.log"));
+        assertThat(followed.toString()).isEqualTo(log);
+        assertThat(server.get("/api/kiln/compose/log/" + uuid + "?after=" + next + "&wait=20").path("ended").asBoolean())
+                .isTrue();
+        Path dir = Files.createDirectories(Path.of(ROOT, "follow").toAbsolutePath());
+        CliRun cli = cli(dir, "compose", "log", "--follow", uuid);
+        assertThat(cli.exit()).as(cli.err()).isZero();
+        assertThat(cli.out()).isEqualTo(log);
+        String failed = server.start("site", "tar", 1);
+        CliRun failing = cli(dir, "compose", "log", "-f", failed);
+        assertThat(failing.exit()).isEqualTo(1);
+        assertThat(failing.out()).contains("ERROR");
+        // bad offsets and waits are refused; a wait is at most 30 s
+        assertThat(server.get("/api/kiln/compose/log/" + uuid + "?after=-1").at("/errors/0/id").asText())
+                .isEqualTo("ComposeError");
+        assertThat(server.get("/api/kiln/compose/log/" + uuid + "?wait=x").at("/errors/0/id").asText())
+                .isEqualTo("ComposeError");
+        assertThat(server.get("/api/kiln/compose/log/" + java.util.UUID.randomUUID()).at("/errors/0/id").asText())
+                .isEqualTo("UnknownUUID");
+    }
+
     @Test
     void theComposeCommandsOfTheCli() throws Exception {
         Path dir = Files.createDirectories(Path.of(ROOT, "cli").toAbsolutePath());
