@@ -76,6 +76,7 @@ class ComposeLogController {
         if (!BlueprintNames.isValid(uuid)) {
             throw new WeldrException("InvalidChars", "Invalid characters in API path");
         }
+        composes.get(uuid).orElseThrow(() -> new WeldrException("UnknownUUID", uuid + " is not a valid build uuid"));
         long from;
         int seconds;
         try {
