@@ -515,7 +515,7 @@ class BuildTest {
         try (var files = Files.list(results)) {
             assertThat(files.map(p -> p.getFileName().toString()).sorted().toList()).containsExactly("COMMIT",
                     "STATUS", "blueprint.toml", "config.toml", "deps.toml", "final-kickstart.ks", "frozen.toml", "logs",
-                    "root.tar.xz", "tar.ks", "times.toml");
+                    "root.tar.xz", "sbom.spdx.json", "tar.ks", "times.toml");
         }
         assertThat(Files.readString(results.resolve("final-kickstart.ks"))).contains("network --hostname=kiln-test-host");
     }
