@@ -53,7 +53,7 @@ class ComposeLogController {
         if (!BlueprintNames.isValid(uuid)) {
             throw new WeldrException("InvalidChars", "Invalid characters in API path");
         }
-        composes.get(uuid).orElseThrow(() -> new WeldrException("UnknownUUID", uuid + " is not a valid build uuid"));
+        compose(uuid);
         byte[] body = WeldrRequests.upTo(request, MAX,
                 () -> new WeldrException("ComposeError", "a log append is at most " + MAX + " bytes"));
         int lines = appendLines(composes.results(uuid), "[worker] ", new String(body, StandardCharsets.UTF_8));
@@ -76,7 +76,7 @@ class ComposeLogController {
         if (!BlueprintNames.isValid(uuid)) {
             throw new WeldrException("InvalidChars", "Invalid characters in API path");
         }
-        composes.get(uuid).orElseThrow(() -> new WeldrException("UnknownUUID", uuid + " is not a valid build uuid"));
+        Compose c = compose(uuid);
         long from;
         int seconds;
         try {
@@ -90,9 +90,8 @@ class ComposeLogController {
         }
         Path log = composes.results(uuid).file(ResultsDir.LOGS).resolve("combined.log");
         long deadline = System.nanoTime() + Math.min(seconds, MAX_WAIT_SECONDS) * 1_000_000_000L;
+        long asked = System.nanoTime();
         while (true) {
-            Compose c = composes.get(uuid).orElseThrow(() -> new WeldrException("UnknownUUID",
-                    uuid + " is not a valid build uuid"));
             boolean ended = c.status().equals(ComposeService.FINISHED) || c.status().equals(ComposeService.FAILED);
             long size = Files.isRegularFile(log) ? Files.size(log) : 0;
             long start = Math.min(from, size); // a log written anew (a retried step) is read from its end
@@ -112,8 +111,16 @@ class ComposeLogController {
             if (ended || System.nanoTime() >= deadline) {
                 return answer("", start, c.status(), ended);
             }
-            Thread.sleep(150);
+            Thread.sleep(150); // the log's size is looked at often; the engine, for the status, once a second
+            if (System.nanoTime() - asked >= 1_000_000_000L) {
+                c = compose(uuid);
+                asked = System.nanoTime();
+            }
         }
+    }
+
+    private Compose compose(String uuid) {
+        return composes.get(uuid).orElseThrow(() -> new WeldrException("UnknownUUID", uuid + " is not a valid build uuid"));
     }
 
     private static Map<String, Object> answer(String text, long next, String status, boolean ended) {
