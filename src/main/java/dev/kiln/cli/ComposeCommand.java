@@ -24,7 +24,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "compose", description = "Start, watch and fetch composes", subcommands = {
         ComposeCommand.Start.class, ComposeCommand.Types.class, ComposeCommand.Status.class, ComposeCommand.ListCmd.class,
         ComposeCommand.Info.class, ComposeCommand.Log.class, ComposeCommand.Cancel.class, ComposeCommand.Delete.class,
-        ComposeCommand.Logs.class, ComposeCommand.Sbom.class, ComposeCommand.Metadata.class, ComposeCommand.Results.class, ComposeCommand.Image.class})
+        ComposeCommand.Logs.class, ComposeCommand.Sbom.class, ComposeCommand.Metrics.class, ComposeCommand.Metadata.class, ComposeCommand.Results.class, ComposeCommand.Image.class})
 final class ComposeCommand {
 
     /** {@code %c} of the C locale, as Python's composer-cli prints times: {@code Mon Jul 13 19:42:14 2020}. */
@@ -70,30 +70,46 @@ final class ComposeCommand {
         }
     }
 
-    /** Polls the compose until it ends; prints each change of status and step; 1 when it FAILED. */
-    static int waitFor(Session s, String uuid) throws IOException, InterruptedException {
+    /**
+     * Follows the compose until it ends: each change of status and step as a line, its progress as a bar on a
+     * terminal or plain lines otherwise (pushed by the server's long poll: an answer comes as soon as the log
+     * grows or the phase moves on); then its reason when it FAILED (exit 1).
+     */
+    static int waitFor(Session s, String uuid) throws IOException {
+        ProgressView view = ProgressView.of(s);
         String last = "";
-        long lastPrint = 0;
+        long next = 0;
+        long seq = 0;
         while (true) {
-            JsonNode info = s.probe("/compose/info/" + uuid);
-            String status = info.path("queue_status").asText();
-            String step = info.path("step").asText();
-            long bytes = info.path("progress_bytes").asLong();
-            String now = status + (step.isEmpty() ? "" : " (" + step + ")");
-            boolean progress = status.equals("RUNNING") && bytes > 0 && System.currentTimeMillis() - lastPrint >= 10_000;
-            if (!now.equals(last) || progress) {
-                s.out.println(uuid + " " + now + (status.equals("RUNNING") && bytes > 0 ? " " + bytes + " bytes written" : ""));
+            JsonNode part = s.probeKiln("/api/kiln/compose/log/" + Session.path(uuid) + "?after=" + next
+                    + "&wait=25&progress=" + seq);
+            next = part.path("next").asLong();
+            String status = part.path("queue_status").asText();
+            String step = part.path("step").asText();
+            String now = status + (step.isEmpty() || !status.equals("RUNNING") ? "" : " (" + step + ")");
+            if (!now.equals(last) && !s.json && !part.path("ended").asBoolean()) {
+                view.line(uuid + " " + now);
                 last = now;
-                lastPrint = System.currentTimeMillis();
             }
-            if (status.equals("FINISHED")) {
+            JsonNode p = part.path("progress");
+            if (p.isObject()) {
+                seq = p.path("seq").asLong();
+                if (!s.json) {
+                    view.show(uuid, status, p);
+                }
+            }
+            if (part.path("ended").asBoolean()) {
+                view.done();
+                JsonNode info = s.probe("/compose/info/" + uuid);
+                if (!s.json) {
+                    s.out.println(uuid + " " + info.path("queue_status").asText());
+                }
+                if (info.path("queue_status").asText().equals("FAILED")) {
+                    printError(s, info.path("error"));
+                    return 1;
+                }
                 return 0;
             }
-            if (status.equals("FAILED")) {
-                printError(s, info.path("error"));
-                return 1;
-            }
-            Thread.sleep(1000);
         }
     }
 
@@ -154,7 +170,8 @@ final class ComposeCommand {
                 s.out.println(String.join(" ", c.path("id").asText(), c.path("queue_status").asText(),
                         C_TIME.format(Instant.ofEpochMilli((long) (time * 1000))), c.path("blueprint").asText(),
                         c.path("version").asText(), c.path("compose_type").asText(), size > 0 ? String.valueOf(size) : "")
-                        + (c.has("error") ? " " + c.at("/error/reason").asText() : ""));
+                        + (c.has("error") ? " " + c.at("/error/reason").asText() : "")
+                        + (c.hasNonNull("phase") ? " " + c.path("phase").asText() : ""));
             }
             return 0;
         }
@@ -199,6 +216,9 @@ final class ComposeCommand {
                     bp.path("name").asText(), bp.path("version").asText(), info.path("compose_type").asText(),
                     size > 0 ? String.valueOf(size) : "").stripTrailing());
             printError(s, info.path("error"));
+            if (info.hasNonNull("phase")) {
+                s.out.println("Phase: " + info.path("step").asText() + ": " + info.path("phase").asText());
+            }
             s.out.println("Packages:");
             bp.path("packages").forEach(p -> s.out.println("    " + p.path("name").asText() + "-" + p.path("version").asText()));
             s.out.println("Modules:");
@@ -234,15 +254,26 @@ final class ComposeCommand {
             return 0;
         }
 
-        /** Long polls of Kiln's follow route: each answers as soon as lines are written (or after 25 s). */
+        /**
+         * Long polls of Kiln's follow route: each answers as soon as lines are written or the phase moves on (or
+         * after 25 s); on a terminal the progress bar stays below the lines.
+         */
         private int follow(Session s) throws IOException {
+            ProgressView view = ProgressView.of(s);
             long next = 0;
+            long seq = 0;
             while (true) {
-                JsonNode part = s.probeKiln("/api/kiln/compose/log/" + Session.path(uuid) + "?after=" + next + "&wait=25");
-                s.out.print(part.path("text").asText());
-                s.out.flush();
+                JsonNode part = s.probeKiln("/api/kiln/compose/log/" + Session.path(uuid) + "?after=" + next
+                        + "&wait=25&progress=" + seq);
+                view.text(part.path("text").asText());
                 next = part.path("next").asLong();
+                JsonNode p = part.path("progress");
+                if (p.isObject()) {
+                    seq = p.path("seq").asLong();
+                    view.show(uuid, part.path("queue_status").asText(), p);
+                }
                 if (part.path("ended").asBoolean()) {
+                    view.done();
                     return part.path("queue_status").asText().equals("FAILED") ? 1 : 0;
                 }
             }
@@ -311,6 +342,40 @@ final class ComposeCommand {
             if (!s.json) {
                 s.out.println(saved[0].getFileName());
             }
+            return 0;
+        }
+    }
+
+    @Command(name = "metrics", description = "Show how long each step and phase of a compose took, with counts and bytes")
+    static final class Metrics extends CliCommand {
+        @Parameters(index = "0", paramLabel = "UUID")
+        String uuid;
+
+        @Override
+        int run(Session s) throws IOException {
+            JsonNode m = s.getKiln("/api/kiln/compose/metrics/" + Session.path(uuid));
+            if (s.json) {
+                return 0;
+            }
+            s.out.printf(Locale.ROOT, "%-12s %-12s %9s %9s %10s%n", "STEP", "PHASE", "SECONDS", "COUNT", "BYTES");
+            for (JsonNode step : m.path("steps")) {
+                String name = step.path("step").asText();
+                s.out.println(String.format(Locale.ROOT, "%-12s %-12s %9.2f", name, step.path("outcome").asText().equals("done")
+                        ? "" : "(" + step.path("outcome").asText() + ")", step.path("seconds").asDouble()).stripTrailing());
+                for (JsonNode p : m.path("phases")) {
+                    if (p.path("step").asText().equals(name) && p.path("started").asDouble() >= step.path("started").asDouble()
+                            && p.path("started").asDouble() <= step.path("started").asDouble() + step.path("seconds").asDouble()) {
+                        s.out.println(String.format(Locale.ROOT, "%-12s %-12s %9.2f %9s %10s", "", "  " + p.path("phase").asText(),
+                                p.path("seconds").asDouble(), p.has("count") ? p.path("count").asText() : "",
+                                p.path("bytes").asLong() > 0 ? ProgressView.size(p.path("bytes").asLong()) : "").stripTrailing());
+                    }
+                }
+            }
+            double total = 0;
+            for (JsonNode step : m.path("steps")) {
+                total += step.path("seconds").asDouble();
+            }
+            s.out.printf(Locale.ROOT, "%-12s %-12s %9.2f%n", "total", "", total);
             return 0;
         }
     }

@@ -60,6 +60,11 @@ final class Session {
         return node;
     }
 
+    /** As {@link #getJson}, for one of Kiln's own routes ({@code /api/kiln/…}: no Weldr version prefix). */
+    JsonNode getKiln(String path) throws IOException {
+        return checked("GET", path, client.get(path));
+    }
+
     /** As {@link #probe}, for one of Kiln's own routes ({@code /api/kiln/…}: no Weldr version prefix). */
     JsonNode probeKiln(String path) throws IOException {
         WeldrClient.Response response = client.get(path);

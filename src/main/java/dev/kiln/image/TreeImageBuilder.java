@@ -21,6 +21,7 @@ public abstract class TreeImageBuilder implements ImageBuilder {
     public final Path build(BuildRequest request) throws Exception {
         Tree tree = rootTree.build(request.results(), request.tools());
         try {
+            request.tools().progress().phase("sbom");
             Sbom.write(request.results(), type(), tree.dir(), tree.sourceDateEpoch());
             return image(request, tree);
         } finally {

@@ -59,6 +59,7 @@ public class BootTestStep implements ComposeStep {
         Path work = results.file(ResultsDir.COMPOSE).resolve("boot-test");
         Path serial = results.file(ResultsDir.LOGS).resolve("boot-test.log");
         try {
+            task.tools().progress().phase("boot");
             BootTester.Result r = BootTester.boot(image, task.type(), firmware, web, timeout, work, serial, task.tools());
             String line = String.format("boot test: %s after %.1f s: %s", r.passed() ? "PASSED" : "FAILED",
                     r.seconds(), r.detail());

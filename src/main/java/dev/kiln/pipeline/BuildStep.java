@@ -1,8 +1,10 @@
 package dev.kiln.pipeline;
 
+import dev.kiln.KilnProperties;
 import dev.kiln.image.ImageBuilder;
 import dev.kiln.image.OutputTypes;
 import dev.kiln.store.FileTrees;
+import dev.kiln.store.Progress;
 import dev.kiln.store.ResultsDir;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -25,10 +27,13 @@ public class BuildStep implements ComposeStep {
 
     private final OutputTypes outputTypes;
     private final int testSeconds;
+    private final Path estimates;
 
-    public BuildStep(OutputTypes outputTypes, @Value("${kiln.compose.test-build-seconds:5}") int testSeconds) {
+    public BuildStep(OutputTypes outputTypes, KilnProperties properties,
+            @Value("${kiln.compose.test-build-seconds:5}") int testSeconds) {
         this.outputTypes = outputTypes;
         this.testSeconds = testSeconds;
+        this.estimates = properties.localDir().resolve("cache/estimates");
     }
 
     @Override
@@ -57,6 +62,9 @@ public class BuildStep implements ComposeStep {
                 task.images().publish(image);
                 return;
             }
+            // the phases of the last build of this package set and type: what the remainder is estimated from
+            task.tools().progress().history(estimates.resolve(Progress.key(task.type().id() + "\n"
+                    + (results.has(ResultsDir.DEPS) ? results.read(ResultsDir.DEPS) : "")) + ".json"));
             ImageBuilder builder = outputTypes.builder(task.type())
                     .orElseThrow(() -> new StepFailedException("output type " + task.type().id() + " has no builder yet"));
             task.images().publish(builder.build(new ImageBuilder.BuildRequest(results, scratch, task.tools(),

@@ -117,13 +117,13 @@ public final class StepEnds {
      * the same way again), or a full disk (until someone frees space).
      */
     public static String finalReason(String topic, Exception e, Path localDir) {
+        if (isDiskFull(e)) { // a tool that failed writing, too (xz: "Write error: No space left on device")
+            return topic + ": no space left on device under " + localDir + " (" + e.getMessage()
+                    + "); free space and start the compose again";
+        }
         if (e instanceof StepFailedException || e instanceof ToolFailedException || e instanceof PlanException
                 || e instanceof Sandbox.SandboxMissingException) {
             return topic + ": " + e.getMessage();
-        }
-        if (isDiskFull(e)) {
-            return topic + ": no space left on device under " + localDir + " (" + e.getMessage()
-                    + "); free space and start the compose again";
         }
         return null;
     }

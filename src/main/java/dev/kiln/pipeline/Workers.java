@@ -3,6 +3,7 @@ package dev.kiln.pipeline;
 import dev.kiln.KilnProperties;
 import dev.kiln.image.sandbox.ToolRunner;
 import dev.kiln.output.OutputType;
+import dev.kiln.store.Progress;
 import dev.kiln.store.ResultsDir;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -271,7 +272,8 @@ public class Workers implements SmartLifecycle {
         OutputType type = OutputType.byId(String.valueOf(vars.get("type"))).orElse(OutputType.TAR);
         int test = vars.get("test") instanceof Number n ? n.intValue() : 0;
         long size = vars.get("size") instanceof Number n ? n.longValue() : 0;
-        ToolRunner tools = new ToolRunner((level, line) -> StepEnds.note(results, level, line));
+        Progress progress = new Progress(results, line -> StepEnds.note(results, "INFO", line));
+        ToolRunner tools = new ToolRunner((level, line) -> StepEnds.note(results, level, line), progress);
         RunningStep me = new RunningStep(task.getId(), workerId, tools);
         running.put(uuid, me);
         MDC.put("compose", uuid);
@@ -282,13 +284,16 @@ public class Workers implements SmartLifecycle {
         }, timeouts.of(step.topic()).toMillis(), TimeUnit.MILLISECONDS);
         try {
             StepEnds.note(results, "INFO", step.topic() + " started by " + workerId);
+            progress.start(step.topic());
             Map<String, Object> output = new HashMap<>();
             step.execute(new ComposeTask(uuid, type, test, size, results, tools, vars, output,
                     built -> publish(me, results, type, built)));
             StepEnds.note(results, "INFO", step.topic() + " done in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+            progress.end(true, workerId);
             ends.complete(me, task, output);
             wakeUp();
         } catch (Exception e) {
+            progress.end(false, workerId);
             ended(step, task, results, me, e);
         } finally {
             if (watchdog != null) {

@@ -35,6 +35,8 @@ public final class ResultsDir {
     public static final String TIMES = "times.toml";
     /** The image's software bill of materials, an SPDX 2.3 JSON document. */
     public static final String SBOM = "sbom.spdx.json";
+    /** Every step's and phase's duration, count and bytes ({@link Progress}). */
+    public static final String METRICS = "metrics.json";
     private static final Pattern UUID_TEXT =
             Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
     private static final DateTimeFormatter LOG_TIME =
@@ -120,6 +122,19 @@ public final class ResultsDir {
                 }
             }
             write(TIMES, toml.toString());
+        }
+    }
+
+    /**
+     * Rewrites file {@code name} from what it holds (null when it does not exist), atomically and under the lock of
+     * this results directory, so that writers of one directory in this process never lose each other's changes.
+     */
+    public void update(String name, java.util.function.UnaryOperator<String> change) {
+        synchronized (STRIPES[Math.floorMod(dir.hashCode(), STRIPES.length)]) {
+            if (!Files.isDirectory(dir)) {
+                return; // removed (cancelled or deleted): nothing brings it back
+            }
+            write(name, change.apply(has(name) ? read(name) : null));
         }
     }
 

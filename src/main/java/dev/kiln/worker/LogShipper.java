@@ -1,5 +1,6 @@
 package dev.kiln.worker;
 
+import dev.kiln.store.Progress;
 import dev.kiln.store.ResultsDir;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -23,16 +24,34 @@ final class LogShipper {
     private final NodeClient node;
     private final String task;
     private final String worker;
+    private final Path progress;
     private long sent;
+    private String progressSent = "";
 
     LogShipper(ResultsDir results, NodeClient node, String task, String worker) {
         this.log = results.file(ResultsDir.LOGS).resolve("combined.log");
+        this.progress = results.file(ResultsDir.COMPOSE).resolve(Progress.FILE);
         this.node = node;
         this.task = task;
         this.worker = worker;
     }
 
     synchronized void ship() {
+        shipLog();
+        try { // the step's current phase, when it changed
+            String now = Files.isRegularFile(progress) ? Files.readString(progress) : "";
+            if (!now.isEmpty() && !now.equals(progressSent)) {
+                node.putFile(task, worker, "progress", progress);
+                progressSent = now;
+            }
+        } catch (IOException e) {
+            LoggerFactory.getLogger(LogShipper.class).debug("progress not sent yet: {}", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void shipLog() {
         try {
             while (Files.isRegularFile(log) && Files.size(log) > sent) {
                 String batch;

@@ -8,6 +8,7 @@ import dev.kiln.pipeline.ComposeTask;
 import dev.kiln.pipeline.StepEnds;
 import dev.kiln.pipeline.StepEnds.Retry;
 import dev.kiln.pipeline.StepTimeouts;
+import dev.kiln.store.Progress;
 import dev.kiln.store.ResultsDir;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -82,10 +83,12 @@ final class RemoteStep implements ExternalTaskHandler {
         int test = vars.get("test") instanceof Number n ? n.intValue() : 0;
         long size = vars.get("size") instanceof Number n ? n.longValue() : 0;
         ResultsDir results = new ResultsDir(resultsRoot, uuid);
-        ToolRunner tools = new ToolRunner((level, line) -> StepEnds.note(results, level, line));
+        Progress progress = new Progress(results, line -> StepEnds.note(results, "INFO", line));
+        ToolRunner tools = new ToolRunner((level, line) -> StepEnds.note(results, level, line), progress);
         LogShipper shipper = new LogShipper(results, node, task.getId(), worker);
         boolean[] lost = {false};
         boolean[] timedOut = {false};
+        boolean[] metricsSent = {false};
         ScheduledFuture<?> heartbeat = timers.scheduleAtFixedRate(() -> {
             try {
                 service.extendLock(task, lockMs);
@@ -114,6 +117,7 @@ final class RemoteStep implements ExternalTaskHandler {
                 node.post(task.getId(), worker, "started", "");
             }
             StepEnds.note(results, "INFO", step.topic() + " started by " + worker);
+            progress.start(step.topic());
             Map<String, Object> output = new HashMap<>();
             step.execute(new ComposeTask(uuid, type, test, size, results, tools, vars, output, built -> {
                 long t1 = System.nanoTime();
@@ -121,11 +125,18 @@ final class RemoteStep implements ExternalTaskHandler {
                 StepEnds.note(results, "INFO", String.format("image sent to %s: %d bytes in %d ms", node.node(),
                         Files.size(built), (System.nanoTime() - t1) / 1_000_000));
             }));
-            sendLogFiles(results, task.getId(), worker);
             StepEnds.note(results, "INFO", step.topic() + " done in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+            progress.end(true, worker);
+            metricsSent[0] = true; // sent once: the node adds what it is sent
+            sendMetrics(results, task.getId(), worker);
+            sendLogFiles(results, task.getId(), worker);
             shipper.ship();
             service.complete(task, output);
         } catch (Exception e) {
+            if (!metricsSent[0]) {
+                progress.end(false, worker);
+                quietly(() -> sendMetrics(results, task.getId(), worker));
+            }
             ended(task, service, results, shipper, tools, lost[0], timedOut[0], e);
         } finally {
             heartbeat.cancel(false);
@@ -176,6 +187,13 @@ final class RemoteStep implements ExternalTaskHandler {
         }
         if (results.has(ResultsDir.SBOM)) { // the build's bill of materials, written from the tree here
             node.putFile(task, worker, "sbom", results.file(ResultsDir.SBOM));
+        }
+    }
+
+    /** This step's entries of {@code metrics.json}, added to the compose's on the node. */
+    private void sendMetrics(ResultsDir results, String task, String worker) throws IOException, InterruptedException {
+        if (results.has(ResultsDir.METRICS)) {
+            node.putFile(task, worker, "metrics", results.file(ResultsDir.METRICS));
         }
     }
 

@@ -283,7 +283,11 @@ class BuildTest {
     @Test
     @Order(1)
     void tarIsCustomizedAndTwoBuildsAreIdentical() throws Exception {
-        String first = build("tar");
+        String first = server.start("custom", "tar", 0);
+        List<JsonNode> reports = followProgress(first);
+        assertThat(server.status(first)).isEqualTo("FINISHED");
+        int packages = DepsFile.read(Files.readString(Path.of(ROOT, "state/results", first, ResultsDir.DEPS))).size();
+        progressAndMetricsOfAColdBuild(first, reports, packages);
         Path image = Path.of(ROOT, "state/results", first, "root.tar.xz");
         Map<String, String> files = new HashMap<>();
         Map<String, TarArchiveEntry> entries = new HashMap<>();
@@ -316,9 +320,15 @@ class BuildTest {
 
         assertThat(Files.readString(Path.of(ROOT, "state/results", first, "logs/combined.log"))).contains("installed ");
         // the second compose starts from the cached installed tree, and must give the very same bytes
-        String second = build("tar");
+        String second = server.start("custom", "tar", 0);
+        List<JsonNode> again = followProgress(second);
+        assertThat(server.status(second)).isEqualTo("FINISHED");
         assertThat(Files.readString(Path.of(ROOT, "state/results", second, "logs/combined.log")))
                 .contains("taken from the cache");
+        // its remainder is estimated from the phases of the first (same package set, same type)
+        assertThat(again).as("reports of the second build").anyMatch(r -> r.has("eta_seconds"));
+        assertThat(again.stream().map(r -> r.path("phase").asText()).distinct().toList())
+                .contains("tree", "customize", "compress").doesNotContain("configure");
         assertThat(DebRepository.sha256(Path.of(ROOT, "state/results", second, "root.tar.xz")))
                 .isEqualTo(DebRepository.sha256(image));
         // without the installed tree, the third starts from the cached Essential base: the same bytes again
@@ -330,6 +340,81 @@ class BuildTest {
                 .contains("Essential base").doesNotContain("installed tree of this package set", "unpacked ");
         assertThat(DebRepository.sha256(Path.of(ROOT, "state/results", third, "root.tar.xz")))
                 .isEqualTo(DebRepository.sha256(image));
+    }
+
+    /**
+     * Follows a compose to its end as {@code --wait} does (the long poll with {@code progress=SEQ}); answers every
+     * progress report it was given, and checks that reports are pushed: a new one ends the wait at once.
+     */
+    List<JsonNode> followProgress(String uuid) throws Exception {
+        List<JsonNode> reports = new java.util.ArrayList<>();
+        long next = 0;
+        long seq = 0;
+        long quick = 0;
+        long deadline = System.currentTimeMillis() + 600_000;
+        while (System.currentTimeMillis() < deadline) {
+            long t0 = System.nanoTime();
+            JsonNode part = server.get("/api/kiln/compose/log/" + uuid + "?after=" + next + "&wait=20&progress=" + seq);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            next = part.path("next").asLong();
+            JsonNode p = part.path("progress");
+            if (p.isObject() && p.path("seq").asLong() != seq) {
+                seq = p.path("seq").asLong();
+                reports.add(p);
+                quick += part.path("text").asText().isEmpty() && ms < 5_000 ? 1 : 0;
+            }
+            if (part.path("ended").asBoolean()) {
+                assertThat(quick).as("reports that ended a wait without a log line: pushed, not polled").isPositive();
+                return reports;
+            }
+        }
+        throw new AssertionError("compose " + uuid + " did not end");
+    }
+
+    /** What a cold build reported as it went, what {@code metrics.json} kept, and how the CLI shows both. */
+    void progressAndMetricsOfAColdBuild(String uuid, List<JsonNode> reports, int packages) throws Exception {
+        assertThat(reports.stream().map(r -> r.path("phase").asText()).distinct().toList())
+                .containsSubsequence("unpack", "configure", "customize", "compress");
+        JsonNode configured = reports.stream().filter(r -> r.path("phase").asText().equals("configure"))
+                .reduce((a, b) -> b).orElseThrow();
+        // every package of the set, or those besides the Essential set when its installed base came from the cache
+        int total = configured.path("total").asInt();
+        assertThat(total).isBetween(1, packages);
+        assertThat(configured.path("done").asInt()).isBetween(1, total);
+        assertThat(configured.path("step").asText()).isEqualTo("build");
+        assertThat(reports).allMatch(r -> r.path("done").asLong() <= Math.max(r.path("total").asLong(), 100));
+
+        JsonNode m = server.get("/api/kiln/compose/metrics/" + uuid);
+        assertThat(m.path("compose").asText()).isEqualTo(uuid);
+        List<String> steps = new java.util.ArrayList<>();
+        m.path("steps").forEach(s -> steps.add(s.path("step").asText() + " " + s.path("outcome").asText()));
+        assertThat(steps).containsSubsequence("depsolve done", "kickstart done", "build done", "finalize done");
+        double build = 0;
+        double phases = 0;
+        for (JsonNode s : m.path("steps")) {
+            build += s.path("step").asText().equals("build") ? s.path("seconds").asDouble() : 0;
+        }
+        long configureCount = 0;
+        long compressBytes = 0;
+        for (JsonNode p : m.path("phases")) {
+            phases += p.path("seconds").asDouble();
+            if (p.path("phase").asText().equals("configure")) {
+                configureCount = Math.max(configureCount, p.path("count").asLong());
+            }
+            if (p.path("phase").asText().equals("compress")) {
+                compressBytes = p.path("bytes").asLong();
+            }
+        }
+        assertThat(configureCount).as("configured at the phase's end").isEqualTo(total);
+        assertThat(compressBytes).as("the tar's bytes fed to xz").isPositive();
+        assertThat(phases).as("the phases are within the build step").isLessThanOrEqualTo(build + 0.01).isPositive();
+        assertThat(Files.readString(Path.of(ROOT, "state/results", uuid, ResultsDir.METRICS))).contains("\"phases\"");
+
+        CliRun table = cli("compose", "metrics", uuid);
+        assertThat(table.exit()).isZero();
+        assertThat(table.out()).startsWith("STEP ").containsPattern("\nbuild +\\d+\\.\\d\\d\n")
+                .containsPattern("\n +configure +\\d+\\.\\d\\d +" + total + "\n").containsPattern("\ntotal +\\d+\\.\\d\\d\n");
+        assertThat(cli("--json", "compose", "metrics", uuid).out()).contains("\"phases\"");
     }
 
     @Test
@@ -515,7 +600,7 @@ class BuildTest {
         try (var files = Files.list(results)) {
             assertThat(files.map(p -> p.getFileName().toString()).sorted().toList()).containsExactly("COMMIT",
                     "STATUS", "blueprint.toml", "config.toml", "deps.toml", "final-kickstart.ks", "frozen.toml", "logs",
-                    "root.tar.xz", "sbom.spdx.json", "tar.ks", "times.toml");
+                    "metrics.json", "root.tar.xz", "sbom.spdx.json", "tar.ks", "times.toml");
         }
         assertThat(Files.readString(results.resolve("final-kickstart.ks"))).contains("network --hostname=kiln-test-host");
     }

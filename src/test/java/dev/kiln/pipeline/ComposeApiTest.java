@@ -39,9 +39,12 @@ class ComposeApiTest {
 
     static final String ROOT = "target/it/compose-api";
     static final DebRepository REPO;
-    /** A finished compose's directory: the seed's files without the scratch {@code compose/}, which finalize removes. */
+    /**
+     * A finished compose's directory: the seed's files without the scratch {@code compose/}, which finalize removes,
+     * and Kiln's {@code metrics.json} beside {@code times.toml}.
+     */
     static final List<String> SEED_FILES = List.of("COMMIT", "STATUS", "blueprint.toml", "config.toml",
-            "deps.toml", "final-kickstart.ks", "frozen.toml", "logs", "tar.ks", "times.toml");
+            "deps.toml", "final-kickstart.ks", "frozen.toml", "logs", "metrics.json", "tar.ks", "times.toml");
 
     static {
         REPO = TestServer.freshSmallRepository(ROOT);

@@ -101,7 +101,7 @@ class ComposeProcessTest {
         try (Stream<Path> files = Files.list(results)) {
             assertThat(files.map(p -> p.getFileName().toString()).sorted().toList()).containsExactly("COMMIT",
                     "STATUS", "blueprint.toml", "config.toml", "deps.toml", "final-kickstart.ks",
-                    "frozen.toml", "logs", "root.tar.xz", "tar.ks", "times.toml"); // compose/ removed at the end
+                    "frozen.toml", "logs", "metrics.json", "root.tar.xz", "tar.ks", "times.toml"); // compose/ removed at the end
         }
         assertThat(Files.readString(results.resolve("root.tar.xz"))).isEqualTo("TEST IMAGE\n");
         String log = Files.readString(results.resolve("logs/combined.log"));

@@ -200,7 +200,7 @@ class EngineRobustnessTest {
         try (var files = Files.list(Path.of(ROOT, "state/results", uuid))) {
             assertThat(files.map(p -> p.getFileName().toString()).sorted().toList()).containsExactly("COMMIT",
                     "STATUS", "blueprint.toml", "config.toml", "deps.toml", "final-kickstart.ks", "frozen.toml", "logs",
-                    "root.tar.xz", "tar.ks", "times.toml");
+                    "metrics.json", "root.tar.xz", "tar.ks", "times.toml");
         }
         // what does not pass ends FAILED at once, with the reason
         for (String bad : List.of("{\"blueprint\": {\"value\": \"nope\"}, \"type\": {\"value\": \"tar\"}}",

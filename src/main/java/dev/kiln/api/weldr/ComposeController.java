@@ -1,5 +1,6 @@
 package dev.kiln.api.weldr;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.kiln.blueprint.BlueprintParser;
 import dev.kiln.blueprint.BlueprintStore;
@@ -10,6 +11,7 @@ import dev.kiln.pipeline.ComposeChecks;
 import dev.kiln.output.OutputType;
 import dev.kiln.pipeline.ComposeService.Compose;
 import dev.kiln.pipeline.ComposeService;
+import dev.kiln.store.Progress;
 import dev.kiln.store.ResultsDir;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
@@ -143,8 +145,8 @@ class ComposeController {
         return Map.of("failed", entries(composes.list(null), ComposeService.FAILED, version));
     }
 
-    private static List<Map<String, Object>> entries(List<Compose> all, String status, String version) {
-        return all.stream().filter(c -> c.status().equals(status)).map(c -> entry(c, version)).toList();
+    private List<Map<String, Object>> entries(List<Compose> all, String status, String version) {
+        return all.stream().filter(c -> c.status().equals(status)).map(c -> entry(c, version, true)).toList();
     }
 
     static Map<String, Object> entry(Compose c, String version) {
@@ -163,6 +165,16 @@ class ComposeController {
         }
         if (c.failure() != null) { // Kiln's addition: why it failed, in a line
             m.put("error", Map.of("step", c.failure().step(), "reason", c.failure().shortForm()));
+        }
+        return m;
+    }
+
+    /** {@link #entry}, with a running compose's current phase in a line ({@code phase}, Kiln's addition). */
+    private Map<String, Object> entry(Compose c, String version, boolean withPhase) {
+        Map<String, Object> m = entry(c, version);
+        JsonNode progress = withPhase ? current(c, composes.results(c.id())) : null;
+        if (progress != null) {
+            m.put("phase", Progress.shortForm(progress));
         }
         return m;
     }
@@ -200,7 +212,7 @@ class ComposeController {
                 .filter(c -> blueprint == null || c.blueprint().equals(blueprint))
                 .filter(c -> status == null || c.status().equals(status))
                 .filter(c -> type == null || c.typeName().equals(type) || c.type().id().equals(type))
-                .map(c -> entry(c, version)).toList();
+                .map(c -> entry(c, version, true)).toList();
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("uuids", out);
         body.put("errors", errors);
@@ -233,6 +245,11 @@ class ComposeController {
         String step = composes.currentStep(c.id());
         out.put("step", step == null ? "" : step);
         out.put("progress_bytes", bytesIn(results.file(ResultsDir.COMPOSE)));
+        JsonNode progress = current(c, results);
+        if (progress != null) { // the step's current phase, with its counts: compose/progress.json (store.Progress)
+            out.put("progress", progress);
+            out.put("phase", Progress.shortForm(progress));
+        }
         if (c.failure() != null) { // why it failed: the step, what failed, the last lines it printed
             Map<String, Object> error = new LinkedHashMap<>();
             error.put("step", c.failure().step());
@@ -241,6 +258,15 @@ class ComposeController {
             out.put("error", error);
         }
         return out;
+    }
+
+    /**
+     * A running compose's current phase; null when it reports none, is not running, or the report is an earlier
+     * step's (the build's last phase while a step after it runs).
+     */
+    static JsonNode current(Compose c, ResultsDir results) {
+        JsonNode p = c.status().equals(ComposeService.RUNNING) ? Progress.read(results) : null;
+        return p != null && p.path("step").asText().equals(c.step()) ? p : null;
     }
 
     private static long bytesIn(Path dir) {

@@ -1,8 +1,10 @@
 package dev.kiln.api.weldr;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.blueprint.BlueprintNames;
 import dev.kiln.pipeline.ComposeService;
 import dev.kiln.pipeline.ComposeService.Compose;
+import dev.kiln.store.Progress;
 import dev.kiln.store.ResultsDir;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
@@ -69,30 +71,37 @@ class ComposeLogController {
      * at once the lines written after byte {@code after} (whole lines, at most 1 MiB), else waits up to {@code wait}
      * seconds (at most 30) for some; {@code next} is where to ask from next time, {@code ended} says that the
      * compose has ended and its log has been read to the end (what {@code kiln compose log --follow} stops on).
+     * {@code progress} is the running step's current phase ({@code compose info}'s), or null; given
+     * {@code progress=SEQ} (the {@code seq} of the report seen last), a new report also ends the wait.
      */
     @GetMapping("/api/kiln/compose/log/{uuid}")
     Map<String, Object> follow(@PathVariable String uuid, @RequestParam(defaultValue = "0") String after,
-            @RequestParam(defaultValue = "0") String wait) throws IOException, InterruptedException {
+            @RequestParam(defaultValue = "0") String wait, @RequestParam(defaultValue = "-1") String progress)
+            throws IOException, InterruptedException {
         if (!BlueprintNames.isValid(uuid)) {
             throw new WeldrException("InvalidChars", "Invalid characters in API path");
         }
         Compose c = compose(uuid);
         long from;
         int seconds;
+        long seen;
         try {
             from = Long.parseLong(after);
             seconds = Integer.parseInt(wait);
+            seen = Long.parseLong(progress);
         } catch (NumberFormatException e) {
-            throw new WeldrException("ComposeError", "after and wait are whole numbers");
+            throw new WeldrException("ComposeError", "after, wait and progress are whole numbers");
         }
         if (from < 0 || seconds < 0) {
             throw new WeldrException("ComposeError", "after and wait are whole numbers");
         }
-        Path log = composes.results(uuid).file(ResultsDir.LOGS).resolve("combined.log");
+        ResultsDir results = composes.results(uuid);
+        Path log = results.file(ResultsDir.LOGS).resolve("combined.log");
         long deadline = System.nanoTime() + Math.min(seconds, MAX_WAIT_SECONDS) * 1_000_000_000L;
         long asked = System.nanoTime();
         while (true) {
             boolean ended = c.status().equals(ComposeService.FINISHED) || c.status().equals(ComposeService.FAILED);
+            JsonNode now = ComposeController.current(c, results);
             long size = Files.isRegularFile(log) ? Files.size(log) : 0;
             long start = Math.min(from, size); // a log written anew (a retried step) is read from its end
             if (size > start) {
@@ -105,11 +114,12 @@ class ComposeLogController {
                 }
                 if (end > 0) {
                     return answer(new String(chunk, 0, end, StandardCharsets.UTF_8), start + end, c.status(),
-                            ended && start + end >= size);
+                            ended && start + end >= size, c.step(), now);
                 }
             }
-            if (ended || System.nanoTime() >= deadline) {
-                return answer("", start, c.status(), ended);
+            boolean newReport = seen >= 0 && now != null && now.path("seq").asLong() != seen;
+            if (ended || newReport || System.nanoTime() >= deadline) {
+                return answer("", start, c.status(), ended, c.step(), now);
             }
             Thread.sleep(150); // the log's size is looked at often; the engine, for the status, once a second
             if (System.nanoTime() - asked >= 1_000_000_000L) {
@@ -123,12 +133,16 @@ class ComposeLogController {
         return composes.get(uuid).orElseThrow(() -> new WeldrException("UnknownUUID", uuid + " is not a valid build uuid"));
     }
 
-    private static Map<String, Object> answer(String text, long next, String status, boolean ended) {
+    private static Map<String, Object> answer(String text, long next, String status, boolean ended, String step,
+            JsonNode progress) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("text", text);
         m.put("next", next);
         m.put("queue_status", status);
         m.put("ended", ended);
+        m.put("step", step == null ? "" : step);
+        m.put("progress", progress);
+        m.put("phase", progress == null ? "" : Progress.shortForm(progress));
         return m;
     }
 

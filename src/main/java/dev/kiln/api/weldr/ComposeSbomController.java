@@ -2,6 +2,7 @@ package dev.kiln.api.weldr;
 
 import dev.kiln.pipeline.ComposeService;
 import dev.kiln.pipeline.ComposeService.Compose;
+import dev.kiln.store.Progress;
 import dev.kiln.store.ResultsDir;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,6 +17,8 @@ import org.springframework.web.bind.annotation.RestController;
 /**
  * {@code GET /api/kiln/compose/sbom/<UUID>} (Kiln's own route, behind the same door as the Weldr API): the SPDX 2.3
  * JSON bill of materials of a compose that built its image; also in its {@code metadata} and {@code results} tars.
+ * {@code GET /api/kiln/compose/metrics/<UUID>}: its {@code metrics.json} (every step's and phase's duration, count
+ * and bytes so far; the lists are empty before its first step ends).
  */
 @RestController
 class ComposeSbomController {
@@ -25,6 +28,15 @@ class ComposeSbomController {
 
     ComposeSbomController(ComposeService composes) {
         this.composes = composes;
+    }
+
+    @GetMapping("/api/kiln/compose/metrics/{uuid}")
+    ResponseEntity<String> metrics(@PathVariable String uuid) {
+        Compose c = ComposeUuids.require(composes, uuid);
+        ResultsDir results = composes.results(c.id());
+        String text = results.has(ResultsDir.METRICS) ? results.read(ResultsDir.METRICS) : null;
+        return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON)
+                .body(Progress.parse(text, c.id()).toPrettyString());
     }
 
     @GetMapping("/api/kiln/compose/sbom/{uuid}")

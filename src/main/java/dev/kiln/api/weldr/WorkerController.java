@@ -1,10 +1,12 @@
 package dev.kiln.api.weldr;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.kiln.pipeline.HeldTasks;
 import dev.kiln.pipeline.HeldTasks.Held;
 import dev.kiln.store.AtomicFiles;
+import dev.kiln.store.Progress;
 import dev.kiln.store.ResultsDir;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
@@ -133,6 +135,41 @@ class WorkerController {
             throw new WeldrException("ComposeError", "an SBOM is an SPDX JSON document: " + e.getOriginalMessage());
         }
         AtomicFiles.write(h.results().file(ResultsDir.SBOM), body);
+        return Map.of("status", true);
+    }
+
+    /** The step's current phase ({@code compose/progress.json} on the worker), at most 16 KiB, checked field by field. */
+    @PutMapping("/progress")
+    Map<String, Object> progress(@PathVariable String task, @RequestParam String worker, HttpServletRequest request)
+            throws IOException {
+        Held h = require(task, worker);
+        byte[] body = WeldrRequests.upTo(request, 16 * 1024,
+                () -> new WeldrException("ComposeError", "a progress report is at most 16 KiB"));
+        try {
+            Progress.write(h.results(), Progress.checked(Progress.parseJson(body)));
+        } catch (JsonProcessingException | IllegalArgumentException e) {
+            throw new WeldrException("ComposeError", "not a progress report: " + e.getMessage());
+        }
+        return Map.of("status", true);
+    }
+
+    /** The step's entries of {@code metrics.json} (its phases and itself), added to the compose's; at most 1 MiB. */
+    @PutMapping("/metrics")
+    Map<String, Object> metrics(@PathVariable String task, @RequestParam String worker, HttpServletRequest request)
+            throws IOException {
+        Held h = require(task, worker);
+        byte[] body = WeldrRequests.upTo(request, 1 << 20,
+                () -> new WeldrException("ComposeError", "metrics are at most 1 MiB"));
+        JsonNode m;
+        try {
+            m = Progress.parseJson(body);
+        } catch (JsonProcessingException e) {
+            throw new WeldrException("ComposeError", "metrics are a JSON object: " + e.getOriginalMessage());
+        }
+        if (m == null || !m.isObject()) {
+            throw new WeldrException("ComposeError", "metrics are a JSON object");
+        }
+        Progress.merge(h.results(), m);
         return Map.of("status", true);
     }
 

@@ -2,6 +2,7 @@ package dev.kiln.image.fetch;
 
 import dev.kiln.KilnProperties;
 import dev.kiln.image.sandbox.ToolRunner;
+import dev.kiln.store.Progress;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -90,11 +91,17 @@ public class PackageCache {
         }
         if (!missing.isEmpty()) {
             long t0 = System.nanoTime();
+            Progress progress = log.progress();
+            progress.phase("fetch", missing.size(), "packages");
             ExecutorService pool = Executors.newFixedThreadPool(8);
             try {
                 List<Future<Long>> downloads = new ArrayList<>();
                 for (Wanted w : missing) {
-                    downloads.add(pool.submit(() -> download(w)));
+                    downloads.add(pool.submit(() -> {
+                        long got = download(w, progress);
+                        progress.step(w.name());
+                        return got;
+                    }));
                 }
                 long bytes = 0;
                 for (Future<Long> d : downloads) {
@@ -116,7 +123,7 @@ public class PackageCache {
         return files;
     }
 
-    private long download(Wanted w) throws IOException, InterruptedException {
+    private long download(Wanted w, Progress progress) throws IOException, InterruptedException {
         Path tmp = Files.createTempFile(dir, ".download-", ".tmp");
         try {
             HttpResponse<InputStream> resp = http.send(HttpRequest.newBuilder(URI.create(w.url()))
@@ -127,7 +134,11 @@ public class PackageCache {
             }
             MessageDigest sha = MessageDigest.getInstance("SHA-256");
             try (InputStream in = resp.body(); OutputStream out = new DigestOutputStream(Files.newOutputStream(tmp), sha)) {
-                in.transferTo(out);
+                byte[] buf = new byte[1 << 16];
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    out.write(buf, 0, n);
+                    progress.bytes(n);
+                }
             }
             String actual = HexFormat.of().formatHex(sha.digest());
             long size = Files.size(tmp);

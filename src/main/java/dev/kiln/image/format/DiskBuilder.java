@@ -30,10 +30,12 @@ abstract class DiskBuilder extends TreeImageBuilder {
     protected final Path image(BuildRequest request, Tree tree) throws Exception {
         Path raw = request.scratch().resolve("disk.raw.tmp");
         try {
+            request.tools().progress().phase("mkfs");
             DiskImage.Disk disk = DiskImage.make(request.tools(), request.scratch(), request.results().uuid(),
                     request.sizeBytes(), tree, raw);
             Path image = request.scratch().resolve(type().imageName());
             long t0 = System.nanoTime();
+            request.tools().progress().phase("convert");
             wrap(request, disk, image);
             request.tools().note(String.format("%s: %s written in %d ms", type().id(), image.getFileName(),
                     (System.nanoTime() - t0) / 1_000_000));

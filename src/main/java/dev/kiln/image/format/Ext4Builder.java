@@ -28,6 +28,7 @@ public class Ext4Builder extends TreeImageBuilder {
     protected Path image(BuildRequest request, Tree tree) throws Exception {
         long size = Math.max(Math.max(request.sizeBytes(), tree.rootSize()), Ext4FileSystem.minimumSize(tree.dir()));
         Path image = request.scratch().resolve(type().imageName());
+        request.tools().progress().phase("mkfs");
         Ext4FileSystem.make(request.tools(), request.scratch(), request.results().uuid(), tree, image, size);
         return image;
     }

@@ -5,6 +5,7 @@ import dev.kiln.image.tree.RootTree;
 import dev.kiln.output.OutputType;
 import java.io.IOException;
 import java.io.InputStream;
+import dev.kiln.store.Progress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,13 +36,15 @@ class GoogleBuilder extends DiskBuilder {
     @Override
     void wrap(BuildRequest request, DiskImage.Disk disk, Path image) throws Exception {
         Path tmp = request.scratch().resolve(image.getFileName() + ".tmp");
+        Progress progress = request.tools().progress();
+        progress.phase("compress", 100, "%");
         request.tools().pipe(request.scratch(), List.of("pigz", "-n", "-" + level, "-p",
                 String.valueOf(Math.max(2, Runtime.getRuntime().availableProcessors()))), out -> {
                     TarArchiveOutputStream tar = new TarArchiveOutputStream(out);
                     tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_STAR);
                     tar.putArchiveEntry(gnuEntry(disk));
                     try (InputStream in = Files.newInputStream(disk.file())) {
-                        in.transferTo(tar);
+                        Percent.copy(in, tar, disk.size(), progress);
                     }
                     tar.closeArchiveEntry();
                     tar.finish();

@@ -63,6 +63,7 @@ class LiveIsoBuilder extends TreeImageBuilder {
         Map<String, String> env = Map.of("SOURCE_DATE_EPOCH", sde, "MTOOLS_SKIP_CHECK", "1");
         try {
             long t0 = System.nanoTime();
+            request.tools().progress().phase("squashfs");
             tree.sandbox().own(dir); // mksquashfs runs in the sandbox and copies the owners it sees there
             tree.sandbox().runToolInto(request.tools(), request.results().uuid(),
                     iso.resolve("live/filesystem.squashfs"), out -> List.of("mksquashfs", dir.toString(),
@@ -72,6 +73,7 @@ class LiveIsoBuilder extends TreeImageBuilder {
             request.tools().note(String.format("squashfs: %d bytes in %d ms",
                     Files.size(iso.resolve("live/filesystem.squashfs")), (System.nanoTime() - t0) / 1_000_000));
             Path image = request.scratch().resolve(type().imageName());
+            request.tools().progress().phase("iso");
             request.tools().run(request.scratch(), List.of("grub-mkrescue",
                     "-o", image.toString(), iso.toString(), "--", "-volid", VOLUME_ID), env, null);
             return image;

@@ -8,7 +8,9 @@ import dev.kiln.output.OutputType;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.FilterOutputStream;
 import java.io.OutputStream;
+import dev.kiln.store.Progress;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -44,14 +46,28 @@ class TarBuilder extends TreeImageBuilder {
 
     @Override
     protected Path image(BuildRequest request, Tree tree) throws Exception {
-        Path tar = request.scratch().resolve("root.tar");
+        Path image = request.scratch().resolve(type().imageName());
         long t0 = System.nanoTime();
-        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tar), 1 << 16)) {
-            write(tree.dir(), tree.sandbox(), out);
-        }
-        request.tools().note(String.format("tar of the tree: %d bytes in %d ms", Files.size(tar), (System.nanoTime() - t0) / 1_000_000));
-        request.tools().run(request.scratch(), List.of("xz", "-" + level, "-T2", "--force", "root.tar"));
-        return request.scratch().resolve(type().imageName());
+        Progress progress = request.tools().progress();
+        progress.phase("compress", 100, "%");
+        long[] written = {0};
+        // xz is fed as the tar is written: no uncompressed copy on disk, and both run at once
+        request.tools().pipe(request.scratch(), List.of("xz", "-" + level, "-T2", "-c"), in -> {
+            OutputStream counted = new FilterOutputStream(in) {
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    out.write(b, off, len);
+                    written[0] += len;
+                    progress.bytes(len);
+                }
+            };
+            try (OutputStream out = new BufferedOutputStream(counted, 1 << 16)) {
+                write(tree.dir(), tree.sandbox(), out, progress);
+            }
+        }, image);
+        request.tools().note(String.format("tar of the tree: %d bytes, %d compressed, in %d ms", written[0],
+                Files.size(image), (System.nanoTime() - t0) / 1_000_000));
+        return image;
     }
 
     /**
@@ -59,7 +75,7 @@ class TarBuilder extends TreeImageBuilder {
      * image's). This runs in the service, not in the sandbox: it only reads the tree, never follows a link, and
      * runs nothing from it.
      */
-    static void write(Path root, Sandbox sandbox, OutputStream out) throws IOException {
+    static void write(Path root, Sandbox sandbox, OutputStream out, Progress progress) throws IOException {
         TarArchiveOutputStream tar = new TarArchiveOutputStream(out);
         tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
         tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
@@ -69,7 +85,15 @@ class TarBuilder extends TreeImageBuilder {
             paths = walk.sorted().toList();
         }
         Map<Long, String> inodes = new HashMap<>();
+        long contentBytes = 0; // the percent done is the share of the files' bytes written
         for (Path p : paths) {
+            if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                contentBytes += Files.size(p);
+            }
+        }
+        long written = 0;
+        for (Path p : paths) {
+            progress.advance(contentBytes == 0 ? 100 : Math.min(100, 100 * written / contentBytes), "");
             String rel = root.relativize(p).toString();
             String name = rel.isEmpty() ? "./" : "./" + rel;
             Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid,gid,ino,nlink,size,lastModifiedTime",
@@ -104,7 +128,7 @@ class TarBuilder extends TreeImageBuilder {
             tar.putArchiveEntry(e);
             if (content) {
                 try (InputStream in = Files.newInputStream(p)) {
-                    in.transferTo(tar);
+                    written += in.transferTo(tar);
                 }
             }
             tar.closeArchiveEntry();

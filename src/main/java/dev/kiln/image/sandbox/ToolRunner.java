@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
+import dev.kiln.store.Progress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,11 +27,23 @@ public final class ToolRunner {
     private static final Logger log = LoggerFactory.getLogger(ToolRunner.class);
     private final Set<Process> running = ConcurrentHashMap.newKeySet();
     private final BiConsumer<String, String> composeLog;
+    private final Progress progress;
     private volatile boolean killed;
 
     /** @param composeLog receives (level, message) lines for the compose's own log */
     public ToolRunner(BiConsumer<String, String> composeLog) {
+        this(composeLog, Progress.none());
+    }
+
+    /** As {@link #ToolRunner(BiConsumer)}; the steps report their phases to {@code progress}. */
+    public ToolRunner(BiConsumer<String, String> composeLog, Progress progress) {
         this.composeLog = composeLog;
+        this.progress = progress;
+    }
+
+    /** Where the compose's step reports its phases and counts. */
+    public Progress progress() {
+        return progress;
     }
 
     /** Runs a command to its end; a non-zero exit is an {@link IOException} carrying the output's tail. */
@@ -136,27 +149,41 @@ public final class ToolRunner {
         }
         composeLog.accept("INFO", "Running: " + String.join(" ", command) + " > " + output.getFileName());
         long t0 = System.nanoTime();
-        ProcessBuilder pb = new ProcessBuilder(dieWithService(command)).redirectOutput(output.toFile())
-                .redirectError(ProcessBuilder.Redirect.DISCARD);
+        ProcessBuilder pb = new ProcessBuilder(dieWithService(command)).redirectOutput(output.toFile());
         in(pb, workDir);
         Process p = launch(pb);
+        // what the filter says on its standard error (a write error: a full disk), read aside while it runs
+        java.util.concurrent.CompletableFuture<String> said = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try (var err = p.getErrorStream()) {
+                byte[] b = err.readNBytes(64 * 1024);
+                err.transferTo(OutputStream.nullOutputStream());
+                return new String(b, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return "";
+            }
+        });
         try {
+            IOException fed = null;
             try (OutputStream in = new BufferedOutputStream(p.getOutputStream(), 1 << 20)) {
                 feed.write(in);
             } catch (IOException e) {
                 if (killed) {
                     throw new InterruptedException("the compose was cancelled");
                 }
-                throw e;
+                fed = e; // the filter stopped reading: its exit and what it said tell why
             }
             int exit = p.waitFor();
-            composeLog.accept(exit == 0 ? "INFO" : "ERROR", String.format("%s exited %d after %d ms", command.get(0),
-                    exit, (System.nanoTime() - t0) / 1_000_000));
+            String text = said.join();
+            composeLog.accept(exit == 0 ? "INFO" : "ERROR", String.format("%s exited %d after %d ms%s", command.get(0),
+                    exit, (System.nanoTime() - t0) / 1_000_000, text.isBlank() ? "" : ": " + tail(text)));
             if (killed) {
                 throw new InterruptedException("the compose was cancelled");
             }
             if (exit != 0) {
-                throw new ToolFailedException(command.get(0), exit, null);
+                throw new ToolFailedException(command.get(0), exit, text);
+            }
+            if (fed != null) {
+                throw fed;
             }
         } catch (InterruptedException e) {
             kill(p);

@@ -7,6 +7,7 @@ import dev.kiln.image.sandbox.Sandbox;
 import dev.kiln.image.sandbox.ToolFailedException;
 import dev.kiln.image.sandbox.ToolRunner;
 import dev.kiln.store.FileTrees;
+import dev.kiln.store.Progress;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -100,6 +101,23 @@ final class Installer {
                 Files.createSymbolicLink(tree.resolve(d), Path.of("usr", d));
             }
         }
+        Progress progress = tools.progress();
+        DpkgWatch watch = new DpkgWatch(tree, progress, fromBase ? others : debs.keySet());
+        try {
+            installAll(tree, tools, range, debs, essential, others, fromBase, baseKey, baseSde, sde, bases, watch);
+        } finally {
+            watch.close();
+        }
+        progress.phase("initramfs");
+        Kernels.initramfs(tree, new Chroot(tree, tools, sandbox, sde), tools);
+        tools.note(String.format("installed %d packages in %d ms", debs.size(), (System.nanoTime() - t0) / 1_000_000));
+        return sde;
+    }
+
+    private void installAll(Path tree, ToolRunner tools, Sandbox.Range range, Map<String, Path> debs,
+            List<String> essential, List<String> others, boolean fromBase, String baseKey, long baseSde, long sde,
+            TreeCache bases, DpkgWatch watch) throws IOException, InterruptedException {
+        long t0 = System.nanoTime();
         // packages decompressed for the tree's dpkg, next to the tree (linked into it while dpkg runs)
         Path staging = tree.resolveSibling("debs");
         FileTrees.delete(staging);
@@ -137,6 +155,7 @@ final class Installer {
                     if (!await(done.get(n))) {
                         DebArchive.extract(staging.resolve(n + ".deb"), tree, range);
                     }
+                    watch.unpackedBefore(n);
                 }
                 for (String n : others) {
                     done.put(n, second.submit(() -> {
@@ -180,9 +199,6 @@ final class Installer {
         if (!audit.isBlank()) {
             throw new IOException("dpkg left packages unconfigured: " + audit.strip());
         }
-        Kernels.initramfs(tree, chroot, tools);
-        tools.note(String.format("installed %d packages in %d ms", debs.size(), (System.nanoTime() - t0) / 1_000_000));
-        return sde;
     }
 
     /**

@@ -76,6 +76,7 @@ public class RootTree {
         String key = Seeds.sha256(depsText + "\nsandbox ids " + sandbox.stamp());
         long t0 = System.nanoTime();
         String distro = distro(results);
+        tools.progress().phase("tree");
         long sde = trees.of(distro).restore(key, tree, tools);
         if (sde >= 0) {
             tools.note(String.format("installed tree of this package set taken from the cache in %d ms",
@@ -89,6 +90,7 @@ public class RootTree {
 
     private Tree finish(Path tree, long sde, UUID seed, Kickstart kickstart, ToolRunner tools)
             throws IOException, InterruptedException {
+        tools.progress().phase("customize");
         new Customizer(tree, new Chroot(tree, tools, sandbox, sde), tools).apply(kickstart);
         Hygiene.clean(tree);
         Hygiene.clamp(tree, sde);

@@ -48,7 +48,8 @@ class HostileRequestsTest {
             "/api/v1/compose/delete/{}", "/api/v1/compose/log/{}", "/api/v1/compose/logs/{}",
             "/api/v1/compose/metadata/{}", "/api/v1/compose/results/{}", "/api/v1/compose/image/{}",
             "/api/v0/blueprints/info/{}", "/api/v0/compose/status/{}", "/api/v0/projects/source/info/{}",
-            "/api/kiln/compose/log/{}", "/api/kiln/compose/sbom/{}", "/api/kiln/admin/unlock");
+            "/api/kiln/compose/log/{}", "/api/kiln/compose/sbom/{}", "/api/kiln/compose/metrics/{}",
+            "/api/kiln/admin/unlock");
     /** Path values, already as they go on the request line (some deliberately malformed). */
     static final List<String> VALUES = List.of("example-http-server", "%", "%zz", "%00", "%2e%2e", "..", "%2f",
             "a;b", "%ff%fe", "%c0%af", "x".repeat(5000), "*", ",", ",,", "-1024", "99999999999999999999", "%0d%0a",

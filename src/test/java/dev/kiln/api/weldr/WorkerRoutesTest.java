@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -141,6 +142,35 @@ class WorkerRoutesTest {
         assertThat(worker("PUT", task, "sbom", "another-worker", spdx.getBytes()).statusCode()).isEqualTo(409);
         assertThat(results.resolve("sbom.spdx.json")).hasContent(spdx);
         assertThat(worker("PUT", task, "logs/..%2Fblueprint.toml", WORKER, "x".getBytes()).statusCode()).isIn(400, 404);
+
+        // the step's current phase: what compose info shows; checked field by field, from the holder only
+        String report = "{\"seq\": 7, \"step\": \"build\", \"phase\": \"configure\", \"done\": 3, \"total\": 9,"
+                + " \"unit\": \"packages\", \"item\": \"libc6\"}";
+        assertThat(worker("PUT", task, "progress", WORKER, report.getBytes()).statusCode()).isEqualTo(200);
+        assertThat(results.resolve("compose/progress.json")).exists();
+        assertThat(server.get("/api/v1/compose/info/" + uuid).path("phase").asText())
+                .isEqualTo("configure 3/9 packages (libc6)");
+        for (String hostile : List.of("not json", "[]", "{\"phase\": \"x\", \"evil\": 1}",
+                "{\"phase\": \"a\\nb\"}", "{\"phase\": \"x\", \"done\": -4}")) {
+            assertThat(worker("PUT", task, "progress", WORKER, hostile.getBytes()).body()).as(hostile)
+                    .contains("not a progress report");
+        }
+        assertThat(worker("PUT", task, "progress", WORKER, new byte[16 * 1024 + 1]).body()).contains("at most");
+        assertThat(worker("PUT", task, "progress", "another-worker", report.getBytes()).statusCode()).isEqualTo(409);
+        assertThat(server.get("/api/v1/compose/info/" + uuid).path("progress").path("seq").asInt()).isEqualTo(7);
+        // the step's entries of metrics.json, added to the compose's (malformed entries left out)
+        String metrics = "{\"steps\": [{\"step\": \"build\", \"seconds\": 12.5, \"outcome\": \"done\"}, {\"step\": \"a b\"}],"
+                + " \"phases\": [{\"step\": \"build\", \"phase\": \"mkfs\", \"seconds\": 2.25, \"bytes\": 10}]}";
+        assertThat(worker("PUT", task, "metrics", WORKER, metrics.getBytes()).statusCode()).isEqualTo(200);
+        assertThat(worker("PUT", task, "metrics", WORKER, "[1]".getBytes()).body()).contains("JSON object");
+        assertThat(worker("PUT", task, "metrics", "another-worker", metrics.getBytes()).statusCode()).isEqualTo(409);
+        JsonNode kept = server.get("/api/kiln/compose/metrics/" + uuid);
+        JsonNode last = kept.path("steps").get(kept.path("steps").size() - 1); // after depsolve, freeze, kickstart
+        assertThat(last.toString()).isEqualTo("{\"step\":\"build\",\"seconds\":12.5,\"outcome\":\"done\"}");
+        assertThat(kept.toString()).doesNotContain("a b");
+        assertThat(server.call("GET", "/api/kiln/compose/metrics/" + uuid, null, null).body())
+                .as("times as decimals").containsPattern("\"started\" : \\d{10}\\.\\d+").doesNotContain("E9");
+        assertThat(kept.at("/phases/0/phase").asText()).isEqualTo("mkfs");
 
         // the image: refused when its digest is not what it says (nothing left), kept when it is
         byte[] image = "an image built elsewhere\n".getBytes(StandardCharsets.UTF_8);
