@@ -111,6 +111,15 @@ class EngineRobustnessTest {
         CliRun info = CliRun.of(Path.of(ROOT).toAbsolutePath(), CliRun.tcp(port, Path.of(ROOT, "state")),
                 "compose", "info", uuid);
         assertThat(info.out()).containsPattern("FAILED [^\n]*\nError: depsolve: [^\n]*hello[^\n]*9\\.\\*");
+        CliRun json = CliRun.of(Path.of(ROOT).toAbsolutePath(), CliRun.tcp(port, Path.of(ROOT, "state")),
+                "--json", "compose", "info", uuid);
+        JsonNode body = TestServer.JSON.readTree(json.out());
+        assertThat(body.toString()).contains("\"step\":\"depsolve\"").contains("9.*");
+        // the same blueprint through the Weldr API is refused at submission, and --wait says why
+        CliRun waited = CliRun.of(Path.of(ROOT).toAbsolutePath(), CliRun.tcp(port, Path.of(ROOT, "state")),
+                "compose", "start", "unsolvable", "tar", "--wait");
+        assertThat(waited.exit()).isEqualTo(1);
+        assertThat(waited.out() + waited.err()).contains("hello").contains("9.*");
     }
 
     @Test
