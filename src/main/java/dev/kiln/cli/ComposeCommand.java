@@ -97,6 +97,8 @@ final class ComposeCommand {
                 if (!s.json) {
                     view.show(uuid, status, p);
                 }
+            } else {
+                view.done(); // no phase now (a step after the build, or none yet): no bar
             }
             if (part.path("ended").asBoolean()) {
                 view.done();
@@ -271,6 +273,8 @@ final class ComposeCommand {
                 if (p.isObject()) {
                     seq = p.path("seq").asLong();
                     view.show(uuid, part.path("queue_status").asText(), p);
+                } else {
+                    view.done();
                 }
                 if (part.path("ended").asBoolean()) {
                     view.done();

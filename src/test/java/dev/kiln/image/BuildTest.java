@@ -231,6 +231,9 @@ class BuildTest {
         assertThat(debugfs(image, "ls /usr/sbin")).doesNotContain("policy-rc.d");
         assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(Path.of(ROOT).toAbsolutePath().toString());
         assertThat(Path.of(ROOT, "state/results", uuid, "compose/tree")).doesNotExist();
+        String again = build("ext4-filesystem"); // the same bytes from a second compose (the tree from the cache)
+        assertThat(DebRepository.sha256(Path.of(ROOT, "state/results", again, "filesystem.img")))
+                .isEqualTo(DebRepository.sha256(image));
     }
 
     static String debugfs(Path image, String request) throws Exception {

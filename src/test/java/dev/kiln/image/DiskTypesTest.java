@@ -92,6 +92,17 @@ class DiskTypesTest {
         return dir.resolve(t.imageName());
     }
 
+    /**
+     * A second compose of the same blueprint as the same type (its tree from the cache this time) gives the very
+     * same bytes: file-system UUIDs, FAT serial and times, VMDK CID, VHD footer, tar and gzip headers all come from
+     * the frozen content, never from the clock or chance.
+     */
+    void sameBytesAgain(Path first, String type, long size) throws Exception {
+        String sha = DebRepository.sha256(first);
+        Path second = build(type, size);
+        assertThat(DebRepository.sha256(second)).as(type + " built twice").isEqualTo(sha);
+    }
+
     static JsonNode json(String... command) throws Exception {
         return TestServer.JSON.readTree(run(command));
     }
@@ -184,14 +195,18 @@ class DiskTypesTest {
         Path disk = build("partitioned-disk", size);
         assertThat(Files.size(disk)).as("--size is the disk's size").isEqualTo(size);
         checkDisk(disk, false);
+        sameBytesAgain(disk, "partitioned-disk", size);
 
-        checkQcow2(build("qcow2", 0), false);
+        Path qcow2 = build("qcow2", 0);
+        checkQcow2(qcow2, false);
+        sameBytesAgain(qcow2, "qcow2", 0);
 
         Path vmdk = build("vmdk", 0);
         JsonNode info = info(vmdk, "vmdk");
         assertThat(info.at("/format-specific/data/create-type").asText()).isEqualTo("streamOptimized");
         assertThat(info.path("virtual-size").asLong() % MIB).isZero();
         run("qemu-img", "check", "-f", "vmdk", vmdk.toString());
+        sameBytesAgain(vmdk, "vmdk", 0);
     }
 
     @Test
@@ -199,6 +214,7 @@ class DiskTypesTest {
     void cloudTypes() throws Exception {
         Path ami = build("ami", 0);
         checkDisk(ami, true);
+        sameBytesAgain(ami, "ami", 0);
 
         Path vhd = build("vhd", 0);
         JsonNode info = info(vhd, "vpc");
@@ -206,6 +222,7 @@ class DiskTypesTest {
         assertThat(virtual % MIB).as("Azure wants whole MiB").isZero();
         assertThat(Files.size(vhd)).as("fixed VHD: the data and a 512-byte footer").isEqualTo(virtual + 512);
         assertThat(info.at("/format-specific/data/subformat").asText("fixed")).isEqualTo("fixed");
+        sameBytesAgain(vhd, "vhd", 0);
 
         Path google = build("google", 0);
         String listing = run("tar", "-tvzf", google.toString());
@@ -224,9 +241,14 @@ class DiskTypesTest {
         } finally {
             Files.deleteIfExists(raw);
         }
+        sameBytesAgain(google, "google", 0);
 
-        checkQcow2(build("openstack", 0), true);
-        checkQcow2(build("alibaba", 0), true);
+        Path openstack = build("openstack", 0);
+        checkQcow2(openstack, true);
+        sameBytesAgain(openstack, "openstack", 0);
+        Path alibaba = build("alibaba", 0);
+        checkQcow2(alibaba, true);
+        sameBytesAgain(alibaba, "alibaba", 0);
     }
 
     @Test
@@ -250,6 +272,7 @@ class DiskTypesTest {
             Files.deleteIfExists(squash);
         }
         assertThat(run("fdisk", "-l", iso.toString())).as("hybrid: a USB stick boots it too").contains(iso + "1");
+        sameBytesAgain(iso, "live-iso", 0);
     }
 
     @Test

@@ -207,7 +207,7 @@ public final class DiskImage {
     }
 
     /** A name-based UUID (version 4 layout) from the tree's seed: stable per compose content, distinct per use. */
-    static UUID derive(UUID seed, String use) {
+    public static UUID derive(UUID seed, String use) {
         try {
             return Seeds.uuidOf(MessageDigest.getInstance("SHA-256").digest((seed + "/" + use).getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {

@@ -74,8 +74,18 @@ class LiveIsoBuilder extends TreeImageBuilder {
                     Files.size(iso.resolve("live/filesystem.squashfs")), (System.nanoTime() - t0) / 1_000_000));
             Path image = request.scratch().resolve(type().imageName());
             request.tools().progress().phase("iso");
+            // grub-mkrescue stamps the volume with the current time (--modification-date): xorriso's own commands
+            // after "--" set every date, the volume's UUID and the GPT's GUIDs from the tree's time instead
+            String when = "=" + sde;
             request.tools().run(request.scratch(), List.of("grub-mkrescue",
-                    "-o", image.toString(), iso.toString(), "--", "-volid", VOLUME_ID), env, null);
+                    "-o", image.toString(), iso.toString(), "--", "-volid", VOLUME_ID,
+                    "-volume_date", "uuid", FormatStamps.isoVolumeUuid(tree.sourceDateEpoch()),
+                    "-volume_date", "c", when, "-volume_date", "m", when, "-volume_date", "all_file_dates", when,
+                    "-boot_image", "any", "gpt_disk_guid=volume_date_uuid"), env, null);
+            // and the EFI image it made with mformat has a random serial
+            FormatStamps.isoEfiSerial(image, request.tools().run(request.scratch(), List.of("xorriso", "-indev",
+                    image.toString(), "-report_el_torito", "plain")),
+                    (int) DiskImage.derive(tree.seed(), "live-efi").getMostSignificantBits());
             return image;
         } finally {
             FileTrees.delete(iso);

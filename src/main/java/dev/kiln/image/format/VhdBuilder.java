@@ -23,5 +23,6 @@ class VhdBuilder extends QemuImgBuilder {
             throw new IOException("a VHD for Azure must be a whole number of MiB");
         }
         super.wrap(request, disk, image);
+        FormatStamps.vhdFooter(image, disk.sourceDateEpoch(), DiskImage.derive(disk.rootFs(), "vhd-id"));
     }
 }
