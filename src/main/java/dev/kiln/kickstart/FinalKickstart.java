@@ -184,6 +184,12 @@ public final class FinalKickstart {
         if (u.get("password") instanceof String pw) {
             s.append(pw.startsWith("$") ? " --iscrypted" : " --plaintext").append(" --password=").append(arg(pw));
         }
+        if (u.get("expiredate") instanceof Number days) { // checked at submission: whole days since 1970-01-01
+            s.append(" --expiredate=").append(days.longValue());
+        }
+        if (Boolean.TRUE.equals(u.get("force_password_reset"))) {
+            s.append(" --forcepasswordreset");
+        }
         return s.toString();
     }
 

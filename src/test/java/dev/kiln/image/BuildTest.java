@@ -181,6 +181,8 @@ class BuildTest {
                 key = "%s"
                 groups = ["users", "builders"]
                 uid = 1234
+                expiredate = 20000
+                force_password_reset = true
 
                 [[customizations.group]]
                 name = "builders"
@@ -191,6 +193,7 @@ class BuildTest {
 
                 [customizations.services]
                 enabled = ["kiln-test"]
+                masked = ["apt-daily.timer"]
                 """.formatted(KEY);
 
     @BeforeEach
@@ -307,6 +310,9 @@ class BuildTest {
         }
         assertThat(files.get("./etc/hostname")).isEqualTo("kiln-test-host\n");
         assertThat(files.get("./etc/passwd")).contains("alice:x:1234:");
+        // expiredate: shadow's eighth field; force_password_reset: the last change on day 0 (change at first login)
+        assertThat(files.get("./etc/shadow")).containsPattern("(?m)^alice:[^:]*:0:[^:]*:[^:]*:[^:]*:[^:]*:20000:");
+        assertThat(entries.get("./etc/systemd/system/apt-daily.timer").getLinkName()).as("masked").isEqualTo("/dev/null");
         sbomListsTheFrozenSetAndIsValid(first, files);
         assertThat(files.get("./home/alice/.ssh/authorized_keys")).isEqualTo(KEY + "\n");
         assertThat(entries.get("./home/alice/.ssh/authorized_keys").getMode() & 0777).isEqualTo(0600);

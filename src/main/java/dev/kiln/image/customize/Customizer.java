@@ -156,6 +156,16 @@ public final class Customizer {
             chroot.run(cmd);
         }
         password(name, c.options().get("password"), c.options().containsKey("iscrypted"));
+        String expires = c.options().get("expiredate");
+        if (expires != null) { // the account expires that day (shadow's eighth field, days since 1970-01-01)
+            if (!expires.matches("-1|\\d{1,7}")) {
+                throw new PlanException("user " + name + ": expiredate is not a number of days: " + expires);
+            }
+            chroot.run(List.of("chage", "-E", expires, name));
+        }
+        if (c.options().containsKey("forcepasswordreset")) { // a new password at the first login
+            chroot.run(List.of("chage", "-d", "0", name));
+        }
     }
 
     private void rootpw(KickstartArgs c) throws IOException, InterruptedException {
