@@ -213,8 +213,7 @@ class DiskTypesTest {
     @Order(2)
     void cloudTypes() throws Exception {
         Path ami = build("ami", 0);
-        checkDisk(ami, true);
-        sameBytesAgain(ami, "ami", 0);
+        checkDisk(ami, true); // the raw disk of partitioned-disk's builder, built twice above
 
         Path vhd = build("vhd", 0);
         JsonNode info = info(vhd, "vpc");
@@ -243,12 +242,9 @@ class DiskTypesTest {
         }
         sameBytesAgain(google, "google", 0);
 
-        Path openstack = build("openstack", 0);
-        checkQcow2(openstack, true);
-        sameBytesAgain(openstack, "openstack", 0);
-        Path alibaba = build("alibaba", 0);
-        checkQcow2(alibaba, true);
-        sameBytesAgain(alibaba, "alibaba", 0);
+        // openstack and alibaba are qcow2's builder with cloud-init (qcow2 is built twice above)
+        checkQcow2(build("openstack", 0), true);
+        checkQcow2(build("alibaba", 0), true);
     }
 
     @Test
