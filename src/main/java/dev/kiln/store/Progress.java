@@ -274,20 +274,23 @@ public final class Progress {
 
     private void append(String key, ObjectNode entry) {
         try {
-            results.update(ResultsDir.METRICS, text -> merged(text, key, entry));
+            rewrite(results, m -> ((ArrayNode) m.get(key)).add(entry));
         } catch (UncheckedIOException e) {
             note.accept("metrics not recorded: " + e.getMessage());
         }
     }
 
-    private String merged(String text, String key, JsonNode entry) {
-        ObjectNode m = parse(text, results.uuid());
-        ((ArrayNode) m.get(key)).add(entry);
-        try {
-            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    /** Changes the compose's {@code metrics.json} under its results directory's lock ({@link ResultsDir#update}). */
+    private static void rewrite(ResultsDir results, Consumer<ObjectNode> change) {
+        results.update(ResultsDir.METRICS, text -> {
+            ObjectNode m = parse(text, results.uuid());
+            change.accept(m);
+            try {
+                return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
     }
 
     /** {@code metrics.json} as an object with its two lists, new when {@code text} is null or not one. */
@@ -315,19 +318,13 @@ public final class Progress {
      * two lists, only entries whose fields have the types this class writes.
      */
     public static void merge(ResultsDir results, JsonNode from) {
-        results.update(ResultsDir.METRICS, text -> {
-            ObjectNode m = parse(text, results.uuid());
+        rewrite(results, m -> {
             for (String list : new String[] {"steps", "phases"}) {
                 for (JsonNode e : from.path(list)) {
                     if (wellFormed(e)) {
                         ((ArrayNode) m.get(list)).add(e);
                     }
                 }
-            }
-            try {
-                return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
             }
         });
     }
