@@ -58,7 +58,8 @@ class HostileRequestsTest {
     static final List<String> QUERIES = List.of("", "?size=-1024", "?size=abc", "?size=99999999999999999999",
             "?format=toml", "?format=%00", "?test=3", "?test=-1", "?limit=-1", "?offset=-5", "?limit=abc",
             "?offset=99999999999999999999", "?branch=..%2f..", "?branch=%00", "?blueprint=%", "?type=%zz",
-            "?status=x", "?distro=%0a", "?arch=..", "?%=%", "?a=b&&&=", "?" + "q=".repeat(2000));
+            "?status=x", "?distro=%0a", "?progress=%0a", "?progress=%00",
+            "?after=..&progress=" + "9".repeat(400), "?arch=..", "?%=%", "?a=b&&&=", "?" + "q=".repeat(2000));
     static final List<String> TYPES = List.of("application/json", "text/x-toml", "text/plain",
             "application/x-www-form-urlencoded", "multipart/form-data", "application/json; charset=latin-1",
             "application/json; charset=nope", "", "%%%", "application/json;;;=");
