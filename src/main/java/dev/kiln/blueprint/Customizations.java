@@ -16,11 +16,18 @@ import java.util.regex.Pattern;
  */
 public final class Customizations {
 
-    private static final Pattern HOSTNAME = Pattern.compile(
+    static final Pattern HOSTNAME = Pattern.compile(
             "(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*");
-    private static final Pattern IPV4 = Pattern.compile("((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])");
-    private static final Pattern IPV6 = Pattern.compile("[0-9a-fA-F]{0,4}(:[0-9a-fA-F]{0,4}){2,7}");
-    private static final Pattern ACCOUNT = Pattern.compile("[a-z_][a-z0-9_-]{0,31}");
+    static final Pattern IPV4 = Pattern.compile("((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])");
+    static final Pattern IPV6 = Pattern.compile("[0-9a-fA-F]{0,4}(:[0-9a-fA-F]{0,4}){2,7}");
+    private static final Pattern NET4 = Pattern.compile(
+            "((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(/(3[0-2]|[12]?[0-9]))?");
+    private static final Pattern NET6 = Pattern.compile("[0-9a-fA-F]{0,4}(:[0-9a-fA-F]{0,4}){2,7}(/(12[0-8]|1[01][0-9]|[1-9]?[0-9]))?");
+    private static final Pattern MAC = Pattern.compile("[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}");
+    /** firewalld's zones; Kiln's nftables rules give them meaning (see the customizer). */
+    public static final Set<String> FIREWALL_ZONES = Set.of("block", "dmz", "drop", "external", "home", "internal",
+            "public", "trusted", "work");
+    static final Pattern ACCOUNT = Pattern.compile("[a-z_][a-z0-9_-]{0,31}");
     private static final Pattern UNIT = Pattern.compile("[a-zA-Z0-9_][a-zA-Z0-9:_.@-]{0,255}");
     private static final Pattern SERVICE_NAME = Pattern.compile("[a-zA-Z0-9_][a-zA-Z0-9_+.-]{0,63}");
     private static final Pattern PORT = Pattern.compile("(?:([0-9]{1,5})(?:-([0-9]{1,5}))?|[a-z][a-z0-9-]{0,63}):(tcp|udp)");
@@ -34,7 +41,7 @@ public final class Customizations {
     /** crypt(3): $id$[rounds=N$]salt$hash with the hash alphabet only (SHA-512, SHA-256, MD5, yescrypt, bcrypt). */
     private static final Pattern PASSWORD_HASH = Pattern.compile("\\$(1|5|6|y|gy|7|2a|2b|2y)\\$[./A-Za-z0-9$=,]{1,512}");
     /** An absolute path of plain names: no {@code .} or {@code ..} element, nothing a shell or GRUB would read. */
-    private static final Pattern PATH = Pattern.compile("(/(?!\\.\\.?(/|$))[A-Za-z0-9._+-]{1,255}){1,32}");
+    static final Pattern PATH = Pattern.compile("(/(?!\\.\\.?(/|$))[A-Za-z0-9._+-]{1,255}){1,32}");
     /**
      * Kernel arguments: words of letters, digits and {@code . _ , : = / + @ ~ -} separated by spaces; no quotes,
      * {@code $}, {@code ;} or anything else GRUB's script language or a shell would act on.
@@ -42,10 +49,10 @@ public final class Customizations {
     private static final Pattern KERNEL_APPEND =
             Pattern.compile("(?=.{0,2048}$) *([A-Za-z0-9._,:=/+@~-]+( +[A-Za-z0-9._,:=/+@~-]+)*)? *");
     /** Free text (a user's description, a plain password): no control or line-separator characters. */
-    private static final Pattern TEXT = Pattern.compile("[^\\p{Cc}\\p{Zl}\\p{Zp}]{0,256}");
+    static final Pattern TEXT = Pattern.compile("[^\\p{Cc}\\p{Zl}\\p{Zp}]{0,256}");
     private static final Pattern SIZE = Pattern.compile("([0-9]{1,20})\\s*(B|kB|KB|KiB|MB|MiB|GB|GiB|TB|TiB)?");
     /** Ids of accounts in the image: regular and system ids, below the nobody/overflow ids. */
-    private static final long MAX_ID = 65_533;
+    static final long MAX_ID = 65_533;
     /** The largest image or file system a blueprint or compose may ask for: 16 TiB. */
     public static final long MAX_SIZE = 16L << 40;
     private static final Set<String> USER_KEYS = Set.of("name", "description", "password", "key", "home", "shell",
@@ -149,6 +156,23 @@ public final class Customizations {
                     list(p, "firewall.services." + k, s.get(k)).forEach(n -> check(p, "firewall.services." + k, n, SERVICE_NAME));
                 }
             }
+            for (Map<?, ?> zone : tables(p, "firewall.zones", fw.get("zones"))) {
+                if (!(zone.get("name") instanceof String n && FIREWALL_ZONES.contains(n))) {
+                    p.add("firewall.zones.name: one of " + String.join(", ", FIREWALL_ZONES.stream().sorted().toList())
+                            + ": " + show(zone.get("name")));
+                }
+                List<?> sources = list(p, "firewall.zones.sources", zone.get("sources"));
+                if (sources.size() > 256) {
+                    p.add("firewall.zones.sources: at most 256 per zone");
+                }
+                for (Object src : sources) {
+                    if (!(src instanceof String a && (NET4.matcher(a).matches() || NET6.matcher(a).matches()
+                            || MAC.matcher(a).matches()))) {
+                        p.add("firewall.zones.sources: an IPv4 or IPv6 address or network (a.b.c.d/n) or a MAC "
+                                + "address: " + show(src));
+                    }
+                }
+            }
         }
         if (c.containsKey("services")) {
             Map<?, ?> s = table(p, "services", c.get("services"));
@@ -156,16 +180,51 @@ public final class Customizations {
                 list(p, "services." + k, s.get(k)).forEach(n -> check(p, "services." + k, n, UNIT));
             }
         }
-        for (Map<?, ?> fs : tables(p, "filesystem", c.get("filesystem"))) {
-            if (!"/".equals(fs.get("mountpoint"))) {
-                p.add("filesystem.mountpoint: Kiln's disks have one file system, /; only its size can be set: "
-                        + show(fs.get("mountpoint")));
-            } else if (filesystemSize(fs) <= 0) {
+        TreeCustomizations.problems(p, c);
+        Set<String> mounts = new java.util.HashSet<>();
+        List<Map<?, ?>> filesystems = tables(p, "filesystem", c.get("filesystem"));
+        if (filesystems.size() > 32) {
+            p.add("filesystem: at most 32 mount points");
+        }
+        for (Map<?, ?> fs : filesystems) {
+            String why = mountPointProblem(fs.get("mountpoint"));
+            if (why != null) {
+                p.add("filesystem.mountpoint: " + why + ": " + show(fs.get("mountpoint")));
+            } else if (!mounts.add((String) fs.get("mountpoint"))) {
+                p.add("filesystem.mountpoint: listed twice: " + show(fs.get("mountpoint")));
+            }
+            if (filesystemSize(fs) <= 0) {
                 p.add("filesystem.minsize: must be a positive number of bytes or a size such as \"4 GiB\", at most "
                         + "16 TiB: " + show(fs.containsKey("minsize") ? fs.get("minsize") : fs.get("size")));
             }
         }
+        if (c.containsKey("partitioning_mode") && !List.of("raw", "lvm", "auto-lvm").contains(c.get("partitioning_mode"))) {
+            p.add("partitioning_mode: one of raw, lvm, auto-lvm: " + show(c.get("partitioning_mode")));
+        } else if (c.containsKey("partitioning_mode") && !"raw".equals(c.get("partitioning_mode"))) {
+            p.add("partitioning_mode: Kiln does not build LVM disks yet; raw (one partition per mount point) is the "
+                    + "mode it builds: " + show(c.get("partitioning_mode")));
+        }
         return p;
+    }
+
+    /** Mount points that belong to the system (osbuild-composer's list): refused, and everything below them. */
+    private static final List<String> SYSTEM_MOUNTS = List.of("/bin", "/boot/efi", "/dev", "/etc", "/lib", "/lib64",
+            "/lost+found", "/proc", "/run", "/sbin", "/sys", "/sysroot", "/var/lock", "/var/run");
+
+    /** Why a mount point is refused (osbuild-composer's rules), or null when it is fine. */
+    public static String mountPointProblem(Object mountpoint) {
+        if (!(mountpoint instanceof String m) || !(m.equals("/") || PATH.matcher(m).matches())) {
+            return "an absolute path of plain names (no . or .., no trailing /)";
+        }
+        for (String system : SYSTEM_MOUNTS) {
+            if (m.equals(system) || m.startsWith(system + "/")) {
+                return system + " belongs to the system and cannot be a mount point of its own, nor anything below it";
+            }
+        }
+        if (m.startsWith("/usr/")) {
+            return "/usr may be a mount point, what is below it may not";
+        }
+        return null;
     }
 
     private static void user(List<String> p, Map<?, ?> user) {
@@ -229,20 +288,20 @@ public final class Customizations {
         }
     }
 
-    private static void id(List<String> p, String field, Object value) {
+    static void id(List<String> p, String field, Object value) {
         if (!((value instanceof Long || value instanceof Integer) && ((Number) value).longValue() >= 0
                 && ((Number) value).longValue() <= MAX_ID)) {
             p.add(field + ": must be an integer from 0 to " + MAX_ID + ": " + show(value));
         }
     }
 
-    private static void check(List<String> p, String field, Object value, Pattern pattern) {
+    static void check(List<String> p, String field, Object value, Pattern pattern) {
         if (!(value instanceof String s) || !pattern.matcher(s).matches()) {
             p.add(field + ": invalid value " + show(value));
         }
     }
 
-    private static Map<?, ?> table(List<String> p, String field, Object value) {
+    static Map<?, ?> table(List<String> p, String field, Object value) {
         if (value instanceof Map<?, ?> m) {
             return m;
         }
@@ -250,7 +309,7 @@ public final class Customizations {
         return Map.of();
     }
 
-    private static List<?> list(List<String> p, String field, Object value) {
+    static List<?> list(List<String> p, String field, Object value) {
         if (value == null) {
             return List.of();
         }
@@ -261,7 +320,7 @@ public final class Customizations {
         return List.of();
     }
 
-    private static List<Map<?, ?>> tables(List<String> p, String field, Object value) {
+    static List<Map<?, ?>> tables(List<String> p, String field, Object value) {
         List<Map<?, ?>> out = new ArrayList<>();
         for (Object item : list(p, field, value)) {
             if (item instanceof Map<?, ?> m) {
@@ -274,7 +333,7 @@ public final class Customizations {
     }
 
     /** A value as an error message may quote it: short, with control characters made visible. */
-    private static String show(Object value) {
+    static String show(Object value) {
         String s = value instanceof String str ? '"' + str + '"' : String.valueOf(value);
         StringBuilder out = new StringBuilder();
         s.codePoints().limit(80).forEach(cp -> {

@@ -23,11 +23,21 @@ public abstract class TreeImageBuilder implements ImageBuilder {
         try {
             request.tools().progress().phase("sbom");
             Sbom.write(request.results(), type(), tree.dir(), tree.sourceDateEpoch());
+            if (!tree.mounts().isEmpty() && !partitioned()) {
+                request.tools().note("filesystem: " + type().id() + " holds one tree; the mount points "
+                        + String.join(", ", new java.util.TreeSet<>(tree.mounts().keySet()))
+                        + " get file systems of their own on disk types only");
+            }
             return image(request, tree);
         } finally {
             TreePlaces.release(tree.dir());
             tree.sandbox().releaseWork(request.results().uuid());
         }
+    }
+
+    /** Whether the type is a disk with a file system per mount point (else it holds the tree as one). */
+    protected boolean partitioned() {
+        return false;
     }
 
     /** Makes the image from the tree into the compose's scratch directory; answers its path. */

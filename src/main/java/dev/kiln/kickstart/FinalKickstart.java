@@ -2,6 +2,9 @@ package dev.kiln.kickstart;
 
 import dev.kiln.blueprint.Blueprint;
 import dev.kiln.blueprint.Customizations;
+import dev.kiln.blueprint.TreeCustomizations;
+import dev.kiln.source.Distro;
+import dev.kiln.source.Distros;
 import dev.kiln.source.Source;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -90,9 +93,11 @@ public final class FinalKickstart {
         if (bootloader != null) {
             out.add(bootloader);
         }
-        for (Object o : list(c.get("filesystem"))) { // only "/" passes the checks: the root's size, in MiB
-            long bytes = Customizations.filesystemSize((Map<?, ?>) o);
-            out.add("part / --fstype=ext4 --size=" + (bytes + (1 << 20) - 1) / (1 << 20));
+        for (Object o : list(c.get("filesystem"))) { // one partition per mount point, its least size in MiB
+            Map<?, ?> fs = (Map<?, ?>) o;
+            long bytes = Customizations.filesystemSize(fs);
+            out.add("part " + arg(String.valueOf(fs.get("mountpoint"))) + " --fstype=ext4 --size="
+                    + (bytes + (1 << 20) - 1) / (1 << 20));
         }
         if (c.get("hostname") instanceof String h) {
             out.add("network --hostname=" + arg(h));
@@ -119,6 +124,7 @@ public final class FinalKickstart {
             out.add("group --name=" + arg(String.valueOf(g.get("name")))
                     + (g.get("gid") != null ? " --gid=" + arg(String.valueOf(g.get("gid"))) : ""));
         }
+        out.addAll(treeData(c, frozen.distro()));
         out.add("");
         out.add("%packages");
         out.addAll(pins);
@@ -159,6 +165,81 @@ public final class FinalKickstart {
                 throw new IllegalStateException("the rendered plan's %post " + (i + 1) + " is not the template's");
             }
         }
+    }
+
+    /**
+     * The plan lines of the customizations that carry data: {@code directory}, {@code file} (its content named by
+     * SHA-256), {@code aptsource} (keys by SHA-256), {@code cacert} (by SHA-256). The build takes each piece of data
+     * from the frozen blueprint and checks it against its digest.
+     */
+    static List<String> treeData(Map<String, Object> c, String distro) {
+        List<String> out = new ArrayList<>();
+        for (Object o : list(c.get("directories"))) {
+            Map<?, ?> d = (Map<?, ?>) o;
+            out.add("directory --path=" + arg(String.valueOf(d.get("path"))) + owner(d)
+                    + (Boolean.TRUE.equals(d.get("ensure_parents")) ? " --ensure-parents" : ""));
+        }
+        for (Object o : list(c.get("files"))) {
+            Map<?, ?> f = (Map<?, ?>) o;
+            String data = f.get("data") instanceof String s ? s : "";
+            out.add("file --path=" + arg(String.valueOf(f.get("path"))) + owner(f) + " --sha256="
+                    + TreeCustomizations.digest(data));
+        }
+        String codename = Distros.distro(distro).map(Distro::codename).orElse("");
+        for (Object o : list(c.get("repositories"))) {
+            Map<?, ?> r = (Map<?, ?>) o;
+            StringBuilder line = new StringBuilder("aptsource --id=" + arg(String.valueOf(r.get("id"))));
+            line.append(" --file=").append(arg(TreeCustomizations.fileName(r.containsKey("filename")
+                    ? r.get("filename") : r.get("id"))));
+            List<String> uris = new ArrayList<>(list(r.get("baseurls")).stream().map(String::valueOf).toList());
+            if (r.get("mirrorlist") instanceof String m) {
+                uris.add("mirror+" + m);
+            }
+            line.append(" --uris=").append(arg(String.join(",", uris)));
+            List<?> suites = list(r.get("suites"));
+            line.append(" --suites=").append(arg(suites.isEmpty() ? codename
+                    : String.join(",", suites.stream().map(String::valueOf).toList())));
+            List<?> components = list(r.get("components"));
+            boolean flat = suites.stream().anyMatch(x -> String.valueOf(x).endsWith("/"));
+            if (!flat) {
+                line.append(" --components=").append(arg(components.isEmpty() ? "main"
+                        : String.join(",", components.stream().map(String::valueOf).toList())));
+            }
+            if (Boolean.FALSE.equals(r.get("enabled"))) {
+                line.append(" --disabled");
+            }
+            if (Boolean.FALSE.equals(r.get("gpgcheck"))) {
+                line.append(" --trusted");
+            }
+            if (r.get("priority") instanceof Number n) {
+                line.append(" --priority=").append(n.longValue());
+            }
+            List<?> keys = list(r.get("gpgkeys"));
+            if (!keys.isEmpty()) {
+                line.append(" --keys=").append(String.join(",",
+                        keys.stream().map(k -> TreeCustomizations.digest(String.valueOf(k))).toList()));
+            }
+            out.add(line.toString());
+        }
+        if (c.get("cacerts") instanceof Map<?, ?> ca) {
+            for (Object pem : list(ca.get("pem_certs"))) {
+                out.add("cacert --sha256=" + TreeCustomizations.digest(String.valueOf(pem)));
+            }
+        }
+        return out;
+    }
+
+    private static String owner(Map<?, ?> entry) {
+        StringBuilder s = new StringBuilder();
+        if (entry.get("mode") != null) {
+            s.append(" --mode=").append(TreeCustomizations.mode(entry.get("mode")));
+        }
+        for (String field : List.of("user", "group")) {
+            if (entry.get(field) != null) {
+                s.append(" --").append(field).append('=').append(arg(String.valueOf(entry.get(field))));
+            }
+        }
+        return s.toString();
     }
 
     private static String user(Map<?, ?> u) {
@@ -216,6 +297,14 @@ public final class FinalKickstart {
                     parts.remove("--service=" + arg(String.valueOf(n)));
                     parts.remove("--service=" + n);
                     parts.add("--remove-service=" + arg(String.valueOf(n)));
+                }
+            }
+            for (Object z : list(fw.get("zones"))) { // --zone=NAME:SOURCE,SOURCE (a zone's name has no colon)
+                Map<?, ?> zone = (Map<?, ?>) z;
+                List<?> sources = list(zone.get("sources"));
+                if (!sources.isEmpty()) {
+                    parts.add("--zone=" + arg(zone.get("name") + ":"
+                            + String.join(",", sources.stream().map(String::valueOf).toList())));
                 }
             }
         }

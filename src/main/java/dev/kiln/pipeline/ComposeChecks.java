@@ -66,7 +66,10 @@ public class ComposeChecks {
             throw new Rejected(Reason.INVALID_CUSTOMIZATIONS, checked.blueprint().name() + ": "
                     + Distros.invalid(checked.blueprint().distro()));
         }
-        List<String> problems = Customizations.problems(checked.blueprint().customizations());
+        List<String> problems = new java.util.ArrayList<>(Customizations.problems(checked.blueprint().customizations()));
+        if (problems.isEmpty()) {
+            problems.addAll(dev.kiln.source.BlueprintKeys.problems(checked.blueprint().customizations()));
+        }
         if (!problems.isEmpty()) {
             throw new Rejected(Reason.INVALID_CUSTOMIZATIONS, "Invalid customizations in "
                     + checked.blueprint().name() + ": " + String.join("; ", problems));

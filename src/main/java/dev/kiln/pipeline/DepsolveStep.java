@@ -3,6 +3,7 @@ package dev.kiln.pipeline;
 import dev.kiln.depsolve.DepsFile;
 import dev.kiln.blueprint.Blueprint;
 import dev.kiln.blueprint.BlueprintParser;
+import dev.kiln.blueprint.TreeCustomizations;
 import dev.kiln.depsolve.BlueprintDepsolver;
 import dev.kiln.depsolve.DepsolveException;
 import dev.kiln.debian.Pkg;
@@ -31,7 +32,9 @@ class DepsolveStep implements ComposeStep {
     @Override
     public void execute(ComposeTask task) throws Exception {
         Blueprint blueprint = BlueprintParser.parseToml(task.results().read(ResultsDir.BLUEPRINT));
-        List<String> extra = templates.template(task.type()).packages();
+        List<String> extra = new java.util.ArrayList<>(templates.template(task.type()).packages());
+        TreeCustomizations.packagesNeeded(blueprint.customizations()).stream().filter(n -> !extra.contains(n))
+                .forEach(extra::add);
         List<Pkg> packages;
         try {
             packages = depsolver.depsolve(blueprint, extra);

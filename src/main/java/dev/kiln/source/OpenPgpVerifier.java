@@ -45,6 +45,11 @@ public final class OpenPgpVerifier {
     }
 
 
+    /** How many public keys (primary and sub-keys) were read. */
+    public int keyCount() {
+        return keys.size();
+    }
+
     /** Verifies a clear-signed document and returns the signed text (what apt would use). */
     public byte[] verifyClearSigned(byte[] document) {
         try (ArmoredInputStream in = ArmoredInputStream.builder().build(new ByteArrayInputStream(document))) {

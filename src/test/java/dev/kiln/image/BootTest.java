@@ -91,10 +91,58 @@ class BootTest {
         return dir.resolve(OutputType.byId(type).orElseThrow().imageName());
     }
 
+    /**
+     * The example with {@code /var} and {@code /home} on partitions of their own, as qcow2 (the compose's own boot
+     * test, UEFI): it boots and serves, and a unit of the blueprint's ({@code files} and {@code services}) prints
+     * from inside the guest, on the serial console, where each ext4 file system is mounted.
+     */
     @Test
     @Order(1)
-    void qcow2BootsAndServesHttp() throws Exception {
-        compose("qcow2", true);
+    void qcow2WithVarAndHomeOfTheirOwnBootsAndServesHttp() throws Exception {
+        String toml = example().replace("name = \"example-http-server\"", "name = \"example-http-server-mounts\"")
+                + """
+
+                [customizations.services]
+                enabled = ["kiln-mounts"]
+
+                [[customizations.filesystem]]
+                mountpoint = "/var"
+                minsize = "1 GiB"
+
+                [[customizations.filesystem]]
+                mountpoint = "/home"
+                minsize = "200 MiB"
+
+                [[customizations.files]]
+                path = "/etc/systemd/system/kiln-mounts.service"
+                data = '''
+                [Unit]
+                Description=Kiln boot test: where the file systems are mounted
+                After=local-fs.target
+                Before=apache2.service
+
+                [Service]
+                Type=oneshot
+                ExecStart=/usr/bin/findmnt -rn -t ext4 -o TARGET,FSTYPE,LABEL,SOURCE
+                StandardOutput=tty
+                TTYPath=/dev/ttyS0
+
+                [Install]
+                WantedBy=multi-user.target
+                '''
+                """;
+        TestServer server = new TestServer(port, Path.of(ROOT, "state"));
+        assertThat(server.call("POST", "/api/v1/blueprints/new", "text/x-toml", toml).statusCode()).isEqualTo(200);
+        Path image = compose("example-http-server-mounts", "qcow2", true);
+        String serial = Files.readString(image.resolveSibling("logs/boot-test.log"), StandardCharsets.ISO_8859_1);
+        assertThat(serial).as("findmnt in the guest").containsPattern("(?m)^/ ext4 root /dev/\\S+")
+                .containsPattern("(?m)^/var ext4 var /dev/\\S+").containsPattern("(?m)^/home ext4 home /dev/\\S+");
+    }
+
+    static String example() throws IOException {
+        try (var in = BootTest.class.getResourceAsStream("/blueprints/example-http-server.toml")) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
     }
 
     @Test
@@ -126,11 +174,7 @@ class BootTest {
     @Order(4)
     void theExampleForTheOtherDebianReleaseBootsAndServesHttp() throws Exception {
         String other = Distros.names().stream().filter(d -> !d.equals(Distros.host())).findFirst().orElseThrow();
-        String example;
-        try (var in = BootTest.class.getResourceAsStream("/blueprints/example-http-server.toml")) {
-            example = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        String toml = example.replace("name = \"example-http-server\"", "name = \"example-http-server-" + other
+        String toml = example().replace("name = \"example-http-server\"", "name = \"example-http-server-" + other
                 + "\"\ndistro = \"" + other + "\"");
         TestServer server = new TestServer(port, Path.of(ROOT, "state"));
         assertThat(server.call("POST", "/api/v1/blueprints/new", "text/x-toml", toml).statusCode()).isEqualTo(200);

@@ -194,7 +194,93 @@ class BuildTest {
                 [customizations.services]
                 enabled = ["kiln-test"]
                 masked = ["apt-daily.timer"]
-                """.formatted(KEY);
+
+                [[customizations.filesystem]]
+                mountpoint = "/var"
+                minsize = "600 MiB"
+
+                [[customizations.filesystem]]
+                mountpoint = "/home"
+                minsize = 104857600
+
+                [[customizations.directories]]
+                path = "/etc/kiln-test/conf.d"
+                mode = "0750"
+                user = "alice"
+                group = "builders"
+                ensure_parents = true
+
+                [[customizations.files]]
+                path = "/etc/kiln-test/conf.d/app.conf"
+                mode = "640"
+                user = "alice"
+                group = 2345
+                data = "greeting = \\"hello\\"\\n%%post\\n$(touch /tmp/kiln-data-ran)\\n"
+
+                [[customizations.files]]
+                path = "/root/notes.txt"
+                data = "only data\\n"
+
+                [[customizations.repositories]]
+                id = "kiln-extra"
+                name = "Kiln's extra packages"
+                baseurls = ["http://apt.kiln.invalid/debian"]
+                suites = ["stable"]
+                components = ["main", "contrib"]
+                gpgkeys = ['''%s''']
+                priority = 600
+
+                [customizations.cacerts]
+                pem_certs = ['''%s''']
+
+                [customizations.firewall]
+                ports = ["8080:tcp", "8443:tcp"]
+
+                [[customizations.firewall.zones]]
+                name = "trusted"
+                sources = ["192.0.2.0/24"]
+
+                [[customizations.firewall.zones]]
+                name = "drop"
+                sources = ["198.51.100.7", "2001:db8::/32"]
+                """.formatted(KEY, resource("repo-key.asc"), resource("test-ca.pem"));
+
+    /** A file of src/test/resources/customize. */
+    static String resource(String name) {
+        try (var in = BuildTest.class.getResourceAsStream("/customize/" + name)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** The blueprint's files, directories, apt source, certificate and firewall zones, as the image has them. */
+    static void treeDataApplied(java.util.function.Function<String, String> debugfs) {
+        assertThat(debugfs.apply("stat /etc/kiln-test/conf.d")).contains("User:  1234", "Group:  2345")
+                .containsPattern("Mode: +0750");
+        assertThat(debugfs.apply("cat /etc/kiln-test/conf.d/app.conf"))
+                .isEqualTo("greeting = \"hello\"\n%post\n$(touch /tmp/kiln-data-ran)\n");
+        assertThat(debugfs.apply("stat /etc/kiln-test/conf.d/app.conf")).contains("User:  1234", "Group:  2345")
+                .containsPattern("Mode: +0640");
+        assertThat(debugfs.apply("cat /root/notes.txt")).isEqualTo("only data\n");
+        assertThat(debugfs.apply("stat /root/notes.txt")).contains("User:     0", "Group:     0")
+                .containsPattern("Mode: +0644");
+        assertThat(debugfs.apply("cat /etc/apt/sources.list.d/kiln-extra.sources")).isEqualTo(
+                "# Written by Kiln from the blueprint's repository kiln-extra\nTypes: deb\n"
+                + "URIs: http://apt.kiln.invalid/debian\nSuites: stable\nComponents: main contrib\n"
+                + "Signed-By: /etc/apt/keyrings/kiln-extra.asc\n");
+        assertThat(debugfs.apply("cat /etc/apt/keyrings/kiln-extra.asc")).isEqualTo(resource("repo-key.asc"));
+        assertThat(debugfs.apply("cat /etc/apt/preferences.d/kiln-extra.pref"))
+                .isEqualTo("Package: *\nPin: origin \"apt.kiln.invalid\"\nPin-Priority: 600\n");
+        String ca = resource("test-ca.pem");
+        String body = ca.substring(ca.indexOf('\n') + 1, ca.indexOf("-----END")).replace("\n", "");
+        assertThat(debugfs.apply("ls /usr/local/share/ca-certificates")).contains("kiln-");
+        assertThat(debugfs.apply("cat /etc/ssl/certs/ca-certificates.crt").replace("\n", "")).contains(body);
+        assertThat(debugfs.apply("cat /etc/nftables.conf")).contains("ip saddr 192.0.2.0/24 accept",
+                "ip saddr 198.51.100.7 drop", "ip6 saddr 2001:db8::/32 drop", "tcp dport 8080 accept",
+                "tcp dport 8443 accept");
+        assertThat(Path.of("/tmp/kiln-data-ran")).as("a file's content is never run").doesNotExist();
+    }
 
     @BeforeEach
     void blueprint() {
@@ -223,6 +309,10 @@ class BuildTest {
         String uuid = build("ext4-filesystem");
         Path image = Path.of(ROOT, "state/results", uuid, "filesystem.img").toAbsolutePath();
         run("e2fsck", "-fn", image.toString());
+        assertThat(Files.readString(image.resolveSibling("logs/combined.log"))).as("the blueprint's mount points")
+                .contains("filesystem: ext4-filesystem holds one tree; the mount points /home, /var get file systems "
+                        + "of their own on disk types only");
+        assertThat(debugfs(image, "cat /var/lib/kiln-test/postinst-ran")).as("one tree").isEqualTo("configured configure\n");
         assertThat(debugfs(image, "cat /etc/hostname")).isEqualTo("kiln-test-host\n");
         assertThat(debugfs(image, "cat /etc/passwd")).contains("alice:x:1234:").contains("Alice Kiln");
         assertThat(debugfs(image, "cat /etc/group")).containsPattern("builders:x:2345:.*alice").containsPattern("users:x:100:.*alice");
@@ -232,6 +322,13 @@ class BuildTest {
         assertThat(debugfs(image, "cat /var/lib/kiln-test/postinst-ran")).isEqualTo("configured configure\n");
         assertThat(debugfs(image, "stat /etc/machine-id")).contains("Size: 0");
         assertThat(debugfs(image, "ls /usr/sbin")).doesNotContain("policy-rc.d");
+        treeDataApplied(request -> {
+            try {
+                return debugfs(image, request);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
         assertThat(Files.readString(Path.of("/proc/self/mountinfo"))).doesNotContain(Path.of(ROOT).toAbsolutePath().toString());
         assertThat(Path.of(ROOT, "state/results", uuid, "compose/tree")).doesNotExist();
         String again = build("ext4-filesystem"); // the same bytes from a second compose (the tree from the cache)

@@ -107,15 +107,20 @@ class DiskTypesTest {
         return TestServer.JSON.readTree(run(command));
     }
 
-    /** The partition table, read by sfdisk; answers the partitions. */
-    static JsonNode checkTable(Path disk) throws Exception {
+    /** The partition table, read by sfdisk: BIOS boot, ESP, root, then the other mount points'; answers them. */
+    static JsonNode checkTable(Path disk, String... mounts) throws Exception {
         JsonNode table = json("sfdisk", "--json", disk.toString()).path("partitiontable");
         assertThat(table.path("label").asText()).isEqualTo("gpt");
         JsonNode parts = table.path("partitions");
-        assertThat(parts).hasSize(3);
+        assertThat(parts).hasSize(3 + mounts.length);
         assertThat(parts.get(0).path("type").asText()).isEqualTo(DiskImage.BIOS_BOOT);
         assertThat(parts.get(1).path("type").asText()).isEqualTo(DiskImage.ESP);
         assertThat(parts.get(2).path("type").asText()).isEqualTo(DiskImage.ROOT_X86_64);
+        assertThat(parts.get(2).path("name").asText()).isEqualTo("root");
+        for (int i = 0; i < mounts.length; i++) {
+            assertThat(parts.get(3 + i).path("type").asText()).isEqualTo(DiskImage.LINUX_DATA);
+            assertThat(parts.get(3 + i).path("name").asText()).isEqualTo(mounts[i].substring(1));
+        }
         return parts;
     }
 
@@ -126,21 +131,39 @@ class DiskTypesTest {
         return out;
     }
 
-    /** The ESP passes fsck.vfat and holds GRUB's EFI image; the root passes e2fsck and boots this kernel. */
+    /**
+     * The ESP passes fsck.vfat and holds GRUB's EFI image; the root, /home and /var (the blueprint's mount points,
+     * /var of the size it asks) pass e2fsck, each holds its part of the tree, and the root's fstab mounts them by
+     * UUID; the root boots this kernel.
+     */
     static void checkDisk(Path disk, boolean cloudInit) throws Exception {
-        JsonNode parts = checkTable(disk);
+        JsonNode parts = checkTable(disk, "/home", "/var");
+        assertThat(parts.get(4).path("size").asLong() * 512).as("/var's minsize").isEqualTo(600 * MIB);
+        assertThat(parts.get(3).path("size").asLong() * 512).as("/home: what it needs, at least").isGreaterThanOrEqualTo(256 * MIB);
         Path esp = extract(disk, parts.get(1), "esp.img");
         Path root = extract(disk, parts.get(2), "root.img");
+        Path home = extract(disk, parts.get(3), "home.img");
+        Path var = extract(disk, parts.get(4), "var.img");
         try {
             run("fsck.vfat", "-n", esp.toString());
             assertThat(run("env", "MTOOLS_SKIP_CHECK=1", "mdir", "-i", esp.toString(), "::/EFI/BOOT")).contains("BOOTX64");
-            run("e2fsck", "-fn", root.toString());
+            for (Path fs : List.of(root, home, var)) {
+                run("e2fsck", "-fn", fs.toString());
+            }
             assertThat(debugfs(root, "cat /etc/hostname")).isEqualTo("kiln-test-host\n");
-            assertThat(debugfs(root, "cat /home/alice/.ssh/authorized_keys")).isEqualTo(BuildTest.KEY + "\n");
-            assertThat(debugfs(root, "cat /var/lib/kiln-test/postinst-ran")).isEqualTo("configured configure\n");
+            assertThat(debugfs(home, "cat /alice/.ssh/authorized_keys")).isEqualTo(BuildTest.KEY + "\n");
+            assertThat(debugfs(var, "cat /lib/kiln-test/postinst-ran")).isEqualTo("configured configure\n");
+            assertThat(debugfs(root, "ls -p /var").strip().lines().map(l -> l.substring(l.lastIndexOf('/', l.length() - 2)))
+                    .toList()).as("the mount point is empty").containsExactlyInAnyOrder("/./", "/../");
             String fstab = debugfs(root, "cat /etc/fstab");
             String uuid = run("blkid", "-o", "value", "-s", "UUID", root.toString()).strip();
             assertThat(fstab).contains("UUID=" + uuid + " / ext4");
+            for (String m : List.of("home", "var")) {
+                Path fs = m.equals("home") ? home : var;
+                assertThat(run("blkid", "-o", "value", "-s", "LABEL", fs.toString()).strip()).isEqualTo(m);
+                assertThat(fstab).contains("UUID=" + run("blkid", "-o", "value", "-s", "UUID", fs.toString()).strip()
+                        + " /" + m + " ext4 defaults 0 2\n");
+            }
             String grub = debugfs(root, "cat /boot/grub/grub.cfg");
             assertThat(grub).contains("root=UUID=" + uuid).containsPattern("linux /boot/vmlinuz-\\S+-amd64 ");
             assertThat(debugfs(root, "ls /boot")).contains("initrd.img-");
@@ -152,11 +175,19 @@ class DiskTypesTest {
             }
             assertThat(debugfs(root, "stat /etc/machine-id")).contains("Size: 0");
             // the tree is merged-/usr from the start: usr-is-merged says so, and the conversion tool is not there
-            assertThat(debugfs(root, "cat /var/lib/dpkg/status")).contains("Package: usr-is-merged\n")
+            assertThat(debugfs(var, "cat /lib/dpkg/status")).contains("Package: usr-is-merged\n")
                     .doesNotContain("Package: usrmerge\n");
+            BuildTest.treeDataApplied(request -> {
+                try {
+                    return debugfs(root, request);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
         } finally {
-            Files.deleteIfExists(esp);
-            Files.deleteIfExists(root);
+            for (Path p : List.of(esp, root, home, var)) {
+                Files.deleteIfExists(p);
+            }
         }
         byte[] mbr = new byte[512];
         try (InputStream in = Files.newInputStream(disk)) {

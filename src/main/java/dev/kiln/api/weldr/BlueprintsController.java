@@ -12,6 +12,7 @@ import dev.kiln.debian.Pkg;
 import dev.kiln.depsolve.BlueprintDepsolver;
 import dev.kiln.depsolve.Dependencies;
 import dev.kiln.depsolve.DepsolveException;
+import dev.kiln.source.BlueprintKeys;
 import dev.kiln.source.Distros;
 import dev.kiln.source.SourceException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -155,7 +156,10 @@ class BlueprintsController {
     private static Blueprint parse(HttpServletRequest request) throws IOException {
         WeldrRequests.Body body = WeldrRequests.body(request, "BlueprintsError", "Blueprint");
         Blueprint blueprint = body.toml() ? BlueprintParser.parseToml(body.text()) : BlueprintParser.parseJson(body.text());
-        List<String> problems = Customizations.problems(blueprint.customizations());
+        List<String> problems = new java.util.ArrayList<>(Customizations.problems(blueprint.customizations()));
+        if (problems.isEmpty()) {
+            problems.addAll(BlueprintKeys.problems(blueprint.customizations()));
+        }
         if (!problems.isEmpty()) {
             throw new BlueprintException(BlueprintException.Kind.INVALID,
                     "Invalid customizations: " + String.join("; ", problems));

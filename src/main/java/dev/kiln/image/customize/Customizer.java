@@ -17,6 +17,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -31,11 +32,14 @@ public final class Customizer {
     private final Path tree;
     private final Chroot chroot;
     private final ToolRunner tools;
+    private final TreeData data;
 
-    public Customizer(Path tree, Chroot chroot, ToolRunner tools) {
+    /** {@code data}: the blueprint's files, keys and certificates by SHA-256, as the plan names them. */
+    public Customizer(Path tree, Chroot chroot, ToolRunner tools, Map<String, String> data) {
         this.tree = tree;
         this.chroot = chroot;
         this.tools = tools;
+        this.data = new TreeData(tree, chroot, data);
     }
 
     public void apply(Kickstart plan) throws IOException, InterruptedException {
@@ -54,7 +58,6 @@ public final class Customizer {
                         + "\"\nXKBVARIANT=\"\"\nXKBOPTIONS=\"\"\nBACKSPACE=\"guess\"\n");
                 case "user" -> user(c);
                 case "rootpw" -> rootpw(c);
-                case "services" -> services(c);
                 case "firewall" -> firewall(c);
                 case "bootloader" -> write("etc/kernel/cmdline", c.options().getOrDefault("append", "").strip() + "\n");
                 default -> { }
@@ -65,6 +68,12 @@ public final class Customizer {
                 String user = c.options().getOrDefault("user", "");
                 List<String> w = c.words();
                 sshkey(user.isEmpty() && !w.isEmpty() ? w.get(0) : user, w.isEmpty() ? "" : w.get(w.size() - 1));
+            }
+        }
+        data.apply(commands); // the blueprint's directories, files, apt sources and certificates, owners existing
+        for (KickstartArgs c : commands) { // services after the files: a unit the blueprint writes can be enabled
+            if (c.command().equals("services")) {
+                services(c);
             }
         }
         int n = 0;
@@ -267,7 +276,25 @@ public final class Customizer {
             return;
         }
         Set<String> accepts = new LinkedHashSet<>();
-        for (var e : c.options().entrySet()) {
+        Set<String> refusals = new LinkedHashSet<>();
+        for (String zone : c.every("zone")) { // NAME:SOURCE,SOURCE
+            String name = zone.substring(0, zone.indexOf(':'));
+            String verdict = switch (name) {
+                case "trusted" -> "accept";
+                case "drop" -> "drop";
+                case "block" -> "reject with icmpx type admin-prohibited";
+                default -> null; // the other zones have the rules every address has
+            };
+            for (String source : zone.substring(zone.indexOf(':') + 1).split(",")) {
+                if (verdict == null) {
+                    continue;
+                }
+                String match = source.matches("[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}") ? "ether saddr "
+                        : source.contains(":") ? "ip6 saddr " : "ip saddr ";
+                (verdict.equals("accept") ? accepts : refusals).add(match + source + " " + verdict);
+            }
+        }
+        for (var e : c.all()) {
             if (e.getKey().equals("port")) {
                 String[] pp = e.getValue().split(":");
                 accepts.add(pp[1] + " dport " + pp[0] + " accept");
@@ -282,7 +309,11 @@ public final class Customizer {
         }
         StringBuilder rules = new StringBuilder("#!/usr/sbin/nft -f\n# Written by Kiln from the blueprint's firewall customization.\n"
                 + "flush ruleset\n\ntable inet filter {\n\tchain input {\n\t\ttype filter hook input priority 0; policy drop;\n"
-                + "\t\tct state established,related accept\n\t\tiif lo accept\n\t\tmeta l4proto { icmp, ipv6-icmp } accept\n");
+                + "\t\tiif lo accept\n");
+        for (String r : refusals) { // sources of the drop and block zones: before anything is accepted
+            rules.append("\t\t").append(r).append('\n');
+        }
+        rules.append("\t\tct state established,related accept\n\t\tmeta l4proto { icmp, ipv6-icmp } accept\n");
         for (String a : accepts) {
             rules.append("\t\t").append(a).append('\n');
         }

@@ -15,6 +15,8 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -35,6 +37,8 @@ public final class DiskImage {
     public static final String BIOS_BOOT = "21686148-6449-6E6F-744E-656564454649";
     public static final String ESP = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
     public static final String ROOT_X86_64 = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709";
+    /** Linux file-system data: the partitions of mount points other than the root (mounted by fstab). */
+    public static final String LINUX_DATA = "0FC63DAF-8483-4772-8E79-3D69D8477DE4";
     private static final long BIOS_START = 1 * MIB;
     private static final long ESP_START = 2 * MIB;
     private static final long ESP_SIZE = 200 * MIB;
@@ -53,68 +57,128 @@ public final class DiskImage {
     private DiskImage() {
     }
 
+    /** A file system of the disk: where it is mounted, its UUID and label, the directory it is made from. */
+    record Volume(String mount, UUID fs, String label, Path source, long size) {
+    }
+
     /**
      * Makes the raw disk {@code out} from a customized tree (which it changes: fstab, grub.cfg). The root file
-     * system is what the tree needs, or the size the blueprint asks for {@code /} when larger; the disk is
-     * {@code sizeBytes} when that is larger still, rounded up to a MiB.
+     * system is what the tree needs, or the size the blueprint asks for {@code /} when larger; each other mount
+     * point of the plan gets a partition and a file system of its own (what its part of the tree needs, or its
+     * least size when larger); the disk is {@code sizeBytes} when that is larger still (the root takes the rest),
+     * rounded up to a MiB.
      */
     public static Disk make(ToolRunner tools, Path scratch, String uuid, long sizeBytes, Tree tree, Path out)
             throws Exception {
         Path dir = tree.dir();
         String kernel = Kernels.bootKernel(dir, "a disk image");
         UUID rootFs = tree.seed();
+        List<String> mounts = new ArrayList<>(tree.mounts().keySet());
+        Collections.sort(mounts); // a parent before what is mounted below it
         String fatSerial = derive(rootFs, "esp").toString().substring(0, 8).toUpperCase();
         String cmdline = cmdline(dir);
+        boolean ownBoot = mounts.contains("/boot");
+        UUID bootFs = ownBoot ? derive(rootFs, "fs:/boot") : rootFs;
+        String bootPrefix = ownBoot ? "" : "/boot"; // where GRUB finds the kernel on the file system it reads
         Files.createDirectories(dir.resolve("boot/efi"));
-        write(dir.resolve("etc/fstab"), "# written by Kiln: the root and the EFI system partition, by file-system UUID\n"
-                + "UUID=" + rootFs + " / ext4 errors=remount-ro 0 1\n"
-                + "UUID=" + fatSerial.substring(0, 4) + "-" + fatSerial.substring(4) + " /boot/efi vfat umask=0077,nofail 0 1\n");
+        StringBuilder fstab = new StringBuilder("# written by Kiln: the file systems of the disk, by UUID\n"
+                + "UUID=" + rootFs + " / ext4 errors=remount-ro 0 1\n");
+        for (String m : mounts) {
+            fstab.append("UUID=").append(derive(rootFs, "fs:" + m)).append(' ').append(m).append(" ext4 defaults 0 2\n");
+        }
+        fstab.append("UUID=" + fatSerial.substring(0, 4) + "-" + fatSerial.substring(4)
+                + " /boot/efi vfat umask=0077,nofail 0 1\n");
+        write(dir.resolve("etc/fstab"), fstab.toString());
         Files.createDirectories(dir.resolve("boot/grub"));
-        write(dir.resolve("boot/grub/grub.cfg"), grubConfig("Debian GNU/Linux", "/boot/vmlinuz-" + kernel,
-                "/boot/initrd.img-" + kernel, "root=UUID=" + rootFs + " ro " + cmdline));
+        write(dir.resolve("boot/grub/grub.cfg"), grubConfig("Debian GNU/Linux", bootPrefix + "/vmlinuz-" + kernel,
+                bootPrefix + "/initrd.img-" + kernel, "root=UUID=" + rootFs + " ro " + cmdline));
         Hygiene.clampWritten(dir, tree.sourceDateEpoch(), dir.resolve("boot/efi"), dir.resolve("etc/fstab"),
                 dir.resolve("boot/grub/grub.cfg"));
 
-        long rootSize = Math.max(Math.max(Ext4FileSystem.minimumSize(dir), tree.rootSize()),
-                sizeBytes - ROOT_START - TAIL);
-        rootSize = (rootSize + MIB - 1) / MIB * MIB;
-        long size = ROOT_START + rootSize + TAIL;
-        Files.deleteIfExists(out);
-        try (RandomAccessFile f = new RandomAccessFile(out.toFile(), "rw")) {
-            f.setLength(size);
-        }
-        String table = "label: gpt\n"
-                + "label-id: " + derive(rootFs, "disk") + "\n"
-                + part(BIOS_START, MIB, BIOS_BOOT, derive(rootFs, "bios"), "BIOS boot")
-                + part(ESP_START, ESP_SIZE, ESP, derive(rootFs, "esp-part"), "EFI System")
-                + part(ROOT_START, rootSize, ROOT_X86_64, derive(rootFs, "root-part"), "root");
-        tools.run(scratch, List.of("sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", out.toString()),
-                Map.of(), table);
-
-        Path rootImage = scratch.resolve("root.ext4");
+        List<MountSplit.Moved> moved = MountSplit.split(dir, mounts, tree.sandbox());
         try {
-            Ext4FileSystem.make(tools, scratch, uuid, tree, rootImage, rootSize);
-            // the disk file is all holes: blocks of zeros need no writing
-            tools.run(scratch, List.of("dd", "if=" + rootImage, "of=" + out, "bs=1M",
-                    "seek=" + ROOT_START / MIB, "conv=sparse,notrunc", "status=none"));
+            List<Volume> volumes = new ArrayList<>();
+            long rest = 0;
+            for (MountSplit.Moved m : moved) {
+                long size = Math.max(Ext4FileSystem.minimumSize(m.staging()), tree.mounts().get(m.mount()));
+                size = (size + MIB - 1) / MIB * MIB;
+                rest += size;
+                volumes.add(new Volume(m.mount(), derive(rootFs, "fs:" + m.mount()), label(m.mount()), m.staging(), size));
+            }
+            volumes.sort(Comparator.comparing(Volume::mount));
+            long rootSize = Math.max(Math.max(Ext4FileSystem.minimumSize(dir), tree.rootSize()),
+                    sizeBytes - ROOT_START - rest - TAIL);
+            rootSize = (rootSize + MIB - 1) / MIB * MIB;
+            volumes.add(0, new Volume("/", rootFs, "root", dir, rootSize));
+            long size = ROOT_START + rootSize + rest + TAIL;
+            Files.deleteIfExists(out);
+            try (RandomAccessFile f = new RandomAccessFile(out.toFile(), "rw")) {
+                f.setLength(size);
+            }
+            StringBuilder table = new StringBuilder("label: gpt\n"
+                    + "label-id: " + derive(rootFs, "disk") + "\n"
+                    + part(BIOS_START, MIB, BIOS_BOOT, derive(rootFs, "bios"), "BIOS boot")
+                    + part(ESP_START, ESP_SIZE, ESP, derive(rootFs, "esp-part"), "EFI System"));
+            long start = ROOT_START;
+            List<Long> starts = new ArrayList<>();
+            for (Volume v : volumes) {
+                starts.add(start);
+                table.append(part(start, v.size(), v.mount().equals("/") ? ROOT_X86_64 : LINUX_DATA,
+                        derive(rootFs, v.mount().equals("/") ? "root-part" : "part:" + v.mount()), v.label()));
+                start += v.size();
+            }
+            tools.run(scratch, List.of("sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", out.toString()),
+                    Map.of(), table.toString());
+            for (int i = 0; i < volumes.size(); i++) {
+                Volume v = volumes.get(i);
+                Path image = scratch.resolve("fs-" + i + ".ext4");
+                try {
+                    Ext4FileSystem.make(tools, scratch, uuid, tree, v.source(), v.fs(), v.label(), image, v.size());
+                    // the disk file is all holes: blocks of zeros need no writing
+                    tools.run(scratch, List.of("dd", "if=" + image, "of=" + out, "bs=1M",
+                            "seek=" + starts.get(i) / MIB, "conv=sparse,notrunc", "status=none"));
+                } finally {
+                    Files.deleteIfExists(image);
+                }
+            }
+            bootCode(tools, scratch, tree, out, bootFs, bootPrefix, fatSerial);
+            StringBuilder parts = new StringBuilder();
+            for (Volume v : volumes) {
+                parts.append(parts.isEmpty() ? "" : ", ").append(v.size() / MIB).append(" MiB ext4 ").append(v.mount());
+            }
+            tools.note(String.format("disk: %d MiB GPT (BIOS boot, 200 MiB ESP, %s; root %s), kernel %s",
+                    size / MIB, parts, rootFs, kernel));
+            return new Disk(out, size, rootFs, kernel, tree.sourceDateEpoch());
         } finally {
-            Files.deleteIfExists(rootImage);
+            MountSplit.restore(moved);
         }
+    }
 
-        String early = "search --no-floppy --fs-uuid --set=root " + rootFs + "\nset prefix=($root)/boot/grub\n";
+    /** A partition's and file system's label from its mount point: {@code /var/log} → {@code var-log} (16 at most). */
+    static String label(String mount) {
+        String l = mount.equals("/") ? "root" : mount.substring(1).replace('/', '-');
+        return l.length() <= 16 ? l : l.substring(0, 16);
+    }
+
+    /** GRUB for UEFI (the ESP's removable-media path) and for BIOS (core image in the BIOS boot partition). */
+    private static void bootCode(ToolRunner tools, Path scratch, Tree tree, Path out, UUID bootFs, String bootPrefix,
+            String fatSerial) throws Exception {
+        String early = "search --no-floppy --fs-uuid --set=root " + bootFs + "\nset prefix=($root)" + bootPrefix
+                + "/grub\n";
         Path earlyCfg = scratch.resolve("grub-early.cfg");
         Files.writeString(earlyCfg, early);
         Path efi = scratch.resolve("BOOTX64.EFI");
         Path core = scratch.resolve("core.img");
         try {
             List<String> mkEfi = new ArrayList<>(List.of("grub-mkimage", "-O", "x86_64-efi", "-d",
-                    GRUB.resolve("x86_64-efi").toString(), "-o", efi.toString(), "-p", "/boot/grub", "-c", earlyCfg.toString()));
+                    GRUB.resolve("x86_64-efi").toString(), "-o", efi.toString(), "-p", bootPrefix + "/grub", "-c",
+                    earlyCfg.toString()));
             mkEfi.addAll(GRUB_MODULES);
             mkEfi.addAll(List.of("fat", "efi_gop"));
             tools.run(scratch, mkEfi);
             List<String> mkCore = new ArrayList<>(List.of("grub-mkimage", "-O", "i386-pc", "-d",
-                    GRUB.resolve("i386-pc").toString(), "-o", core.toString(), "-p", "/boot/grub", "-c", earlyCfg.toString(),
-                    "biosdisk"));
+                    GRUB.resolve("i386-pc").toString(), "-o", core.toString(), "-p", bootPrefix + "/grub", "-c",
+                    earlyCfg.toString(), "biosdisk"));
             mkCore.addAll(GRUB_MODULES);
             tools.run(scratch, mkCore);
 
@@ -133,9 +197,6 @@ public final class DiskImage {
             Files.deleteIfExists(efi);
             Files.deleteIfExists(core);
         }
-        tools.note(String.format("disk: %d MiB GPT (BIOS boot, 200 MiB ESP, %d MiB ext4 root %s), kernel %s",
-                size / MIB, rootSize / MIB, rootFs, kernel));
-        return new Disk(out, size, rootFs, kernel, tree.sourceDateEpoch());
     }
 
     /** GRUB's menu: one entry, on the serial console and the screen alike. */

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.stream.Stream;
 
 /**
@@ -33,15 +34,24 @@ public final class Ext4FileSystem {
     /** Writes the tree as an ext4 file system of {@code size} bytes (rounded up to MiB) into {@code image}. */
     public static void make(ToolRunner tools, Path scratch, String uuid, Tree tree, Path image, long size)
             throws Exception {
+        make(tools, scratch, uuid, tree, tree.dir(), tree.seed(), "root", image, size);
+    }
+
+    /**
+     * Writes {@code source} (the tree, or the part of it a mount point of its own holds) as an ext4 file system
+     * with the UUID {@code fsUuid} (also its hash seed) and {@code label}, of {@code size} bytes rounded up to MiB.
+     */
+    public static void make(ToolRunner tools, Path scratch, String uuid, Tree tree, Path source, UUID fsUuid,
+            String label, Path image, long size) throws Exception {
         size = (size + MIB - 1) / MIB * MIB;
-        String seed = tree.seed().toString();
+        String seed = fsUuid.toString();
         // in the sandbox: mke2fs sees (and copies) the owners the files have there; what the service wrote into
         // the tree is given to the same ids there first
-        tree.sandbox().own(tree.dir());
+        tree.sandbox().own(source);
         long kib = size / 1024;
         tree.sandbox().runToolInto(tools, uuid, image, out -> List.of("mke2fs", "-q",
-                "-F", "-t", "ext4", "-d", tree.dir().toString(), "-U", seed, "-E",
-                "hash_seed=" + seed + ",root_owner=0:0,nodiscard", "-L", "root", out.toString(), kib + "k"),
+                "-F", "-t", "ext4", "-d", source.toString(), "-U", seed, "-E",
+                "hash_seed=" + seed + ",root_owner=0:0,nodiscard", "-L", label, out.toString(), kib + "k"),
                 Map.of("E2FSPROGS_FAKE_TIME", String.valueOf(tree.sourceDateEpoch())));
         fixChangeTimes(tools, scratch, tree, image);
     }

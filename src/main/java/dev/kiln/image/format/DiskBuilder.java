@@ -27,6 +27,11 @@ abstract class DiskBuilder extends TreeImageBuilder {
     }
 
     @Override
+    protected final boolean partitioned() {
+        return true;
+    }
+
+    @Override
     protected final Path image(BuildRequest request, Tree tree) throws Exception {
         Path raw = request.scratch().resolve("disk.raw.tmp");
         try {

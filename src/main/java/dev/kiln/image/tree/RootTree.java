@@ -2,6 +2,9 @@ package dev.kiln.image.tree;
 
 import dev.kiln.KilnProperties;
 import dev.kiln.blueprint.BlueprintParser;
+import dev.kiln.blueprint.Customizations;
+import dev.kiln.kickstart.PlanException;
+import dev.kiln.blueprint.TreeCustomizations;
 import dev.kiln.depsolve.DepsFile;
 import dev.kiln.image.customize.Customizer;
 import dev.kiln.image.fetch.PackageCache;
@@ -16,6 +19,7 @@ import dev.kiln.store.ResultsDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -85,22 +89,35 @@ public class RootTree {
             sde = installer.install(deps, tree, tools, distro);
             trees.of(distro).remember(key, tree, sde, tools);
         }
-        return finish(tree, sde, seed, kickstart, tools);
+        Map<String, String> data = TreeCustomizations.data(
+                BlueprintParser.parseToml(results.read(ResultsDir.FROZEN)).customizations());
+        return finish(tree, sde, seed, kickstart, data, tools);
     }
 
-    private Tree finish(Path tree, long sde, UUID seed, Kickstart kickstart, ToolRunner tools)
-            throws IOException, InterruptedException {
+    private Tree finish(Path tree, long sde, UUID seed, Kickstart kickstart, Map<String, String> data,
+            ToolRunner tools) throws IOException, InterruptedException {
         tools.progress().phase("customize");
-        new Customizer(tree, new Chroot(tree, tools, sandbox, sde), tools).apply(kickstart);
+        new Customizer(tree, new Chroot(tree, tools, sandbox, sde), tools, data).apply(kickstart);
         Hygiene.clean(tree);
         Hygiene.clamp(tree, sde);
         long rootSize = 0;
+        Map<String, Long> mounts = new LinkedHashMap<>();
         for (String command : kickstart.commands()) {
             KickstartArgs part = KickstartArgs.parse(command);
-            if (part.command().equals("part") && part.words().contains("/")) {
-                rootSize = Long.parseLong(part.options().getOrDefault("size", "0")) << 20;
+            if (part.command().equals("part") && part.words().size() == 1) {
+                String mount = part.words().get(0);
+                String why = Customizations.mountPointProblem(mount);
+                if (why != null) { // the plan was checked when written; an edited template is checked here
+                    throw new PlanException("part " + mount + ": " + why);
+                }
+                long size = Long.parseLong(part.options().getOrDefault("size", "0")) << 20;
+                if (mount.equals("/")) {
+                    rootSize = size;
+                } else {
+                    mounts.put(mount, size);
+                }
             }
         }
-        return new Tree(tree, sde, seed, rootSize, sandbox);
+        return new Tree(tree, sde, seed, rootSize, Map.copyOf(mounts), sandbox);
     }
 }
