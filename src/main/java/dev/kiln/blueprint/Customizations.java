@@ -200,11 +200,34 @@ public final class Customizations {
         }
         if (c.containsKey("partitioning_mode") && !List.of("raw", "lvm", "auto-lvm").contains(c.get("partitioning_mode"))) {
             p.add("partitioning_mode: one of raw, lvm, auto-lvm: " + show(c.get("partitioning_mode")));
-        } else if (c.containsKey("partitioning_mode") && !"raw".equals(c.get("partitioning_mode"))) {
-            p.add("partitioning_mode: Kiln does not build LVM disks yet; raw (one partition per mount point) is the "
-                    + "mode it builds: " + show(c.get("partitioning_mode")));
         }
         return p;
+    }
+
+    /**
+     * Whether a disk of these customizations has its file systems on LVM (osbuild-composer's meaning of
+     * {@code partitioning_mode}): {@code lvm} always, {@code auto-lvm} when a mount point other than {@code /} and
+     * {@code /boot} is asked for, {@code raw} (Kiln's default; osbuild-composer's is auto-lvm) never.
+     */
+    public static boolean lvm(Map<String, Object> c) {
+        Object mode = c.get("partitioning_mode");
+        if ("lvm".equals(mode)) {
+            return true;
+        }
+        if (!"auto-lvm".equals(mode)) {
+            return false;
+        }
+        for (Object o : c.get("filesystem") instanceof List<?> l ? l : List.of()) {
+            if (o instanceof Map<?, ?> fs && !List.of("/", "/boot").contains(fs.get("mountpoint"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** An LVM logical volume's name for a mount point, as osbuild-composer names them: {@code /var/log} → {@code var_loglv}. */
+    public static String logicalVolume(String mount) {
+        return (mount.equals("/") ? "root" : mount.substring(1).replace('/', '_')) + "lv";
     }
 
     /** Mount points that belong to the system (osbuild-composer's list): refused, and everything below them. */

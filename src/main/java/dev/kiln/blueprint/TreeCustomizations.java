@@ -100,10 +100,19 @@ public final class TreeCustomizations {
         return out;
     }
 
-    /** Packages the image needs for these customizations: ca-certificates for {@code cacerts}. */
+    /**
+     * Packages the image needs for these customizations: ca-certificates for {@code cacerts}, lvm2 for an LVM layout
+     * (its initramfs hook activates the volume group at boot).
+     */
     public static List<String> packagesNeeded(Map<String, Object> c) {
-        return c.get("cacerts") instanceof Map<?, ?> ca && ca.get("pem_certs") instanceof List<?> l && !l.isEmpty()
-                ? List.of("ca-certificates") : List.of();
+        List<String> out = new ArrayList<>();
+        if (c.get("cacerts") instanceof Map<?, ?> ca && ca.get("pem_certs") instanceof List<?> l && !l.isEmpty()) {
+            out.add("ca-certificates");
+        }
+        if (Customizations.lvm(c)) {
+            out.add("lvm2");
+        }
+        return out;
     }
 
     static void problems(List<String> p, Map<String, Object> c) {

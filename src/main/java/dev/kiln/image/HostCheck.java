@@ -57,6 +57,12 @@ class HostCheck {
         } else {
             log.warn("Host check: {}", String.join("; ", problems));
         }
+        String lvm = dev.kiln.image.disk.DiskImage.whyNoLvm();
+        if (lvm == null) {
+            log.info("Host check: LVM layouts (partitioning_mode lvm, auto-lvm) can be written here");
+        } else {
+            log.info("Host check: composes asking for LVM layouts are refused here: {}", lvm);
+        }
     }
 
     /** What is missing for builds on this host, each a sentence; empty when nothing is. */

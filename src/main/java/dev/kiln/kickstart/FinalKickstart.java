@@ -93,12 +93,7 @@ public final class FinalKickstart {
         if (bootloader != null) {
             out.add(bootloader);
         }
-        for (Object o : list(c.get("filesystem"))) { // one partition per mount point, its least size in MiB
-            Map<?, ?> fs = (Map<?, ?>) o;
-            long bytes = Customizations.filesystemSize(fs);
-            out.add("part " + arg(String.valueOf(fs.get("mountpoint"))) + " --fstype=ext4 --size="
-                    + (bytes + (1 << 20) - 1) / (1 << 20));
-        }
+        out.addAll(layout(c));
         if (c.get("hostname") instanceof String h) {
             out.add("network --hostname=" + arg(h));
         }
@@ -165,6 +160,36 @@ public final class FinalKickstart {
                 throw new IllegalStateException("the rendered plan's %post " + (i + 1) + " is not the template's");
             }
         }
+    }
+
+    /**
+     * The disk layout: one {@code part MOUNT --fstype=ext4 --size=MiB} per mount point; on LVM
+     * ({@link Customizations#lvm}) {@code /boot} stays a partition (512 MiB unless the blueprint says), one physical
+     * volume holds the volume group {@code rootvg}, and every other mount point, the root included, is a
+     * {@code logvol} named as osbuild-composer names them ({@code rootlv}, {@code varlv}).
+     */
+    static List<String> layout(Map<String, Object> c) {
+        Map<String, Long> sizes = new java.util.LinkedHashMap<>();
+        for (Object o : list(c.get("filesystem"))) {
+            Map<?, ?> fs = (Map<?, ?>) o;
+            sizes.put(String.valueOf(fs.get("mountpoint")), (Customizations.filesystemSize(fs) + (1 << 20) - 1) / (1 << 20));
+        }
+        List<String> out = new ArrayList<>();
+        if (!Customizations.lvm(c)) {
+            sizes.forEach((m, mib) -> out.add("part " + arg(m) + " --fstype=ext4 --size=" + mib));
+            return out;
+        }
+        out.add("part /boot --fstype=ext4 --size=" + sizes.getOrDefault("/boot", 512L));
+        out.add("part pv.01 --size=1 --grow");
+        out.add("volgroup rootvg pv.01");
+        out.add("logvol / --vgname=rootvg --name=rootlv --fstype=ext4 --size=" + sizes.getOrDefault("/", 0L));
+        sizes.forEach((m, mib) -> {
+            if (!m.equals("/") && !m.equals("/boot")) {
+                out.add("logvol " + arg(m) + " --vgname=rootvg --name=" + Customizations.logicalVolume(m)
+                        + " --fstype=ext4 --size=" + mib);
+            }
+        });
+        return out;
     }
 
     /**

@@ -58,6 +58,11 @@ public enum OutputType {
         return mimeType;
     }
 
+    /** Whether the type is a disk (a partition table with file systems), not a tree or an ISO. */
+    public boolean disk() {
+        return this != TAR && this != EXT4_FILESYSTEM && this != LIVE_ISO;
+    }
+
     public static Optional<OutputType> byId(String id) {
         return List.of(values()).stream().filter(t -> t.id.equals(id)).findFirst();
     }

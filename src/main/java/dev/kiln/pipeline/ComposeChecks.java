@@ -74,5 +74,13 @@ public class ComposeChecks {
             throw new Rejected(Reason.INVALID_CUSTOMIZATIONS, "Invalid customizations in "
                     + checked.blueprint().name() + ": " + String.join("; ", problems));
         }
+        if (type.disk() && Customizations.lvm(checked.blueprint().customizations())) {
+            String why = dev.kiln.image.disk.DiskImage.whyNoLvm();
+            if (why != null) {
+                throw new Rejected(Reason.INVALID_CUSTOMIZATIONS, checked.blueprint().name() + ": partitioning_mode "
+                        + checked.blueprint().customizations().get("partitioning_mode") + " asks for LVM, which this "
+                        + "host cannot write: " + why + "; use partitioning_mode = \"raw\"");
+            }
+        }
     }
 }

@@ -3,6 +3,7 @@ package dev.kiln.image;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.image.disk.DiskImage;
 import dev.kiln.output.OutputType;
+import dev.kiln.store.ResultsDir;
 import dev.kiln.testing.DebRepository;
 import dev.kiln.testing.TestServer;
 import java.io.IOException;
@@ -13,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -153,8 +155,9 @@ class DiskTypesTest {
             assertThat(debugfs(root, "cat /etc/hostname")).isEqualTo("kiln-test-host\n");
             assertThat(debugfs(home, "cat /alice/.ssh/authorized_keys")).isEqualTo(BuildTest.KEY + "\n");
             assertThat(debugfs(var, "cat /lib/kiln-test/postinst-ran")).isEqualTo("configured configure\n");
-            assertThat(debugfs(root, "ls -p /var").strip().lines().map(l -> l.substring(l.lastIndexOf('/', l.length() - 2)))
-                    .toList()).as("the mount point is empty").containsExactlyInAnyOrder("/./", "/../");
+            // ls -p: /INODE/MODE/UID/GID/NAME/SIZE/
+            assertThat(debugfs(root, "ls -p /var").strip().lines().map(l -> l.split("/")[5]).toList())
+                    .as("the mount point is empty").containsExactlyInAnyOrder(".", "..");
             String fstab = debugfs(root, "cat /etc/fstab");
             String uuid = run("blkid", "-o", "value", "-s", "UUID", root.toString()).strip();
             assertThat(fstab).contains("UUID=" + uuid + " / ext4");
@@ -196,6 +199,57 @@ class DiskTypesTest {
         assertThat(new String(mbr, StandardCharsets.ISO_8859_1)).as("GRUB's boot code").contains("GRUB ");
         assertThat(mbr[510] & 0xff).isEqualTo(0x55);
         assertThat(mbr[511] & 0xff).isEqualTo(0xaa);
+    }
+
+    /**
+     * The logical volumes of an LVM partition, read by lvm2 itself over a read-only loop device (no device-mapper,
+     * nothing activated): {@code pvck} passes, {@code vgcfgbackup} writes the volume group's metadata, and each
+     * volume (one segment) is extracted by the place {@code pvs}/{@code lvs} give it. Answers name → file.
+     */
+    static Map<String, Path> logicalVolumes(Path disk, JsonNode part, Map<String, Long> sizes) throws Exception {
+        long start = part.path("start").asLong() * 512;
+        String loop = run("losetup", "--find", "--show", "--read-only", "--offset=" + start,
+                "--sizelimit=" + part.path("size").asLong() * 512, disk.toString()).strip();
+        Map<String, Path> out = new java.util.TreeMap<>();
+        try {
+            String config = "devices { filter=[\"a|^" + loop + "$|\",\"r|.*|\"] use_devicesfile=0 "
+                    + "obtain_device_list_from_udev=0 } backup { backup=0 archive=0 }";
+            List<String> common = List.of("--driverloaded", "n", "--nolocking", "--config", config);
+            java.util.function.Function<List<String>, String> lvm = args -> {
+                List<String> cmd = new ArrayList<>(List.of("env", "LVM_SUPPRESS_FD_WARNINGS=1", "lvm", args.get(0)));
+                cmd.addAll(common);
+                cmd.addAll(args.subList(1, args.size()));
+                try {
+                    return run(cmd.toArray(String[]::new));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            };
+            lvm.apply(List.of("pvck", loop));
+            Path backup = disk.resolveSibling("rootvg.vgcfg");
+            lvm.apply(List.of("vgcfgbackup", "-f", backup.toString(), "rootvg"));
+            assertThat(Files.readString(backup)).contains("rootvg {", "extent_size = 8192", "rootlv {");
+            Files.delete(backup);
+            long peStart = Long.parseLong(lvm.apply(List.of("pvs", "--noheadings", "--nosuffix", "--units", "b",
+                    "-o", "pe_start", loop)).strip());
+            for (String line : lvm.apply(List.of("lvs", "--noheadings", "--nosuffix", "--units", "b", "--separator",
+                    "|", "-o", "lv_name,lv_size,seg_pe_ranges", "rootvg")).strip().split("\n")) {
+                String[] f = line.strip().split("\\|");
+                String name = f[0];
+                long size = Long.parseLong(f[1]);
+                if (sizes.containsKey(name)) {
+                    assertThat(size).as(name + "'s size").isEqualTo(sizes.get(name));
+                }
+                long first = Long.parseLong(f[2].substring(f[2].lastIndexOf(':') + 1, f[2].lastIndexOf('-')));
+                Path lv = disk.resolveSibling(name + ".img");
+                run("dd", "if=" + disk, "of=" + lv, "bs=1M", "skip=" + (start + peStart + first * 4 * MIB) / MIB,
+                        "count=" + size / MIB, "conv=sparse", "status=none");
+                out.put(name, lv);
+            }
+        } finally {
+            run("losetup", "-d", loop);
+        }
+        return out;
     }
 
     static JsonNode info(Path image, String format) throws Exception {
@@ -302,8 +356,94 @@ class DiskTypesTest {
         sameBytesAgain(iso, "live-iso", 0);
     }
 
+    /**
+     * The same blueprint with {@code partitioning_mode = "auto-lvm"} (it has /var and /home): a plain /boot, one
+     * physical volume, the volume group rootvg with rootlv, homelv and varlv (of the size the blueprint asks), each
+     * file system clean and holding its part of the tree, fstab by UUID, GRUB reading the kernel from /boot; lvm2
+     * is in the image (its initramfs hook activates the group). Built twice: the file systems are the same bytes.
+     */
     @Test
     @Order(4)
+    void autoLvmPutsTheMountPointsOnLogicalVolumes() throws Exception {
+        String toml = BuildTest.BLUEPRINT.replace("name = \"custom\"", "name = \"custom-lvm\"")
+                .replace("hostname = \"kiln-test-host\"", "hostname = \"kiln-test-host\"\npartitioning_mode = \"auto-lvm\"");
+        assertThat(server.call("POST", "/api/v1/blueprints/new", "text/x-toml", toml).statusCode()).isEqualTo(200);
+        discard();
+        String uuid = server.start("custom-lvm", "partitioned-disk", 0, "");
+        last = uuid;
+        Path dir = Path.of(ROOT, "state/results", uuid).toAbsolutePath();
+        assertThat(server.await(uuid, 900_000, "FINISHED", "FAILED")).as(Files.exists(dir.resolve("logs/combined.log"))
+                ? Files.readString(dir.resolve("logs/combined.log")) : "no log").isEqualTo("FINISHED");
+        assertThat(Files.readString(dir.resolve(ResultsDir.FINAL_KICKSTART))).contains("part /boot --fstype=ext4 --size=512\n",
+                "volgroup rootvg pv.01\n", "logvol /var --vgname=rootvg --name=varlv --fstype=ext4 --size=600\n");
+        Path disk = dir.resolve("disk.img");
+        JsonNode parts = json("sfdisk", "--json", disk.toString()).path("partitiontable").path("partitions");
+        assertThat(parts).hasSize(4);
+        assertThat(parts.get(2).path("name").asText()).isEqualTo("boot");
+        assertThat(parts.get(2).path("type").asText()).isEqualTo(DiskImage.LINUX_DATA);
+        assertThat(parts.get(3).path("name").asText()).isEqualTo("lvm");
+        assertThat(parts.get(3).path("type").asText()).isEqualTo(DiskImage.LINUX_LVM);
+        Path boot = extract(disk, parts.get(2), "boot.img");
+        Map<String, Path> lvs = logicalVolumes(disk, parts.get(3), Map.of("varlv", 600 * MIB));
+        try {
+            assertThat(lvs).containsOnlyKeys("homelv", "rootlv", "varlv");
+            run("e2fsck", "-fn", boot.toString());
+            lvs.values().forEach(lv -> {
+                try {
+                    run("e2fsck", "-fn", lv.toString());
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Path root = lvs.get("rootlv");
+            assertThat(debugfs(root, "cat /etc/hostname")).isEqualTo("kiln-test-host\n");
+            assertThat(debugfs(lvs.get("homelv"), "cat /alice/.ssh/authorized_keys")).isEqualTo(BuildTest.KEY + "\n");
+            assertThat(debugfs(lvs.get("varlv"), "cat /lib/kiln-test/postinst-ran")).isEqualTo("configured configure\n");
+            assertThat(debugfs(lvs.get("varlv"), "cat /lib/dpkg/status")).contains("Package: lvm2\n");
+            assertThat(debugfs(boot, "ls /")).contains("vmlinuz-", "initrd.img-", "grub");
+            assertThat(debugfs(boot, "cat /grub/grub.cfg")).containsPattern("linux /vmlinuz-\\S+-amd64 root=UUID=");
+            String fstab = debugfs(root, "cat /etc/fstab");
+            for (Map.Entry<String, Path> fs : Map.of("/", root, "/boot", boot, "/home", lvs.get("homelv"),
+                    "/var", lvs.get("varlv")).entrySet()) {
+                assertThat(fstab).contains("UUID=" + run("blkid", "-o", "value", "-s", "UUID", fs.getValue().toString())
+                        .strip() + " " + fs.getKey() + " ext4");
+            }
+            assertThat(Files.readString(dir.resolve("logs/combined.log"))).contains("volume group rootvg on a");
+            // a second compose: the same file systems (lvm2 stamps its metadata with the time and host it ran on)
+            Map<String, String> sums = new java.util.TreeMap<>();
+            for (Map.Entry<String, Path> lv : lvs.entrySet()) {
+                sums.put(lv.getKey(), DebRepository.sha256(lv.getValue()));
+            }
+            sums.put("boot", DebRepository.sha256(boot));
+            deleteAll(lvs.values(), boot);
+            String again = server.start("custom-lvm", "partitioned-disk", 0, "");
+            discard();
+            last = again;
+            assertThat(server.await(again, 900_000, "FINISHED", "FAILED")).isEqualTo("FINISHED");
+            Path disk2 = Path.of(ROOT, "state/results", again, "disk.img").toAbsolutePath();
+            JsonNode parts2 = json("sfdisk", "--json", disk2.toString()).path("partitiontable").path("partitions");
+            boot = extract(disk2, parts2.get(2), "boot.img");
+            lvs = logicalVolumes(disk2, parts2.get(3), Map.of());
+            Map<String, String> sums2 = new java.util.TreeMap<>();
+            for (Map.Entry<String, Path> lv : lvs.entrySet()) {
+                sums2.put(lv.getKey(), DebRepository.sha256(lv.getValue()));
+            }
+            sums2.put("boot", DebRepository.sha256(boot));
+            assertThat(sums2).isEqualTo(sums);
+        } finally {
+            deleteAll(lvs.values(), boot);
+        }
+    }
+
+    static void deleteAll(java.util.Collection<Path> files, Path more) throws IOException {
+        for (Path p : files) {
+            Files.deleteIfExists(p);
+        }
+        Files.deleteIfExists(more);
+    }
+
+    @Test
+    @Order(5)
     void everyTypeIsEnabled() {
         JsonNode types = server.get("/api/v1/compose/types").path("types");
         assertThat(types).hasSize(OutputType.values().length);

@@ -1,5 +1,6 @@
 package dev.kiln.image.disk;
 
+import dev.kiln.blueprint.Customizations;
 import dev.kiln.image.sandbox.ToolRunner;
 import dev.kiln.image.tree.Hygiene;
 import dev.kiln.image.tree.Kernels;
@@ -39,6 +40,8 @@ public final class DiskImage {
     public static final String ROOT_X86_64 = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709";
     /** Linux file-system data: the partitions of mount points other than the root (mounted by fstab). */
     public static final String LINUX_DATA = "0FC63DAF-8483-4772-8E79-3D69D8477DE4";
+    /** Linux LVM: the physical volume of an LVM layout. */
+    public static final String LINUX_LVM = "E6D6D379-F507-44C2-A23C-238F2A3DF928";
     private static final long BIOS_START = 1 * MIB;
     private static final long ESP_START = 2 * MIB;
     private static final long ESP_SIZE = 200 * MIB;
@@ -97,20 +100,23 @@ public final class DiskImage {
 
         List<MountSplit.Moved> moved = MountSplit.split(dir, mounts, tree.sandbox());
         try {
+            boolean lvm = !tree.logical().isEmpty();
+            long unit = lvm ? Lvm.EXTENT : MIB; // an LV is a whole number of extents
             List<Volume> volumes = new ArrayList<>();
-            long rest = 0;
+            long others = 0;
             for (MountSplit.Moved m : moved) {
                 long size = Math.max(Ext4FileSystem.minimumSize(m.staging()), tree.mounts().get(m.mount()));
-                size = (size + MIB - 1) / MIB * MIB;
-                rest += size;
+                size = roundUp(size, tree.logical().contains(m.mount()) ? unit : MIB);
+                others += size;
                 volumes.add(new Volume(m.mount(), derive(rootFs, "fs:" + m.mount()), label(m.mount()), m.staging(), size));
             }
             volumes.sort(Comparator.comparing(Volume::mount));
+            long overhead = lvm ? Lvm.PE_START + Lvm.EXTENT : 0; // the PV's metadata and a spare extent
             long rootSize = Math.max(Math.max(Ext4FileSystem.minimumSize(dir), tree.rootSize()),
-                    sizeBytes - ROOT_START - rest - TAIL);
-            rootSize = (rootSize + MIB - 1) / MIB * MIB;
+                    sizeBytes - ROOT_START - others - overhead - TAIL);
+            rootSize = roundUp(rootSize, unit);
             volumes.add(0, new Volume("/", rootFs, "root", dir, rootSize));
-            long size = ROOT_START + rootSize + rest + TAIL;
+            long size = ROOT_START + rootSize + others + overhead + TAIL;
             Files.deleteIfExists(out);
             try (RandomAccessFile f = new RandomAccessFile(out.toFile(), "rw")) {
                 f.setLength(size);
@@ -120,23 +126,46 @@ public final class DiskImage {
                     + part(BIOS_START, MIB, BIOS_BOOT, derive(rootFs, "bios"), "BIOS boot")
                     + part(ESP_START, ESP_SIZE, ESP, derive(rootFs, "esp-part"), "EFI System"));
             long start = ROOT_START;
-            List<Long> starts = new ArrayList<>();
-            for (Volume v : volumes) {
-                starts.add(start);
-                table.append(part(start, v.size(), v.mount().equals("/") ? ROOT_X86_64 : LINUX_DATA,
-                        derive(rootFs, v.mount().equals("/") ? "root-part" : "part:" + v.mount()), v.label()));
-                start += v.size();
+            Map<String, Long> starts = new java.util.HashMap<>();
+            for (Volume v : volumes) { // plain partitions, the root first
+                if (!tree.logical().contains(v.mount())) {
+                    starts.put(v.mount(), start);
+                    table.append(part(start, v.size(), v.mount().equals("/") ? ROOT_X86_64 : LINUX_DATA,
+                            derive(rootFs, v.mount().equals("/") ? "root-part" : "part:" + v.mount()), v.label()));
+                    start += v.size();
+                }
+            }
+            long pvStart = start;
+            long pvSize = 0;
+            if (lvm) { // then one LVM physical volume holding the logical volumes, the root first
+                pvSize = overhead + volumes.stream().filter(v -> tree.logical().contains(v.mount()))
+                        .mapToLong(Volume::size).sum();
+                table.append(part(pvStart, pvSize, LINUX_LVM, derive(rootFs, "part:lvm"), "lvm"));
             }
             tools.run(scratch, List.of("sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", out.toString()),
                     Map.of(), table.toString());
-            for (int i = 0; i < volumes.size(); i++) {
-                Volume v = volumes.get(i);
-                Path image = scratch.resolve("fs-" + i + ".ext4");
+            if (lvm) {
+                java.util.LinkedHashMap<String, Long> lvs = new java.util.LinkedHashMap<>();
+                for (Volume v : volumes) {
+                    if (tree.logical().contains(v.mount())) {
+                        lvs.put(Customizations.logicalVolume(v.mount()), v.size());
+                    }
+                }
+                Map<String, Long> offsets = Lvm.create(tools, scratch, out, pvStart, pvSize, lvs, rootFs);
+                for (Volume v : volumes) {
+                    if (tree.logical().contains(v.mount())) {
+                        starts.put(v.mount(), pvStart + offsets.get(Customizations.logicalVolume(v.mount())));
+                    }
+                }
+            }
+            int n = 0;
+            for (Volume v : volumes) {
+                Path image = scratch.resolve("fs-" + (n++) + ".ext4");
                 try {
                     Ext4FileSystem.make(tools, scratch, uuid, tree, v.source(), v.fs(), v.label(), image, v.size());
                     // the disk file is all holes: blocks of zeros need no writing
                     tools.run(scratch, List.of("dd", "if=" + image, "of=" + out, "bs=1M",
-                            "seek=" + starts.get(i) / MIB, "conv=sparse,notrunc", "status=none"));
+                            "seek=" + starts.get(v.mount()) / MIB, "conv=sparse,notrunc", "status=none"));
                 } finally {
                     Files.deleteIfExists(image);
                 }
@@ -144,14 +173,20 @@ public final class DiskImage {
             bootCode(tools, scratch, tree, out, bootFs, bootPrefix, fatSerial);
             StringBuilder parts = new StringBuilder();
             for (Volume v : volumes) {
-                parts.append(parts.isEmpty() ? "" : ", ").append(v.size() / MIB).append(" MiB ext4 ").append(v.mount());
+                parts.append(parts.isEmpty() ? "" : ", ").append(v.size() / MIB).append(" MiB ext4 ").append(v.mount())
+                        .append(tree.logical().contains(v.mount()) ? " (LV " + Customizations.logicalVolume(v.mount()) + ")" : "");
             }
-            tools.note(String.format("disk: %d MiB GPT (BIOS boot, 200 MiB ESP, %s; root %s), kernel %s",
-                    size / MIB, parts, rootFs, kernel));
+            tools.note(String.format("disk: %d MiB GPT (BIOS boot, 200 MiB ESP, %s%s; root %s), kernel %s",
+                    size / MIB, parts, lvm ? "; volume group " + Lvm.VG + " on a " + pvSize / MIB + " MiB partition" : "",
+                    rootFs, kernel));
             return new Disk(out, size, rootFs, kernel, tree.sourceDateEpoch());
         } finally {
             MountSplit.restore(moved);
         }
+    }
+
+    private static long roundUp(long bytes, long unit) {
+        return (bytes + unit - 1) / unit * unit;
     }
 
     /** A partition's and file system's label from its mount point: {@code /var/log} → {@code var-log} (16 at most). */
@@ -197,6 +232,11 @@ public final class DiskImage {
             Files.deleteIfExists(efi);
             Files.deleteIfExists(core);
         }
+    }
+
+    /** Why this host cannot make LVM disks (no loop device, no lvm2), or null when it can. */
+    public static String whyNoLvm() {
+        return Lvm.whyNot();
     }
 
     /** GRUB's menu: one entry, on the serial console and the screen alike. */

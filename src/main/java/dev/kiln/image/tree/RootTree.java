@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
@@ -102,10 +103,20 @@ public class RootTree {
         Hygiene.clamp(tree, sde);
         long rootSize = 0;
         Map<String, Long> mounts = new LinkedHashMap<>();
+        Set<String> logical = new java.util.TreeSet<>();
         for (String command : kickstart.commands()) {
             KickstartArgs part = KickstartArgs.parse(command);
-            if (part.command().equals("part") && part.words().size() == 1) {
+            boolean lv = part.command().equals("logvol");
+            if ((lv || part.command().equals("part")) && part.words().size() == 1 && part.words().get(0).startsWith("/")) {
                 String mount = part.words().get(0);
+                if (lv) {
+                    if (!Customizations.logicalVolume(mount).equals(part.options().get("name"))
+                            || !"rootvg".equals(part.options().get("vgname"))) {
+                        throw new PlanException("logvol " + mount + ": Kiln names the volume group rootvg and the "
+                                + "volume " + Customizations.logicalVolume(mount));
+                    }
+                    logical.add(mount);
+                }
                 String why = Customizations.mountPointProblem(mount);
                 if (why != null) { // the plan was checked when written; an edited template is checked here
                     throw new PlanException("part " + mount + ": " + why);
@@ -118,6 +129,9 @@ public class RootTree {
                 }
             }
         }
-        return new Tree(tree, sde, seed, rootSize, Map.copyOf(mounts), sandbox);
+        if (!logical.isEmpty() && !logical.contains("/")) {
+            throw new PlanException("the plan has logical volumes but the root is not one of them");
+        }
+        return new Tree(tree, sde, seed, rootSize, Map.copyOf(mounts), Set.copyOf(logical), sandbox);
     }
 }
