@@ -2,6 +2,7 @@ package dev.kiln.image;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.boot.BootTester;
+import dev.kiln.image.disk.DiskImage;
 import dev.kiln.image.sandbox.ToolRunner;
 import dev.kiln.image.tree.TreePlaces;
 import dev.kiln.output.OutputType;
@@ -99,7 +100,21 @@ class BootTest {
     @Test
     @Order(1)
     void qcow2WithVarAndHomeOfTheirOwnBootsAndServesHttp() throws Exception {
-        String toml = example().replace("name = \"example-http-server\"", "name = \"example-http-server-mounts\"")
+        String toml = mounts("example-http-server-mounts");
+        TestServer server = new TestServer(port, Path.of(ROOT, "state"));
+        assertThat(server.call("POST", "/api/v1/blueprints/new", "text/x-toml", toml).statusCode()).isEqualTo(200);
+        Path image = compose("example-http-server-mounts", "qcow2", true);
+        String serial = Files.readString(image.resolveSibling("logs/boot-test.log"), StandardCharsets.ISO_8859_1);
+        assertThat(serial).as("findmnt in the guest").containsPattern("(?m)^/ ext4 root /dev/\\S+")
+                .containsPattern("(?m)^/var ext4 var /dev/\\S+").containsPattern("(?m)^/home ext4 home /dev/\\S+");
+    }
+
+    /**
+     * The example with /var and /home of their own and a unit ({@code files}, {@code services}) that prints, on the
+     * serial console, where each ext4 file system is mounted and from which device.
+     */
+    static String mounts(String name) throws IOException {
+        return example().replace("name = \"example-http-server\"", "name = \"" + name + "\"")
                 + """
 
                 [customizations.services]
@@ -131,12 +146,6 @@ class BootTest {
                 WantedBy=multi-user.target
                 '''
                 """;
-        TestServer server = new TestServer(port, Path.of(ROOT, "state"));
-        assertThat(server.call("POST", "/api/v1/blueprints/new", "text/x-toml", toml).statusCode()).isEqualTo(200);
-        Path image = compose("example-http-server-mounts", "qcow2", true);
-        String serial = Files.readString(image.resolveSibling("logs/boot-test.log"), StandardCharsets.ISO_8859_1);
-        assertThat(serial).as("findmnt in the guest").containsPattern("(?m)^/ ext4 root /dev/\\S+")
-                .containsPattern("(?m)^/var ext4 var /dev/\\S+").containsPattern("(?m)^/home ext4 home /dev/\\S+");
     }
 
     static String example() throws IOException {
@@ -145,10 +154,19 @@ class BootTest {
         }
     }
 
+    /**
+     * The example with /var and /home and {@code partitioning_mode = "auto-lvm"}, as partitioned-disk: under SeaBIOS
+     * and under OVMF it boots from its /boot partition, the initramfs activates the volume group, and the unit prints
+     * the logical volumes mounted where the blueprint said.
+     */
     @Test
     @Order(2)
-    void partitionedDiskBootsUnderBiosAndUefi() throws Exception {
-        Path disk = compose("partitioned-disk", false);
+    void partitionedDiskOnLvmBootsUnderBiosAndUefi() throws Exception {
+        String toml = mounts("example-http-server-lvm").replace("[customizations.services]",
+                "[customizations]\npartitioning_mode = \"auto-lvm\"\n\n[customizations.services]");
+        TestServer server = new TestServer(port, Path.of(ROOT, "state"));
+        assertThat(server.call("POST", "/api/v1/blueprints/new", "text/x-toml", toml).statusCode()).isEqualTo(200);
+        Path disk = compose("example-http-server-lvm", "partitioned-disk", false);
         sshServerWithoutHostKeys(disk);
         for (BootTester.Firmware fw : BootTester.Firmware.values()) {
             Path work = Path.of(ROOT, "boot-" + fw).toAbsolutePath();
@@ -157,6 +175,11 @@ class BootTest {
             System.out.printf("BOOT partitioned-disk %s: %s after %.1f s: %s%n", fw, r.passed() ? "PASSED" : "FAILED",
                     r.seconds(), r.detail());
             assertThat(r.passed()).as(r.detail() + "\n" + tail(work.resolve("serial.log"))).isTrue();
+            assertThat(Files.readString(work.resolve("serial.log"), StandardCharsets.ISO_8859_1)).as("findmnt in the guest")
+                    .containsPattern("(?m)^/ ext4 root /dev/mapper/rootvg-rootlv")
+                    .containsPattern("(?m)^/boot ext4 boot /dev/\\S+")
+                    .containsPattern("(?m)^/var ext4 var /dev/mapper/rootvg-varlv")
+                    .containsPattern("(?m)^/home ext4 home /dev/mapper/rootvg-homelv");
         }
     }
 
@@ -189,17 +212,21 @@ class BootTest {
      * did not make them, and no placeholder of Kiln's is left), and the unit that makes them at first boot in place.
      */
     static void sshServerWithoutHostKeys(Path disk) throws Exception {
-        JsonNode parts = DiskTypesTest.checkTable(disk);
-        Path root = DiskTypesTest.extract(disk, parts.get(2), "root-ssh.img");
+        JsonNode parts = DiskTypesTest.json("sfdisk", "--json", disk.toString()).path("partitiontable").path("partitions");
+        assertThat(parts.get(3).path("type").asText()).as("an LVM layout").isEqualTo(DiskImage.LINUX_LVM);
+        java.util.Map<String, Path> lvs = DiskTypesTest.logicalVolumes(disk, parts.get(3), java.util.Map.of());
+        Path root = lvs.get("rootlv");
         try {
             assertThat(BuildTest.debugfs(root, "cat /etc/ssh/sshd_config")).contains("Include /etc/ssh/sshd_config.d");
             assertThat(BuildTest.debugfs(root, "ls /etc/ssh")).contains("moduli").doesNotContain("ssh_host_");
-            assertThat(BuildTest.debugfs(root, "cat /var/lib/dpkg/status"))
-                    .containsPattern("Package: openssh-server\n(.+\n)*?Status: install ok installed\n");
             assertThat(BuildTest.debugfs(root, "cat /etc/systemd/system/kiln-ssh-keygen.service"))
                     .contains("ssh-keygen -A");
+            assertThat(BuildTest.debugfs(lvs.get("varlv"), "cat /lib/dpkg/status"))
+                    .containsPattern("Package: openssh-server\n(.+\n)*?Status: install ok installed\n");
         } finally {
-            Files.deleteIfExists(root);
+            for (Path lv : lvs.values()) {
+                Files.deleteIfExists(lv);
+            }
         }
     }
 

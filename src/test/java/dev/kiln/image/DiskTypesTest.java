@@ -230,11 +230,14 @@ class DiskTypesTest {
             lvm.apply(List.of("vgcfgbackup", "-f", backup.toString(), "rootvg"));
             assertThat(Files.readString(backup)).contains("rootvg {", "extent_size = 8192", "rootlv {");
             Files.delete(backup);
+            // lvm2's warnings (activation disabled) come with the output: only lines of the asked form count
             long peStart = Long.parseLong(lvm.apply(List.of("pvs", "--noheadings", "--nosuffix", "--units", "b",
-                    "-o", "pe_start", loop)).strip());
+                    "-o", "pe_start", loop)).lines().map(String::strip).filter(l -> l.matches("[0-9]+")).findFirst()
+                    .orElseThrow());
             for (String line : lvm.apply(List.of("lvs", "--noheadings", "--nosuffix", "--units", "b", "--separator",
-                    "|", "-o", "lv_name,lv_size,seg_pe_ranges", "rootvg")).strip().split("\n")) {
-                String[] f = line.strip().split("\\|");
+                    "|", "-o", "lv_name,lv_size,seg_pe_ranges", "rootvg")).lines().map(String::strip)
+                    .filter(l -> l.matches("\\S+\\|[0-9]+\\|\\S+:[0-9]+-[0-9]+")).toList()) {
+                String[] f = line.split("\\|");
                 String name = f[0];
                 long size = Long.parseLong(f[1]);
                 if (sizes.containsKey(name)) {

@@ -98,7 +98,7 @@ public final class DiskImage {
         Hygiene.clampWritten(dir, tree.sourceDateEpoch(), dir.resolve("boot/efi"), dir.resolve("etc/fstab"),
                 dir.resolve("boot/grub/grub.cfg"));
 
-        List<MountSplit.Moved> moved = MountSplit.split(dir, mounts, tree.sandbox());
+        List<MountSplit.Moved> moved = MountSplit.split(dir, mounts, tree.sandbox(), tree.sourceDateEpoch());
         try {
             boolean lvm = !tree.logical().isEmpty();
             long unit = lvm ? Lvm.EXTENT : MIB; // an LV is a whole number of extents

@@ -79,16 +79,20 @@ final class Lvm {
                 tools.run(scratch, lvm("lvcreate", common, "-y", "--activate", "n", "--zero", "n", "--wipesignatures",
                         "n", "-L", lv.getValue() + "b", "-n", lv.getKey(), VG), env, null);
             }
-            long peStart = Long.parseLong(tools.run(scratch, lvm("pvs", common, "--noheadings", "--nosuffix",
-                    "--units", "b", "-o", "pe_start", loop), env, null).strip());
+            // the tools' warnings (activation disabled) come with their output: only lines of the asked form count
+            List<String> pe = tools.run(scratch, lvm("pvs", common, "--noheadings", "--nosuffix", "--units", "b",
+                    "-o", "pe_start", loop), env, null).lines().map(String::strip).filter(l -> l.matches("[0-9]{1,15}"))
+                    .toList();
+            if (pe.size() != 1) {
+                throw new IOException("pvs printed no start of the physical extents");
+            }
+            long peStart = Long.parseLong(pe.get(0));
             Map<String, Long> offsets = new HashMap<>();
             // one line per segment: "NAME|/dev/loopN:FIRST-LAST"
             for (String line : tools.run(scratch, lvm("lvs", common, "--noheadings", "--separator", "|", "-o",
-                    "lv_name,seg_pe_ranges", VG), env, null).strip().split("\n")) {
-                String[] f = line.strip().split("\\|");
-                if (f.length != 2 || !f[1].matches("\\S+:[0-9]+-[0-9]+")) {
-                    throw new IOException("lvs printed an unexpected line: " + line);
-                }
+                    "lv_name,seg_pe_ranges", VG), env, null).lines().map(String::strip)
+                    .filter(l -> l.matches("[A-Za-z0-9_.+-]+\\|\\S+:[0-9]+-[0-9]+")).toList()) {
+                String[] f = line.split("\\|");
                 long first = Long.parseLong(f[1].substring(f[1].lastIndexOf(':') + 1, f[1].lastIndexOf('-')));
                 if (offsets.put(f[0], peStart + first * EXTENT) != null) {
                     throw new IOException("logical volume " + f[0] + " has more than one segment");

@@ -1,6 +1,7 @@
 package dev.kiln.image.disk;
 
 import dev.kiln.image.sandbox.Sandbox;
+import dev.kiln.image.tree.Hygiene;
 import dev.kiln.kickstart.PlanException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,7 +28,11 @@ final class MountSplit {
     private MountSplit() {
     }
 
-    static List<Moved> split(Path tree, List<String> mounts, Sandbox sandbox) throws IOException {
+    /**
+     * Moves each mount point's directory out of {@code tree}; the empty directories left and their parents get the
+     * tree's clock {@code sde} (their times would otherwise be the build's, and the disk not the same twice).
+     */
+    static List<Moved> split(Path tree, List<String> mounts, Sandbox sandbox, long sde) throws IOException {
         List<String> deepestFirst = new ArrayList<>(mounts);
         deepestFirst.sort(Comparator.comparingLong((String m) -> m.chars().filter(c -> c == '/').count())
                 .reversed().thenComparing(Comparator.naturalOrder()));
@@ -43,6 +48,7 @@ final class MountSplit {
                 Files.move(dir, staging);
                 moved.add(new Moved(mount, dir, staging));
                 emptyDir(dir, sandbox);
+                Hygiene.clampWritten(tree, sde, dir);
             }
             return moved;
         } catch (IOException | RuntimeException e) {
@@ -82,7 +88,7 @@ final class MountSplit {
                         + "the image, not a directory");
             }
             if (!Files.exists(cur, LinkOption.NOFOLLOW_LINKS)) {
-                emptyDir(cur, sandbox);
+                emptyDir(cur, sandbox); // clamped with the mount point's own directory
             } else if (!Files.isDirectory(cur, LinkOption.NOFOLLOW_LINKS)) {
                 throw new PlanException("mount point " + mount + ": /" + tree.relativize(cur) + " is a file in the image");
             }
