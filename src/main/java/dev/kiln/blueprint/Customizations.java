@@ -181,6 +181,7 @@ public final class Customizations {
             }
         }
         TreeCustomizations.problems(p, c);
+        DiskCustomization.problems(p, c);
         Set<String> mounts = new java.util.HashSet<>();
         List<Map<?, ?>> filesystems = tables(p, "filesystem", c.get("filesystem"));
         if (filesystems.size() > 32) {
@@ -210,6 +211,9 @@ public final class Customizations {
      * {@code /boot} is asked for, {@code raw} (Kiln's default; osbuild-composer's is auto-lvm) never.
      */
     public static boolean lvm(Map<String, Object> c) {
+        if (c.containsKey("disk")) {
+            return DiskCustomization.lvm(c);
+        }
         Object mode = c.get("partitioning_mode");
         if ("lvm".equals(mode)) {
             return true;

@@ -57,7 +57,7 @@ class HostCheck {
         } else {
             log.warn("Host check: {}", String.join("; ", problems));
         }
-        String lvm = dev.kiln.image.disk.DiskImage.whyNoLvm();
+        String lvm = dev.kiln.image.HostTools.whyNoLvm();
         if (lvm == null) {
             log.info("Host check: LVM layouts (partitioning_mode lvm, auto-lvm) can be written here");
         } else {

@@ -108,4 +108,35 @@ public final class HostTools {
         // the sbin directories hold mke2fs, sfdisk and mkfs.fat; a service's PATH may leave them out
         return Files.isExecutable(Path.of("/usr/sbin", tool)) || Files.isExecutable(Path.of("/sbin", tool));
     }
+
+    /** Why this host cannot write LVM disks (no loop device it may use, no lvm2), or null when it can. */
+    public static String whyNoLvm() {
+        if (!Files.isWritable(Path.of("/dev/loop-control"))) {
+            return "there is no writable /dev/loop-control (LVM layouts need a loop device, hence root)";
+        }
+        if (executable("lvm") == null) {
+            return "this host lacks lvm (apt install lvm2)";
+        }
+        if (executable("losetup") == null) {
+            return "this host lacks losetup (apt install mount)";
+        }
+        return null;
+    }
+
+    /** Why this host cannot make xfs file systems (no mkfs.xfs), or null when it can. */
+    public static String whyNoXfs() {
+        return executable("mkfs.xfs") == null ? "this host lacks mkfs.xfs (apt install xfsprogs)" : null;
+    }
+
+    /** The program on PATH or in the system directories, or null. */
+    private static Path executable(String tool) {
+        List<String> dirs = new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)));
+        dirs.addAll(List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin"));
+        for (String dir : dirs) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) {
+                return Path.of(dir, tool);
+            }
+        }
+        return null;
+    }
 }

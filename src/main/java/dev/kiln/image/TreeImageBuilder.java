@@ -23,9 +23,9 @@ public abstract class TreeImageBuilder implements ImageBuilder {
         try {
             request.tools().progress().phase("sbom");
             Sbom.write(request.results(), type(), tree.dir(), tree.sourceDateEpoch());
-            if (!tree.mounts().isEmpty() && !partitioned()) {
+            if (!tree.disk().mountPoints().isEmpty() && !partitioned()) {
                 request.tools().note("filesystem: " + type().id() + " holds one tree; the mount points "
-                        + String.join(", ", new java.util.TreeSet<>(tree.mounts().keySet()))
+                        + String.join(", ", new java.util.TreeSet<>(tree.disk().mountPoints()))
                         + " get file systems of their own on disk types only");
             }
             return image(request, tree);

@@ -169,12 +169,15 @@ public final class FinalKickstart {
      * {@code logvol} named as osbuild-composer names them ({@code rootlv}, {@code varlv}).
      */
     static List<String> layout(Map<String, Object> c) {
-        Map<String, Long> sizes = new java.util.LinkedHashMap<>();
+        Map<String, Long> sizes = new java.util.TreeMap<>(); // the root first ("/" sorts first), parents before children
         for (Object o : list(c.get("filesystem"))) {
             Map<?, ?> fs = (Map<?, ?>) o;
             sizes.put(String.valueOf(fs.get("mountpoint")), (Customizations.filesystemSize(fs) + (1 << 20) - 1) / (1 << 20));
         }
         List<String> out = new ArrayList<>();
+        if (c.get("disk") instanceof Map<?, ?> disk) {
+            return diskLayout(disk);
+        }
         if (!Customizations.lvm(c)) {
             sizes.forEach((m, mib) -> out.add("part " + arg(m) + " --fstype=ext4 --size=" + mib));
             return out;
@@ -190,6 +193,64 @@ public final class FinalKickstart {
             }
         });
         return out;
+    }
+
+    /**
+     * The layout of a {@code [customizations.disk]}: its partitions in its order, the volume group where its lvm
+     * partition is (named {@code rootvg} unless it says), a root ext4 partition at the end when it has none, a
+     * 512 MiB /boot partition first when the root is a logical volume and there is no /boot.
+     */
+    static List<String> diskLayout(Map<?, ?> disk) {
+        List<String> out = new ArrayList<>();
+        boolean root = false;
+        boolean boot = false;
+        boolean rootLogical = false;
+        for (Object o : list(disk.get("partitions"))) {
+            Map<?, ?> part = (Map<?, ?>) o;
+            if ("lvm".equals(part.get("type"))) {
+                String vg = part.get("name") instanceof String n ? n : "rootvg";
+                out.add("part pv.01 --size=" + mib(part.get("minsize")));
+                out.add("volgroup " + vg + " pv.01");
+                for (Object l : list(part.get("logical_volumes"))) {
+                    Map<?, ?> lv = (Map<?, ?>) l;
+                    String mount = mountOf(lv);
+                    String name = lv.get("name") instanceof String n ? n
+                            : mount.equals("swap") ? "swaplv" : Customizations.logicalVolume(mount);
+                    out.add("logvol " + arg(mount) + " --vgname=" + vg + " --name=" + name + volume(lv));
+                    root |= mount.equals("/");
+                    rootLogical |= mount.equals("/");
+                }
+            } else {
+                String mount = mountOf(part);
+                out.add("part " + arg(mount) + volume(part));
+                root |= mount.equals("/");
+                boot |= mount.equals("/boot");
+            }
+        }
+        if (!root) {
+            out.add("part / --fstype=ext4 --size=0");
+        }
+        if (rootLogical && !boot) {
+            out.add(0, "part /boot --fstype=ext4 --size=512");
+        }
+        if (disk.get("minsize") != null) {
+            out.add("kiln-disk --minsize=" + mib(disk.get("minsize")));
+        }
+        return out;
+    }
+
+    private static String mountOf(Map<?, ?> volume) {
+        return "swap".equals(volume.get("fs_type")) ? "swap" : String.valueOf(volume.get("mountpoint"));
+    }
+
+    private static String volume(Map<?, ?> v) {
+        String fs = v.get("fs_type") instanceof String f ? f : "ext4";
+        return " --fstype=" + fs + " --size=" + mib(v.get("minsize"))
+                + (v.get("label") instanceof String l ? " --label=" + arg(l) : "");
+    }
+
+    private static long mib(Object size) {
+        return size == null ? 0 : (Customizations.size(size) + (1 << 20) - 1) / (1 << 20);
     }
 
     /**

@@ -3,6 +3,7 @@ package dev.kiln.pipeline;
 import dev.kiln.blueprint.Blueprint;
 import dev.kiln.blueprint.BlueprintStore;
 import dev.kiln.blueprint.Customizations;
+import dev.kiln.blueprint.DiskCustomization;
 import dev.kiln.image.OutputTypes;
 import dev.kiln.output.OutputType;
 import dev.kiln.source.Distros;
@@ -75,11 +76,17 @@ public class ComposeChecks {
                     + checked.blueprint().name() + ": " + String.join("; ", problems));
         }
         if (type.disk() && Customizations.lvm(checked.blueprint().customizations())) {
-            String why = dev.kiln.image.disk.DiskImage.whyNoLvm();
+            String why = dev.kiln.image.HostTools.whyNoLvm();
             if (why != null) {
-                throw new Rejected(Reason.INVALID_CUSTOMIZATIONS, checked.blueprint().name() + ": partitioning_mode "
-                        + checked.blueprint().customizations().get("partitioning_mode") + " asks for LVM, which this "
-                        + "host cannot write: " + why + "; use partitioning_mode = \"raw\"");
+                throw new Rejected(Reason.INVALID_CUSTOMIZATIONS, checked.blueprint().name() + ": the layout asks for LVM, which this "
+                        + "host cannot write: " + why + "; use plain partitions (partitioning_mode = \"raw\")");
+            }
+        }
+        if (type.disk() && DiskCustomization.uses(checked.blueprint().customizations(), "xfs")) {
+            String why = dev.kiln.image.HostTools.whyNoXfs();
+            if (why != null) {
+                throw new Rejected(Reason.INVALID_CUSTOMIZATIONS, checked.blueprint().name() + ": an xfs file system "
+                        + "is asked for, which this host cannot make: " + why);
             }
         }
     }

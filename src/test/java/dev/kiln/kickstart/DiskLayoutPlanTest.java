@@ -70,4 +70,90 @@ class DiskLayoutPlanTest {
         assertThat(FinalKickstart.layout(customizations("[customizations]\npartitioning_mode = \"lvm\"\n")))
                 .contains("logvol / --vgname=rootvg --name=rootlv --fstype=ext4 --size=0");
     }
+
+    static final String DISK = """
+            [customizations.disk]
+            minsize = "12 GiB"
+
+            [[customizations.disk.partitions]]
+            type = "plain"
+            mountpoint = "/data"
+            fs_type = "xfs"
+            label = "data"
+            minsize = "1 GiB"
+
+            [[customizations.disk.partitions]]
+            fs_type = "swap"
+            minsize = "512 MiB"
+
+            [[customizations.disk.partitions]]
+            type = "lvm"
+            name = "mainvg"
+            minsize = "6 GiB"
+
+            [[customizations.disk.partitions.logical_volumes]]
+            name = "rootlv"
+            mountpoint = "/"
+            label = "root"
+            minsize = "3 GiB"
+
+            [[customizations.disk.partitions.logical_volumes]]
+            mountpoint = "/srv/web"
+            fs_type = "vfat"
+            label = "WEB"
+            minsize = "100 MiB"
+            """;
+
+    @Test
+    void aDiskCustomizationIsLaidOutInItsOrder() throws Exception {
+        assertThat(problems(DISK)).isEmpty();
+        List<String> lines = FinalKickstart.layout(customizations(DISK));
+        assertThat(lines).containsExactly("part /boot --fstype=ext4 --size=512", "part /data --fstype=xfs --size=1024 --label=data",
+                "part swap --fstype=swap --size=512", "part pv.01 --size=6144", "volgroup mainvg pv.01",
+                "logvol / --vgname=mainvg --name=rootlv --fstype=ext4 --size=3072 --label=root",
+                "logvol /srv/web --vgname=mainvg --name=srv_weblv --fstype=vfat --size=100 --label=WEB",
+                "kiln-disk --minsize=12288");
+        DiskPlan plan = DiskPlan.parse(Kickstart.parse(String.join("\n", lines) + "\n"));
+        assertThat(plan.vg()).isEqualTo("mainvg");
+        assertThat(plan.minDisk()).isEqualTo(12L << 30);
+        assertThat(plan.rootSize()).isEqualTo(3L << 30);
+        assertThat(plan.mountPoints()).containsExactly("/boot", "/data", "/srv/web");
+        assertThat(plan.entries().get(2).swap()).isTrue();
+        assertThat(plan.entries().get(3).physicalVolume()).isTrue();
+        assertThat(plan.entries().get(5).lv()).isEqualTo("srv_weblv");
+        // no root given: an ext4 root partition at the end
+        assertThat(FinalKickstart.layout(customizations("[[customizations.disk.partitions]]\nmountpoint = \"/data\"\n")))
+                .containsExactly("part /data --fstype=ext4 --size=0", "part / --fstype=ext4 --size=0");
+    }
+
+    @Test
+    void aDiskCustomizationIsRefusedWhereKilnCannotHonourIt() {
+        assertThat(problems(DISK + fs("/var", "1073741824"))).contains("cannot be used together with filesystem");
+        assertThat(problems("[customizations.disk]\ntype = \"dos\"\n")).contains("disk.type");
+        assertThat(problems("[[customizations.disk.partitions]]\ntype = \"btrfs\"\n")).contains("btrfs");
+        assertThat(problems("[[customizations.disk.partitions]]\nmountpoint = \"/\"\nfs_type = \"xfs\"\n"))
+                .contains("ext4 only");
+        assertThat(problems("[[customizations.disk.partitions]]\nmountpoint = \"/var\"\nfs_type = \"vfat\"\n"))
+                .contains("ext4 only");
+        assertThat(problems("[[customizations.disk.partitions]]\nmountpoint = \"/data\"\nfs_type = \"zfs\"\n"))
+                .contains("fs_type");
+        assertThat(problems("[[customizations.disk.partitions]]\nfs_type = \"swap\"\nmountpoint = \"/swap\"\n"))
+                .contains("swap has none", "a swap area needs its size");
+        assertThat(problems("[[customizations.disk.partitions]]\nmountpoint = \"/data\"\nlabel = \"a label far too long\"\n"))
+                .contains("disk.partitions.label");
+        assertThat(problems("[[customizations.disk.partitions]]\nmountpoint = \"/d\"\nfs_type = \"vfat\"\nlabel = \"lower\"\n"))
+                .contains("upper-case");
+        String lvm = "[[customizations.disk.partitions]]\ntype = \"lvm\"\nname = \"%s\"\n"
+                + "[[customizations.disk.partitions.logical_volumes]]\nname = \"%s\"\nmountpoint = \"%s\"\n";
+        assertThat(problems(lvm.formatted("snapshotvg", "x", "/data"))).contains("lvm2 reserves");
+        assertThat(problems(lvm.formatted("vg", "a_tmeta", "/data"))).contains("lvm2 reserves");
+        assertThat(problems(lvm.formatted("vg;rm", "a", "/data"))).contains("disk.partitions.name");
+        assertThat(problems(lvm.formatted("vg", "boot", "/boot"))).contains("/boot is a plain partition");
+        assertThat(problems(lvm.formatted("vg", "a", "/data") + lvm.formatted("vg2", "b", "/data2")))
+                .contains("one lvm partition");
+        assertThat(problems("[[customizations.disk.partitions]]\ntype = \"lvm\"\n")).contains("at least one logical volume");
+        assertThat(problems("[[customizations.disk.partitions]]\nmountpoint = \"/etc\"\n")).contains("belongs to the system");
+        assertThat(problems("[[customizations.disk.partitions]]\nmountpoint = \"/d\"\npart_uuid = \"x\"\n"))
+                .contains("unknown field");
+    }
 }

@@ -1,9 +1,9 @@
 package dev.kiln.image.disk;
 
-import dev.kiln.blueprint.Customizations;
 import dev.kiln.image.sandbox.ToolRunner;
 import dev.kiln.image.tree.Hygiene;
 import dev.kiln.image.tree.Kernels;
+import dev.kiln.kickstart.DiskPlan;
 import dev.kiln.image.tree.Seeds;
 import dev.kiln.image.tree.Tree;
 import java.io.IOException;
@@ -16,7 +16,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +39,8 @@ public final class DiskImage {
     public static final String ROOT_X86_64 = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709";
     /** Linux file-system data: the partitions of mount points other than the root (mounted by fstab). */
     public static final String LINUX_DATA = "0FC63DAF-8483-4772-8E79-3D69D8477DE4";
+    /** Linux swap. */
+    public static final String LINUX_SWAP = "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F";
     /** Linux LVM: the physical volume of an LVM layout. */
     public static final String LINUX_LVM = "E6D6D379-F507-44C2-A23C-238F2A3DF928";
     private static final long BIOS_START = 1 * MIB;
@@ -60,38 +61,71 @@ public final class DiskImage {
     private DiskImage() {
     }
 
-    /** A file system of the disk: where it is mounted, its UUID and label, the directory it is made from. */
-    record Volume(String mount, UUID fs, String label, Path source, long size) {
+    /**
+     * A file system (or swap area) of the disk: its plan entry, UUID, label, the directory it is made from (null for
+     * swap), its size, and where it starts in the disk once laid out.
+     */
+    static final class Volume {
+        final DiskPlan.Entry entry;
+        final UUID fs;
+        final String label;
+        Path source;
+        long size;
+        long start;
+
+        Volume(DiskPlan.Entry entry, UUID fs, String label) {
+            this.entry = entry;
+            this.fs = fs;
+            this.label = label;
+        }
+
+        String mount() {
+            return entry.mount();
+        }
     }
 
     /**
-     * Makes the raw disk {@code out} from a customized tree (which it changes: fstab, grub.cfg). The root file
-     * system is what the tree needs, or the size the blueprint asks for {@code /} when larger; each other mount
-     * point of the plan gets a partition and a file system of its own (what its part of the tree needs, or its
-     * least size when larger); the disk is {@code sizeBytes} when that is larger still (the root takes the rest),
-     * rounded up to a MiB.
+     * Makes the raw disk {@code out} from a customized tree (which it changes: fstab, grub.cfg) and the plan's
+     * layout ({@link DiskPlan}): the root file system is what the tree needs, or the size the plan asks when larger;
+     * each other mount point gets a file system of its own (ext4, xfs, vfat) sized the same way, swap areas their
+     * size; plain ones on partitions in the plan's order, the rest as logical volumes of one LVM volume group. The
+     * disk is {@code sizeBytes} (or the plan's disk size) when that is larger still: the root takes the rest.
      */
     public static Disk make(ToolRunner tools, Path scratch, String uuid, long sizeBytes, Tree tree, Path out)
             throws Exception {
         Path dir = tree.dir();
         String kernel = Kernels.bootKernel(dir, "a disk image");
         UUID rootFs = tree.seed();
-        List<String> mounts = new ArrayList<>(tree.mounts().keySet());
-        Collections.sort(mounts); // a parent before what is mounted below it
+        DiskPlan plan = tree.disk();
+        List<Volume> volumes = new ArrayList<>();
+        DiskPlan.Entry pv = null;
+        int swaps = 0;
+        for (DiskPlan.Entry e : plan.entries()) {
+            if (e.physicalVolume()) {
+                pv = e;
+                volumes.add(new Volume(e, null, "lvm"));
+            } else if (e.swap()) {
+                swaps++;
+                volumes.add(new Volume(e, derive(rootFs, "swap:" + swaps), e.label() != null ? e.label()
+                        : "swap" + (swaps > 1 ? swaps : "")));
+            } else {
+                volumes.add(new Volume(e, e.mount().equals("/") ? rootFs : derive(rootFs, "fs:" + e.mount()),
+                        e.label() != null ? e.label() : label(e.mount(), e.fstype())));
+            }
+        }
+        if (volumes.stream().noneMatch(v -> v.mount().equals("/"))) { // the root first, as a plain ext4 partition
+            volumes.add(0, new Volume(new DiskPlan.Entry("/", "ext4", null, 0, null), rootFs, "root"));
+        }
+        Volume root = volumes.stream().filter(v -> v.mount().equals("/")).findFirst().orElseThrow();
+        List<Volume> fileSystems = volumes.stream().filter(v -> v.mount().startsWith("/")).toList();
+        List<String> mounts = fileSystems.stream().map(Volume::mount).filter(m -> !m.equals("/")).sorted().toList();
         String fatSerial = derive(rootFs, "esp").toString().substring(0, 8).toUpperCase();
         String cmdline = cmdline(dir);
-        boolean ownBoot = mounts.contains("/boot");
-        UUID bootFs = ownBoot ? derive(rootFs, "fs:/boot") : rootFs;
-        String bootPrefix = ownBoot ? "" : "/boot"; // where GRUB finds the kernel on the file system it reads
+        Volume ownBoot = fileSystems.stream().filter(v -> v.mount().equals("/boot")).findFirst().orElse(null);
+        UUID bootFs = ownBoot != null ? ownBoot.fs : rootFs;
+        String bootPrefix = ownBoot != null ? "" : "/boot"; // where GRUB finds the kernel on the file system it reads
         Files.createDirectories(dir.resolve("boot/efi"));
-        StringBuilder fstab = new StringBuilder("# written by Kiln: the file systems of the disk, by UUID\n"
-                + "UUID=" + rootFs + " / ext4 errors=remount-ro 0 1\n");
-        for (String m : mounts) {
-            fstab.append("UUID=").append(derive(rootFs, "fs:" + m)).append(' ').append(m).append(" ext4 defaults 0 2\n");
-        }
-        fstab.append("UUID=" + fatSerial.substring(0, 4) + "-" + fatSerial.substring(4)
-                + " /boot/efi vfat umask=0077,nofail 0 1\n");
-        write(dir.resolve("etc/fstab"), fstab.toString());
+        write(dir.resolve("etc/fstab"), fstab(volumes, fatSerial));
         Files.createDirectories(dir.resolve("boot/grub"));
         write(dir.resolve("boot/grub/grub.cfg"), grubConfig("Debian GNU/Linux", bootPrefix + "/vmlinuz-" + kernel,
                 bootPrefix + "/initrd.img-" + kernel, "root=UUID=" + rootFs + " ro " + cmdline));
@@ -100,23 +134,29 @@ public final class DiskImage {
 
         List<MountSplit.Moved> moved = MountSplit.split(dir, mounts, tree.sandbox(), tree.sourceDateEpoch());
         try {
-            boolean lvm = !tree.logical().isEmpty();
-            long unit = lvm ? Lvm.EXTENT : MIB; // an LV is a whole number of extents
-            List<Volume> volumes = new ArrayList<>();
-            long others = 0;
+            root.source = dir;
             for (MountSplit.Moved m : moved) {
-                long size = Math.max(Ext4FileSystem.minimumSize(m.staging()), tree.mounts().get(m.mount()));
-                size = roundUp(size, tree.logical().contains(m.mount()) ? unit : MIB);
-                others += size;
-                volumes.add(new Volume(m.mount(), derive(rootFs, "fs:" + m.mount()), label(m.mount()), m.staging(), size));
+                fileSystems.stream().filter(v -> v.mount().equals(m.mount())).findFirst().orElseThrow().source = m.staging();
             }
-            volumes.sort(Comparator.comparing(Volume::mount));
-            long overhead = lvm ? Lvm.PE_START + Lvm.EXTENT : 0; // the PV's metadata and a spare extent
-            long rootSize = Math.max(Math.max(Ext4FileSystem.minimumSize(dir), tree.rootSize()),
-                    sizeBytes - ROOT_START - others - overhead - TAIL);
-            rootSize = roundUp(rootSize, unit);
-            volumes.add(0, new Volume("/", rootFs, "root", dir, rootSize));
-            long size = ROOT_START + rootSize + others + overhead + TAIL;
+            long others = 0;
+            for (Volume v : volumes) {
+                if (v.entry.physicalVolume() || v == root) {
+                    continue;
+                }
+                v.size = roundUp(Math.max(FileSystems.needs(v.entry.fstype(), v.source, v.mount()), v.entry.minBytes()),
+                        v.entry.logical() ? Lvm.EXTENT : MIB);
+                others += v.size;
+            }
+            long overhead = pv != null ? Lvm.PE_START + Lvm.EXTENT : 0; // the PV's metadata and a spare extent
+            long target = Math.max(sizeBytes, plan.minDisk());
+            root.size = roundUp(Math.max(Math.max(Ext4FileSystem.minimumSize(dir), tree.disk().rootSize()),
+                    target - ROOT_START - others - overhead - TAIL), root.entry.logical() ? Lvm.EXTENT : MIB);
+            Volume pvVolume = volumes.stream().filter(v -> v.entry.physicalVolume()).findFirst().orElse(null);
+            if (pvVolume != null) {
+                long lvs = volumes.stream().filter(v -> v.entry.logical()).mapToLong(v -> v.size).sum();
+                pvVolume.size = roundUp(Math.max(overhead + lvs, pv.minBytes()), MIB);
+            }
+            long size = ROOT_START + volumes.stream().filter(v -> !v.entry.logical()).mapToLong(v -> v.size).sum() + TAIL;
             Files.deleteIfExists(out);
             try (RandomAccessFile f = new RandomAccessFile(out.toFile(), "rw")) {
                 f.setLength(size);
@@ -126,46 +166,50 @@ public final class DiskImage {
                     + part(BIOS_START, MIB, BIOS_BOOT, derive(rootFs, "bios"), "BIOS boot")
                     + part(ESP_START, ESP_SIZE, ESP, derive(rootFs, "esp-part"), "EFI System"));
             long start = ROOT_START;
-            Map<String, Long> starts = new java.util.HashMap<>();
-            for (Volume v : volumes) { // plain partitions, the root first
-                if (!tree.logical().contains(v.mount())) {
-                    starts.put(v.mount(), start);
-                    table.append(part(start, v.size(), v.mount().equals("/") ? ROOT_X86_64 : LINUX_DATA,
-                            derive(rootFs, v.mount().equals("/") ? "root-part" : "part:" + v.mount()), v.label()));
-                    start += v.size();
+            for (Volume v : volumes) { // the partitions, in the plan's order
+                if (v.entry.logical()) {
+                    continue;
                 }
-            }
-            long pvStart = start;
-            long pvSize = 0;
-            if (lvm) { // then one LVM physical volume holding the logical volumes, the root first
-                pvSize = overhead + volumes.stream().filter(v -> tree.logical().contains(v.mount()))
-                        .mapToLong(Volume::size).sum();
-                table.append(part(pvStart, pvSize, LINUX_LVM, derive(rootFs, "part:lvm"), "lvm"));
+                v.start = start;
+                String type = v.entry.physicalVolume() ? LINUX_LVM : v.entry.swap() ? LINUX_SWAP
+                        : v == root ? ROOT_X86_64 : LINUX_DATA;
+                String partUuid = v == root ? "root-part" : v.entry.physicalVolume() ? "part:lvm"
+                        : "part:" + v.mount() + (v.entry.swap() ? ":" + v.fs : "");
+                table.append(part(start, v.size, type, derive(rootFs, partUuid), v.label));
+                start += v.size;
             }
             tools.run(scratch, List.of("sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", out.toString()),
                     Map.of(), table.toString());
-            if (lvm) {
+            if (pvVolume != null) { // the volume group, then each logical volume's place
                 java.util.LinkedHashMap<String, Long> lvs = new java.util.LinkedHashMap<>();
                 for (Volume v : volumes) {
-                    if (tree.logical().contains(v.mount())) {
-                        lvs.put(Customizations.logicalVolume(v.mount()), v.size());
+                    if (v.entry.logical()) {
+                        lvs.put(v.entry.lv(), v.size);
                     }
                 }
-                Map<String, Long> offsets = Lvm.create(tools, scratch, out, pvStart, pvSize, lvs, rootFs);
+                Map<String, Long> offsets = Lvm.create(tools, scratch, out, pvVolume.start, pvVolume.size,
+                        plan.vg(), lvs, rootFs);
                 for (Volume v : volumes) {
-                    if (tree.logical().contains(v.mount())) {
-                        starts.put(v.mount(), pvStart + offsets.get(Customizations.logicalVolume(v.mount())));
+                    if (v.entry.logical()) {
+                        v.start = pvVolume.start + offsets.get(v.entry.lv());
                     }
                 }
             }
             int n = 0;
             for (Volume v : volumes) {
-                Path image = scratch.resolve("fs-" + (n++) + ".ext4");
+                if (v.entry.physicalVolume()) {
+                    continue;
+                }
+                Path image = scratch.resolve("fs-" + (n++) + ".img");
                 try {
-                    Ext4FileSystem.make(tools, scratch, uuid, tree, v.source(), v.fs(), v.label(), image, v.size());
+                    if (v.entry.fstype().equals("ext4")) {
+                        Ext4FileSystem.make(tools, scratch, uuid, tree, v.source, v.fs, v.label, image, v.size);
+                    } else {
+                        FileSystems.make(tools, scratch, tree, v.entry.fstype(), v.source, v.fs, v.label, image, v.size);
+                    }
                     // the disk file is all holes: blocks of zeros need no writing
                     tools.run(scratch, List.of("dd", "if=" + image, "of=" + out, "bs=1M",
-                            "seek=" + starts.get(v.mount()) / MIB, "conv=sparse,notrunc", "status=none"));
+                            "seek=" + v.start / MIB, "conv=sparse,notrunc", "status=none"));
                 } finally {
                     Files.deleteIfExists(image);
                 }
@@ -173,16 +217,62 @@ public final class DiskImage {
             bootCode(tools, scratch, tree, out, bootFs, bootPrefix, fatSerial);
             StringBuilder parts = new StringBuilder();
             for (Volume v : volumes) {
-                parts.append(parts.isEmpty() ? "" : ", ").append(v.size() / MIB).append(" MiB ext4 ").append(v.mount())
-                        .append(tree.logical().contains(v.mount()) ? " (LV " + Customizations.logicalVolume(v.mount()) + ")" : "");
+                if (!v.entry.physicalVolume()) {
+                    parts.append(parts.isEmpty() ? "" : ", ").append(v.size / MIB).append(" MiB ")
+                            .append(v.entry.fstype()).append(v.entry.swap() ? "" : " " + v.mount())
+                            .append(v.entry.logical() ? " (LV " + v.entry.lv() + ")" : "");
+                }
             }
             tools.note(String.format("disk: %d MiB GPT (BIOS boot, 200 MiB ESP, %s%s; root %s), kernel %s",
-                    size / MIB, parts, lvm ? "; volume group " + Lvm.VG + " on a " + pvSize / MIB + " MiB partition" : "",
-                    rootFs, kernel));
+                    size / MIB, parts, pvVolume != null ? "; volume group " + plan.vg() + " on a "
+                            + pvVolume.size / MIB + " MiB partition" : "", rootFs, kernel));
             return new Disk(out, size, rootFs, kernel, tree.sourceDateEpoch());
         } finally {
             MountSplit.restore(moved);
         }
+    }
+
+    /**
+     * {@code /etc/fstab}: the root, the other file systems parents first, swap areas, the ESP; each by UUID (a FAT
+     * file system's is its serial).
+     */
+    static String fstab(List<Volume> volumes, String fatSerial) {
+        StringBuilder fstab = new StringBuilder("# written by Kiln: the file systems of the disk, by UUID\n");
+        List<Volume> order = new ArrayList<>(volumes.stream().filter(v -> v.mount().startsWith("/")).toList());
+        order.sort(Comparator.comparing(Volume::mount));
+        for (Volume v : order) {
+            String id = v.entry.fstype().equals("vfat") ? FileSystems.fatSerial(v.fs) : v.fs.toString();
+            String options = v.mount().equals("/") ? "errors=remount-ro 0 1" : switch (v.entry.fstype()) {
+                case "xfs" -> "defaults 0 0";
+                case "vfat" -> "umask=0022 0 2";
+                default -> "defaults 0 2";
+            };
+            fstab.append("UUID=").append(id).append(' ').append(v.mount()).append(' ').append(v.entry.fstype())
+                    .append(' ').append(options).append('\n');
+        }
+        for (Volume v : volumes) {
+            if (v.entry.swap()) {
+                fstab.append("UUID=").append(v.fs).append(" none swap sw 0 0\n");
+            }
+        }
+        fstab.append("UUID=" + fatSerial.substring(0, 4) + "-" + fatSerial.substring(4)
+                + " /boot/efi vfat umask=0077,nofail 0 1\n");
+        return fstab.toString();
+    }
+
+    /**
+     * A partition's and file system's label from its mount point: {@code /var/log} → {@code var-log}, cut to what
+     * the type allows (vfat: upper case, 11).
+     */
+    static String label(String mount, String fstype) {
+        String l = mount.equals("/") ? "root" : mount.substring(1).replace('/', '-');
+        int max = switch (fstype) {
+            case "xfs" -> 12;
+            case "vfat" -> 11;
+            default -> 16;
+        };
+        l = l.length() <= max ? l : l.substring(0, max);
+        return fstype.equals("vfat") ? l.toUpperCase(java.util.Locale.ROOT).replaceAll("[^A-Z0-9_-]", "_") : l;
     }
 
     private static long roundUp(long bytes, long unit) {
@@ -232,11 +322,6 @@ public final class DiskImage {
             Files.deleteIfExists(efi);
             Files.deleteIfExists(core);
         }
-    }
-
-    /** Why this host cannot make LVM disks (no loop device, no lvm2), or null when it can. */
-    public static String whyNoLvm() {
-        return Lvm.whyNot();
     }
 
     /** GRUB's menu: one entry, on the serial console and the screen alike. */

@@ -20,7 +20,6 @@ import java.util.UUID;
  */
 final class Lvm {
 
-    static final String VG = "rootvg";
     static final long EXTENT = 4L << 20;
     /** Where the physical volume's extents start (lvm2's default alignment), after its label and metadata. */
     static final long PE_START = 1L << 20;
@@ -28,38 +27,12 @@ final class Lvm {
     private Lvm() {
     }
 
-    /** Whether this host can write LVM disks, or why not (null when it can). */
-    static String whyNot() {
-        if (!Files.isWritable(Path.of("/dev/loop-control"))) {
-            return "there is no writable /dev/loop-control (LVM layouts need a loop device, hence root)";
-        }
-        for (String tool : List.of("lvm", "losetup")) {
-            if (!onPath(tool)) {
-                return "this host lacks " + tool + " (apt install " + (tool.equals("lvm") ? "lvm2" : "mount") + ")";
-            }
-        }
-        return null;
-    }
-
-    private static boolean onPath(String tool) {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/sbin:/usr/bin:/sbin:/bin").split(":")) {
-            if (Files.isExecutable(Path.of(dir, tool))) {
-                return true;
-            }
-        }
-        return Files.isExecutable(Path.of("/sbin", tool)) || Files.isExecutable(Path.of("/usr/sbin", tool));
-    }
-
     /**
-     * Writes the volume group {@value #VG} with the logical volumes {@code lvs} (name → size, in this order) on the
+     * Writes the volume group {@code vg} with the logical volumes {@code lvs} (name → size, in this order) on the
      * physical volume at {@code pvStart} of {@code disk}; answers each volume's offset from {@code pvStart}.
      */
-    static Map<String, Long> create(ToolRunner tools, Path scratch, Path disk, long pvStart, long pvSize,
+    static Map<String, Long> create(ToolRunner tools, Path scratch, Path disk, long pvStart, long pvSize, String vg,
             LinkedHashMap<String, Long> lvs, UUID seed) throws Exception {
-        String why = whyNot();
-        if (why != null) {
-            throw new IOException("cannot write an LVM disk: " + why);
-        }
         String loop = tools.run(scratch, List.of("losetup", "--find", "--show", "--offset=" + pvStart,
                 "--sizelimit=" + pvSize, disk.toString())).strip();
         if (!loop.matches("/dev/loop[0-9]{1,4}")) {
@@ -74,10 +47,10 @@ final class Lvm {
             List<String> common = List.of("--driverloaded", "n", "--nolocking", "--config", config);
             tools.run(scratch, lvm("pvcreate", common, "-y", "--uuid", pvUuid(seed), "--norestorefile",
                     "--dataalignment", "1m", loop), env, null);
-            tools.run(scratch, lvm("vgcreate", common, "-s", EXTENT / 1024 + "k", VG, loop), env, null);
+            tools.run(scratch, lvm("vgcreate", common, "-s", EXTENT / 1024 + "k", vg, loop), env, null);
             for (Map.Entry<String, Long> lv : lvs.entrySet()) {
                 tools.run(scratch, lvm("lvcreate", common, "-y", "--activate", "n", "--zero", "n", "--wipesignatures",
-                        "n", "-L", lv.getValue() + "b", "-n", lv.getKey(), VG), env, null);
+                        "n", "-L", lv.getValue() + "b", "-n", lv.getKey(), vg), env, null);
             }
             // the tools' warnings (activation disabled) come with their output: only lines of the asked form count
             List<String> pe = tools.run(scratch, lvm("pvs", common, "--noheadings", "--nosuffix", "--units", "b",
@@ -90,7 +63,7 @@ final class Lvm {
             Map<String, Long> offsets = new HashMap<>();
             // one line per segment: "NAME|/dev/loopN:FIRST-LAST"
             for (String line : tools.run(scratch, lvm("lvs", common, "--noheadings", "--separator", "|", "-o",
-                    "lv_name,seg_pe_ranges", VG), env, null).lines().map(String::strip)
+                    "lv_name,seg_pe_ranges", vg), env, null).lines().map(String::strip)
                     .filter(l -> l.matches("[A-Za-z0-9_.+-]+\\|\\S+:[0-9]+-[0-9]+")).toList()) {
                 String[] f = line.split("\\|");
                 long first = Long.parseLong(f[1].substring(f[1].lastIndexOf(':') + 1, f[1].lastIndexOf('-')));

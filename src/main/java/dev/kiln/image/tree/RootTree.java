@@ -2,8 +2,7 @@ package dev.kiln.image.tree;
 
 import dev.kiln.KilnProperties;
 import dev.kiln.blueprint.BlueprintParser;
-import dev.kiln.blueprint.Customizations;
-import dev.kiln.kickstart.PlanException;
+import dev.kiln.kickstart.DiskPlan;
 import dev.kiln.blueprint.TreeCustomizations;
 import dev.kiln.depsolve.DepsFile;
 import dev.kiln.image.customize.Customizer;
@@ -12,17 +11,14 @@ import dev.kiln.image.sandbox.Chroot;
 import dev.kiln.image.sandbox.Sandbox;
 import dev.kiln.image.sandbox.ToolRunner;
 import dev.kiln.kickstart.Kickstart;
-import dev.kiln.kickstart.KickstartArgs;
 import dev.kiln.source.Distros;
 import dev.kiln.store.FileTrees;
 import dev.kiln.store.ResultsDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
@@ -97,41 +93,11 @@ public class RootTree {
 
     private Tree finish(Path tree, long sde, UUID seed, Kickstart kickstart, Map<String, String> data,
             ToolRunner tools) throws IOException, InterruptedException {
+        DiskPlan disk = DiskPlan.parse(kickstart); // an edited template's layout is refused before the work
         tools.progress().phase("customize");
         new Customizer(tree, new Chroot(tree, tools, sandbox, sde), tools, data).apply(kickstart);
         Hygiene.clean(tree);
         Hygiene.clamp(tree, sde);
-        long rootSize = 0;
-        Map<String, Long> mounts = new LinkedHashMap<>();
-        Set<String> logical = new java.util.TreeSet<>();
-        for (String command : kickstart.commands()) {
-            KickstartArgs part = KickstartArgs.parse(command);
-            boolean lv = part.command().equals("logvol");
-            if ((lv || part.command().equals("part")) && part.words().size() == 1 && part.words().get(0).startsWith("/")) {
-                String mount = part.words().get(0);
-                if (lv) {
-                    if (!Customizations.logicalVolume(mount).equals(part.options().get("name"))
-                            || !"rootvg".equals(part.options().get("vgname"))) {
-                        throw new PlanException("logvol " + mount + ": Kiln names the volume group rootvg and the "
-                                + "volume " + Customizations.logicalVolume(mount));
-                    }
-                    logical.add(mount);
-                }
-                String why = Customizations.mountPointProblem(mount);
-                if (why != null) { // the plan was checked when written; an edited template is checked here
-                    throw new PlanException("part " + mount + ": " + why);
-                }
-                long size = Long.parseLong(part.options().getOrDefault("size", "0")) << 20;
-                if (mount.equals("/")) {
-                    rootSize = size;
-                } else {
-                    mounts.put(mount, size);
-                }
-            }
-        }
-        if (!logical.isEmpty() && !logical.contains("/")) {
-            throw new PlanException("the plan has logical volumes but the root is not one of them");
-        }
-        return new Tree(tree, sde, seed, rootSize, Map.copyOf(mounts), Set.copyOf(logical), sandbox);
+        return new Tree(tree, sde, seed, disk, sandbox);
     }
 }

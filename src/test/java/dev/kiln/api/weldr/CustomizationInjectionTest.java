@@ -137,7 +137,18 @@ class CustomizationInjectionTest {
             new Field("repositories.suites", v -> repo("suites", List.of(v))),
             new Field("repositories.components", v -> repo("components", List.of(v))),
             new Field("repositories.gpgkeys", v -> repo("gpgkeys", List.of(v))),
-            new Field("cacerts.pem_certs", v -> map("cacerts", map("pem_certs", List.of(v)))));
+            new Field("cacerts.pem_certs", v -> map("cacerts", map("pem_certs", List.of(v)))),
+            new Field("partitioning_mode", v -> map("partitioning_mode", v)),
+            new Field("disk.partitions.mountpoint", v -> map("disk", map("partitions", List.of(map("mountpoint", v))))),
+            new Field("disk.partitions.label", v -> map("disk", map("partitions", List.of(map("mountpoint", "/data",
+                    "label", v))))),
+            new Field("disk.partitions.fs_type", v -> map("disk", map("partitions", List.of(map("mountpoint", "/data",
+                    "fs_type", v))))),
+            new Field("disk.partitions.name", v -> map("disk", map("partitions", List.of(map("type", "lvm", "name", v,
+                    "logical_volumes", List.of(map("mountpoint", "/data"))))))),
+            new Field("disk.partitions.logical_volumes.name", v -> map("disk", map("partitions", List.of(map("type",
+                    "lvm", "logical_volumes", List.of(map("mountpoint", "/data", "name", v))))))),
+            new Field("disk.minsize", v -> map("disk", map("minsize", v))));
 
     static Map<String, Object> repo(String key, Object v) {
         Map<String, Object> r = map("id", "extra", "baseurls", List.of("http://repo.example/debian"));
