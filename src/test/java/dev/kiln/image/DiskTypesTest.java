@@ -319,7 +319,8 @@ class DiskTypesTest {
     @Order(2)
     void cloudTypes() throws Exception {
         Path ami = build("ami", 0);
-        checkDisk(ami, true); // the raw disk of partitioned-disk's builder, built twice above
+        checkDisk(ami, true); // the raw disk of partitioned-disk's builder, with cloud-init
+        sameBytesAgain(ami, "ami", 0);
 
         Path vhd = build("vhd", 0);
         JsonNode info = info(vhd, "vpc");
@@ -342,10 +343,14 @@ class DiskTypesTest {
         // the raw disk inside is the builder's checked above (partitioned-disk, ami); the same bytes twice
         sameBytesAgain(google, "google", 0);
 
-        // openstack and alibaba are qcow2's builder with cloud-init (qcow2 is built twice above): the disk inside
-        // openstack's is read through, alibaba's container checked
-        checkQcow2(build("openstack", 0), true);
-        checkQcow2(build("alibaba", 0), true, false);
+        // openstack and alibaba are qcow2's builder with cloud-init: the disk inside openstack's is read through,
+        // alibaba's container checked; each the same bytes twice
+        Path openstack = build("openstack", 0);
+        checkQcow2(openstack, true);
+        sameBytesAgain(openstack, "openstack", 0);
+        Path alibaba = build("alibaba", 0);
+        checkQcow2(alibaba, true, false);
+        sameBytesAgain(alibaba, "alibaba", 0);
     }
 
     @Test
@@ -452,6 +457,10 @@ class DiskTypesTest {
                 minsize = "64 MiB"
 
                 [[customizations.disk.partitions]]
+                mountpoint = "/tmp"
+                minsize = "64 MiB"
+
+                [[customizations.disk.partitions]]
                 type = "lvm"
                 name = "mainvg"
 
@@ -474,17 +483,25 @@ class DiskTypesTest {
         Path disk = dir.resolve("disk.img");
         assertThat(Files.size(disk)).isGreaterThanOrEqualTo(4L << 30);
         JsonNode parts = json("sfdisk", "--json", disk.toString()).path("partitiontable").path("partitions");
-        assertThat(parts).hasSize(6);
+        assertThat(parts).hasSize(7);
         List<String> names = new ArrayList<>();
         parts.forEach(p -> names.add(p.path("name").asText()));
-        assertThat(names).containsExactly("BIOS boot", "EFI System", "boot", "data", "swap", "lvm");
+        assertThat(names).containsExactly("BIOS boot", "EFI System", "boot", "data", "swap", "tmp", "lvm");
         assertThat(parts.get(4).path("type").asText()).isEqualTo(DiskImage.LINUX_SWAP);
-        assertThat(parts.get(5).path("type").asText()).isEqualTo(DiskImage.LINUX_LVM);
+        assertThat(parts.get(6).path("type").asText()).isEqualTo(DiskImage.LINUX_LVM);
+        Path tmp = extract(disk, parts.get(5), "tmp.img");
+        try {
+            run("e2fsck", "-fn", tmp.toString());
+            assertThat(debugfs(tmp, "stat /")).as("a /tmp of its own is the tree's /tmp: 1777")
+                    .containsPattern("Mode: +01777").contains("User:     0");
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
         assertThat(parts.get(3).path("size").asLong() * 512).isEqualTo(400 * MIB);
         Path boot = extract(disk, parts.get(2), "boot.img");
         Path data = extract(disk, parts.get(3), "data.img");
         Path swap = extract(disk, parts.get(4), "swap.img");
-        Map<String, Path> lvs = logicalVolumes(disk, parts.get(5), "mainvg", Map.of("srv_weblv", 100 * MIB));
+        Map<String, Path> lvs = logicalVolumes(disk, parts.get(6), "mainvg", Map.of("srv_weblv", 100 * MIB));
         try {
             assertThat(lvs).containsOnlyKeys("root", "homelv", "srv_weblv");
             run("xfs_repair", "-n", "-f", data.toString());

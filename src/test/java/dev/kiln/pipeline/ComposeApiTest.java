@@ -284,7 +284,7 @@ class ComposeApiTest {
                     "InvalidChars");
         }
         // customizations are checked when the blueprint is pushed (and again at compose start: CustomizationInjectionTest)
-        for (String bad : List.of("name = \"two-fs\"\n[[customizations.filesystem]]\nmountpoint = \"/var\"\nsize = 1073741824\n",
+        for (String bad : List.of("name = \"etc-fs\"\n[[customizations.filesystem]]\nmountpoint = \"/etc\"\nsize = 1073741824\n",
                 "name = \"bad-size\"\n[[customizations.filesystem]]\nmountpoint = \"/\"\nsize = \"lots\"\n",
                 "name = \"bad-host\"\n[customizations]\nhostname = \"bad host; rm -rf /\"\n")) {
             HttpResponse<String> refused = server.call("POST", "/api/v1/blueprints/new", "text/x-toml", bad);

@@ -53,7 +53,13 @@ public final class Ext4FileSystem {
                 "-F", "-t", "ext4", "-d", source.toString(), "-U", seed, "-E",
                 "hash_seed=" + seed + ",root_owner=0:0,nodiscard", "-L", label, out.toString(), kib + "k"),
                 Map.of("E2FSPROGS_FAKE_TIME", String.valueOf(tree.sourceDateEpoch())));
-        fixChangeTimes(tools, scratch, tree, image);
+        // mke2fs gives the file system's root directory mode 0755 and root_owner: it gets the mode and owner of the
+        // directory it is made from (a /tmp of its own is 1777, a /home of its own what the tree's /home has)
+        Map<String, Object> root = Files.readAttributes(source, "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS);
+        String rootInode = String.format("sif <2> mode 0%o%nsif <2> uid %d%nsif <2> gid %d%n",
+                (Integer) root.get("mode") & 07777 | 040000, tree.sandbox().inside((Integer) root.get("uid"), false),
+                tree.sandbox().inside((Integer) root.get("gid"), true));
+        fixChangeTimes(tools, scratch, tree, image, rootInode);
     }
 
     /**
@@ -62,10 +68,10 @@ public final class Ext4FileSystem {
      * bytes. The inodes are named by number (every one in use, from the file system's bitmaps): debugfs looking a
      * path up for each would take about a second for a few thousand files.
      */
-    private static void fixChangeTimes(ToolRunner tools, Path scratch, Tree tree, Path image)
+    private static void fixChangeTimes(ToolRunner tools, Path scratch, Tree tree, Path image, String more)
             throws Exception {
         String when = String.valueOf(tree.sourceDateEpoch());
-        StringBuilder commands = new StringBuilder();
+        StringBuilder commands = new StringBuilder(more);
         for (long ino : inodesInUse(tools.run(scratch, List.of("dumpe2fs", image.toString()),
                 Map.of(), null))) {
             for (String field : List.of("ctime", "atime")) {
