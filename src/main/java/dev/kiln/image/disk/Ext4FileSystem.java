@@ -53,12 +53,15 @@ public final class Ext4FileSystem {
                 "-F", "-t", "ext4", "-d", source.toString(), "-U", seed, "-E",
                 "hash_seed=" + seed + ",root_owner=0:0,nodiscard", "-L", label, out.toString(), kib + "k"),
                 Map.of("E2FSPROGS_FAKE_TIME", String.valueOf(tree.sourceDateEpoch())));
-        // mke2fs gives the file system's root directory mode 0755 and root_owner: it gets the mode and owner of the
-        // directory it is made from (a /tmp of its own is 1777, a /home of its own what the tree's /home has)
-        Map<String, Object> root = Files.readAttributes(source, "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS);
-        String rootInode = String.format("sif <2> mode 0%o%nsif <2> uid %d%nsif <2> gid %d%n",
-                (Integer) root.get("mode") & 07777 | 040000, tree.sandbox().inside((Integer) root.get("uid"), false),
-                tree.sandbox().inside((Integer) root.get("gid"), true));
+        // mke2fs gives the file system's root directory mode 0755 and root_owner, right for the image's /; a mount
+        // point's file system gets the mode and owner of its directory (a /tmp of its own is 1777)
+        String rootInode = "";
+        if (!source.equals(tree.dir())) {
+            Map<String, Object> root = Files.readAttributes(source, "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS);
+            rootInode = String.format("sif <2> mode 0%o%nsif <2> uid %d%nsif <2> gid %d%n",
+                    (Integer) root.get("mode") & 07777 | 040000, tree.sandbox().inside((Integer) root.get("uid"), false),
+                    tree.sandbox().inside((Integer) root.get("gid"), true));
+        }
         fixChangeTimes(tools, scratch, tree, image, rootInode);
     }
 
