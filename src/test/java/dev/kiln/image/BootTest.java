@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.MethodOrderer;
@@ -27,9 +28,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The example-http-server blueprint, from the host's own Debian sources, boots and serves HTTP 200 from its web
- * server on a forwarded loopback port: as qcow2 (the compose's own boot-test step, UEFI), as partitioned-disk under
- * SeaBIOS and under OVMF, and as live-iso (boot-test step). Under TCG each boot takes half a minute to two minutes;
- * the times are printed.
+ * server on a forwarded loopback port: as qcow2 with /var and /home of their own (the compose's own boot-test step,
+ * UEFI), as partitioned-disk on LVM under SeaBIOS, as live-iso (boot-test step), and for the other Debian release
+ * (qcow2, UEFI). Under TCG each boot takes half a minute to two minutes; the times are printed.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
@@ -156,19 +157,20 @@ class BootTest {
 
     /**
      * The example with /var and /home and {@code partitioning_mode = "auto-lvm"}, as partitioned-disk: under SeaBIOS
-     * and under OVMF it boots from its /boot partition, the initramfs activates the volume group, and the unit prints
-     * the logical volumes mounted where the blueprint said.
+     * it boots from its /boot partition, the initramfs activates the volume group, and the unit prints the logical
+     * volumes mounted where the blueprint said.
      */
     @Test
     @Order(2)
-    void partitionedDiskOnLvmBootsUnderBiosAndUefi() throws Exception {
+    void partitionedDiskOnLvmBootsUnderBios() throws Exception {
         String toml = mounts("example-http-server-lvm").replace("[customizations.services]",
                 "[customizations]\npartitioning_mode = \"auto-lvm\"\n\n[customizations.services]");
         TestServer server = new TestServer(port, Path.of(ROOT, "state"));
         assertThat(server.call("POST", "/api/v1/blueprints/new", "text/x-toml", toml).statusCode()).isEqualTo(200);
         Path disk = compose("example-http-server-lvm", "partitioned-disk", false);
         sshServerWithoutHostKeys(disk);
-        for (BootTester.Firmware fw : BootTester.Firmware.values()) {
+        // under SeaBIOS: the qcow2 above and the other release's below boot under OVMF, from the same kind of disk
+        for (BootTester.Firmware fw : List.of(BootTester.Firmware.BIOS)) {
             Path work = Path.of(ROOT, "boot-" + fw).toAbsolutePath();
             BootTester.Result r = BootTester.boot(disk, OutputType.PARTITIONED_DISK, fw, true, Duration.ofMinutes(10),
                     work, work.resolve("serial.log"), new ToolRunner((level, line) -> { }));
