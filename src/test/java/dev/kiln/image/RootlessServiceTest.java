@@ -154,6 +154,12 @@ class RootlessServiceTest {
                 service.destroyForcibly();
             }
         }
+        // stopped by SIGTERM: its caches of trees and bases on tmpfs (memory) went with it
+        String mine = TreePlaces.tmpfsDir(state, "trees").getFileName().toString().replaceAll("trees$", "");
+        try (Stream<Path> shm = Files.list(Path.of("/dev/shm"))) {
+            assertThat(shm.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(mine)).toList())
+                    .as("/dev/shm after the service stopped").isEmpty();
+        }
     }
 
     /**

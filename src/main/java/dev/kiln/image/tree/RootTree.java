@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import jakarta.annotation.PreDestroy;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
@@ -38,11 +39,21 @@ public class RootTree {
 
     public RootTree(PackageCache cache, Sandbox sandbox, KilnProperties properties,
             @Value("${kiln.cache.trees:2}") int keepTrees, @Value("${kiln.cache.bases:2}") int keepBases,
+            @Value("${kiln.cache.trees-max-bytes:0}") long maxBytes,
             @Value("${kiln.build.tmpfs:true}") boolean useTmpfs) {
         this.sandbox = sandbox;
         this.places = new TreePlaces(properties.localDir(), useTmpfs, sandbox);
-        this.trees = new TreeCache(places.cacheDir("trees"), keepTrees);
-        this.installer = new Installer(cache, sandbox, new TreeCache(places.cacheDir("bases"), keepBases));
+        // each cache: at most a quarter of the file system it is on (tmpfs is memory) unless set
+        this.trees = new TreeCache(places.cacheDir("trees"), keepTrees,
+                maxBytes > 0 ? maxBytes : places.cacheSpace("trees") / 4);
+        this.installer = new Installer(cache, sandbox, new TreeCache(places.cacheDir("bases"), keepBases,
+                maxBytes > 0 ? maxBytes : places.cacheSpace("bases") / 4));
+    }
+
+    /** At stop: the caches and trees on tmpfs are memory; they go with the service (nothing is left in /dev/shm). */
+    @PreDestroy
+    void releaseTmpfs() {
+        places.releaseTmpfs();
     }
 
     /** The distribution the compose builds (its frozen blueprint's, else the host's): its caches are its own. */

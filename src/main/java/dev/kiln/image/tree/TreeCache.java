@@ -12,25 +12,33 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * Copies of installed trees kept by key in one directory, the {@code keep} most recently used: the installed, not
- * yet customized tree by its package set (a compose that changes only customizations starts from it;
- * {@code kiln.cache.trees}), and the installed Essential base by its packages ({@code kiln.cache.bases}). Kiln's
- * own files ({@code /var/cache/kiln}) are not part of a copy. Each distribution has its own shelf ({@link #of}), so
- * that builds for one never evict the trees of another.
+ * Copies of installed trees kept by key in one directory, the {@code keep} most recently used as long as they fit in
+ * {@code maxBytes} together (the newest is always kept): the installed, not yet customized tree by its package set
+ * (a compose that changes only customizations starts from it; {@code kiln.cache.trees}), and the installed Essential
+ * base by its packages ({@code kiln.cache.bases}). Kiln's own files ({@code /var/cache/kiln}) are not part of a
+ * copy. Each distribution has its own shelf ({@link #of}), so that builds for one never evict the trees of another;
+ * the bound is each shelf's.
  */
 final class TreeCache {
 
     private final Path dir;
     private final int keep;
+    private final long maxBytes;
 
-    TreeCache(Path dir, int keep) {
+    TreeCache(Path dir, int keep, long maxBytes) {
         this.dir = dir;
         this.keep = keep;
+        this.maxBytes = maxBytes;
     }
 
     /** The shelf of {@code distro} (a checked Weldr name): its own directory, keeping as many. */
     TreeCache of(String distro) {
-        return new TreeCache(dir.resolve(distro), keep);
+        return new TreeCache(dir.resolve(distro), keep, maxBytes);
+    }
+
+    /** The cache's directory (all shelves). */
+    Path dir() {
+        return dir;
     }
 
     /** Puts the copy kept under {@code key} at {@code tree}; answers its source date epoch, or -1 when none is kept. */
@@ -58,14 +66,41 @@ final class TreeCache {
         FileTrees.delete(tree.resolve("var/cache/kiln"));
         tools.run(null, List.of("cp", "-a", tree.toString(), tmp.resolve("tree").toString()));
         Files.writeString(tmp.resolve("sde"), sde + "\n");
+        Files.writeString(tmp.resolve("bytes"), bytes(tmp.resolve("tree")) + "\n");
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        evict();
+    }
+
+    /** Deletes the least recently used copies beyond {@code keep}, or beyond {@code maxBytes} together. */
+    void evict() throws IOException {
         List<Path> all;
         try (Stream<Path> dirs = Files.list(dir)) {
             all = dirs.filter(d -> !d.getFileName().toString().startsWith(".")).sorted(Comparator
                     .comparingLong((Path d) -> d.toFile().lastModified()).reversed()).toList();
         }
-        for (Path old : all.subList(Math.min(keep, all.size()), all.size())) {
-            FileTrees.delete(old);
+        long total = 0;
+        for (int i = 0; i < all.size(); i++) {
+            total += storedBytes(all.get(i));
+            if (i > 0 && (i >= keep || total > maxBytes)) {
+                FileTrees.delete(all.get(i));
+            }
         }
+    }
+
+    private static long storedBytes(Path entry) throws IOException {
+        Path f = entry.resolve("bytes");
+        return Files.isRegularFile(f) ? Long.parseLong(Files.readString(f).strip()) : bytes(entry);
+    }
+
+    /** Bytes the files of a tree take: sizes rounded up to 4 KiB, a block per directory and link. */
+    static long bytes(Path tree) throws IOException {
+        long total = 0;
+        try (Stream<Path> all = Files.walk(tree)) {
+            for (Path p : (Iterable<Path>) all::iterator) {
+                long size = Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? Files.size(p) : 0;
+                total += (size + 4095) / 4096 * 4096;
+            }
+        }
+        return total;
     }
 }

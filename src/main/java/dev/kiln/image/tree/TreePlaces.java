@@ -54,6 +54,42 @@ public final class TreePlaces {
         }
     }
 
+    /**
+     * Deletes everything of this service on tmpfs (its caches of trees and bases, trees of builds a stop
+     * interrupted, trees still being released): memory that nothing else frees. Called when the service stops.
+     */
+    void releaseTmpfs() {
+        if (tmpfs == null) {
+            return;
+        }
+        try (Stream<Path> mine = Files.list(tmpfs)) {
+            for (Path p : mine.filter(p -> p.getFileName().toString().startsWith("kiln-" + instance + "-")).toList()) {
+                try {
+                    FileTrees.delete(p);
+                } catch (IOException e) {
+                    log.warn("could not remove {} at stop: {}", p, e.toString());
+                }
+            }
+        } catch (IOException e) {
+            log.warn("could not list {} at stop: {}", tmpfs, e.toString());
+        }
+    }
+
+    /** The file system a cache directory is on: its total size, to bound the cache by (a quarter of it). */
+    long cacheSpace(String name) {
+        Path dir = cacheDir(name);
+        for (Path p = dir; p != null; p = p.getParent()) {
+            if (Files.exists(p)) {
+                try {
+                    return Files.getFileStore(p).getTotalSpace();
+                } catch (IOException e) {
+                    return Long.MAX_VALUE;
+                }
+            }
+        }
+        return Long.MAX_VALUE;
+    }
+
     /** {@code /dev/shm/kiln-<hash of the state directory>-<name>}: one service's files on tmpfs. */
     public static Path tmpfsDir(Path stateDir, String name) {
         return Path.of("/dev/shm", "kiln-" + Seeds.sha256(stateDir.toString()).substring(0, 12) + "-" + name);
