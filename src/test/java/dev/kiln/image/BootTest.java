@@ -118,6 +118,11 @@ class BootTest {
         return example().replace("name = \"example-http-server\"", "name = \"" + name + "\"")
                 + """
 
+                # what an LVM layout adds: the raw and the LVM variants share one package set (one install)
+                [[packages]]
+                name = "lvm2"
+                version = "*"
+
                 [customizations.services]
                 enabled = ["kiln-mounts"]
 

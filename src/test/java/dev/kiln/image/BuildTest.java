@@ -172,6 +172,11 @@ class BuildTest {
                 name = "kiln-test-app"
                 version = "*"
 
+                # lvm2: what an LVM layout adds (DiskTypesTest's), so that the LVM composes share this package set
+                [[packages]]
+                name = "lvm2"
+                version = "*"
+
                 [customizations]
                 hostname = "kiln-test-host"
 
