@@ -23,7 +23,7 @@ final class FormatStamps {
 
     /**
      * Sets the CID of a VMDK (a sparse or streamOptimized file: {@code KDMV} header, embedded descriptor) to
-     * {@code cid}, eight hex digits in the descriptor's own text, which keeps its length.
+     * {@code cid}, eight hex digits in the descriptor's own text (qemu-img writes one to eight), within its sectors.
      */
     static void vmdkCid(Path vmdk, int cid) throws IOException {
         try (RandomAccessFile f = new RandomAccessFile(vmdk.toFile(), "rw")) {
@@ -43,12 +43,21 @@ final class FormatStamps {
             f.readFully(text);
             String descriptor = new String(text, StandardCharsets.ISO_8859_1);
             int i = descriptor.indexOf("\nCID=");
-            if (i < 0 || i + 13 > descriptor.length()
-                    || !descriptor.substring(i + 5, i + 13).matches("[0-9a-f]{8}")) {
-                throw new IOException(vmdk.getFileName() + ": no CID of eight hex digits in its descriptor");
+            int end = i < 0 ? -1 : descriptor.indexOf('\n', i + 5);
+            // qemu-img prints the CID without leading zeros: one to eight hex digits
+            if (i < 0 || end < 0 || !descriptor.substring(i + 5, end).matches("[0-9a-f]{1,8}")) {
+                throw new IOException(vmdk.getFileName() + ": no CID of hex digits in its descriptor");
             }
-            f.seek(at + i + 5);
-            f.write(String.format("%08x", cid).getBytes(StandardCharsets.US_ASCII));
+            int used = descriptor.indexOf('\0') < 0 ? descriptor.length() : descriptor.indexOf('\0');
+            String changed = descriptor.substring(0, i + 5) + String.format("%08x", cid) + descriptor.substring(end, used);
+            if (changed.length() > text.length) {
+                throw new IOException(vmdk.getFileName() + ": the descriptor has no room for an eight-digit CID");
+            }
+            byte[] out = new byte[text.length]; // the rest of the descriptor's sectors stays zeros
+            byte[] bytes = changed.getBytes(StandardCharsets.ISO_8859_1);
+            System.arraycopy(bytes, 0, out, 0, bytes.length);
+            f.seek(at);
+            f.write(out);
         }
     }
 

@@ -57,6 +57,21 @@ class FormatStampsTest {
         run(List.of("qemu-img", "check", "-f", "vmdk", a.toString()));
         assertThat(run(List.of("qemu-img", "compare", "-f", "raw", "-F", "vmdk", raw.toString(), a.toString())))
                 .contains("identical");
+        // qemu-img prints a CID below 0x10000000 with fewer digits: such a descriptor gets the same eight
+        Path shortCid = Files.copy(b, dir.resolve("short.vmdk"));
+        byte[] all = Files.readAllBytes(shortCid);
+        String text = new String(all, StandardCharsets.ISO_8859_1);
+        int at = text.indexOf("\nCID=") + 5;
+        byte[] shorter = (text.substring(0, at) + "1a2b3" + text.substring(at + 8, text.indexOf('\0', at)))
+                .getBytes(StandardCharsets.ISO_8859_1);
+        System.arraycopy(shorter, 0, all, 0, shorter.length);
+        all[shorter.length] = 0;
+        all[shorter.length + 1] = 0;
+        all[shorter.length + 2] = 0;
+        Files.write(shortCid, all);
+        assertThat(Files.mismatch(shortCid, a)).isNotEqualTo(-1);
+        FormatStamps.vmdkCid(shortCid, cid);
+        assertThat(Files.mismatch(shortCid, a)).as("the short CID replaced").isEqualTo(-1);
         Path notVmdk = dir.resolve("x.vmdk");
         Files.write(notVmdk, new byte[4096]);
         assertThatThrownBy(() -> FormatStamps.vmdkCid(notVmdk, cid)).hasMessageContaining("not a sparse VMDK");
