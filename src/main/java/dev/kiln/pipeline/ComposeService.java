@@ -228,7 +228,7 @@ public class ComposeService {
     /**
      * Results directories that no process instance owns (a submission that failed before its process started,
      * in a service killed at that moment) are removed at start; one younger than a minute may be a submission in
-     * flight and is left.
+     * flight and is left. In the others, the temporary files of writes a kill interrupted are removed.
      */
     @EventListener
     void removeOrphans(ApplicationReadyEvent event) {
@@ -243,6 +243,8 @@ public class ComposeService {
                 if (ResultsDir.isUuid(uuid) && d.toFile().lastModified() < cutoff && historic(uuid) == null) {
                     log.info("Removing results/{}: no compose owns it", uuid);
                     results(uuid).deleteAll();
+                } else if (ResultsDir.isUuid(uuid)) {
+                    results(uuid).removeUnfinishedWrites();
                 }
             }
         } catch (IOException | RuntimeException e) {

@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Pattern;
@@ -87,6 +88,30 @@ public final class ResultsDir {
             AtomicFiles.writeString(dir.resolve(name), content);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + dir.resolve(name), e);
+        }
+    }
+
+    /**
+     * Removes the temporary files ({@code .NAME….tmp}) of atomic writes that a kill interrupted, here and in
+     * {@code logs/}: those older than this process, which cannot be the writes of its own.
+     */
+    public void removeUnfinishedWrites() {
+        long started = java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
+        for (Path d : List.of(dir, dir.resolve("logs"))) {
+            if (!Files.isDirectory(d, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                continue;
+            }
+            try (var files = Files.list(d)) {
+                for (Path f : files.toList()) {
+                    String n = f.getFileName().toString();
+                    if (n.startsWith(".") && n.endsWith(".tmp") && Files.isRegularFile(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+                            && Files.getLastModifiedTime(f, java.nio.file.LinkOption.NOFOLLOW_LINKS).toMillis() < started) {
+                        Files.deleteIfExists(f);
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot clean " + d, e);
+            }
         }
     }
 
