@@ -38,7 +38,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "kiln.state-dir=" + DiskTypesTest.ROOT + "/state", "kiln.api.tcp-weldr=true", "kiln.api.socket=",
-        "kiln.sources.apt-dir=" + DiskTypesTest.ROOT + "/apt", "kiln.compose.retries=1"})
+        "kiln.sources.apt-dir=" + DiskTypesTest.ROOT + "/apt", "kiln.compose.retries=1",
+        // the five package sets of the disk types stay cached: the LVM and disk layouts reuse the first
+        "kiln.cache.trees=5"})
 class DiskTypesTest {
 
     static final String ROOT = "target/it/disk";

@@ -60,14 +60,19 @@ final class TreeCache {
             return;
         }
         Files.createDirectories(dir);
-        Path tmp = dir.resolve("." + key + ".tmp");
-        FileTrees.delete(tmp);
+        // a name of its own: two builds of one set (build concurrency above 1) may both be remembering it
+        Path tmp = dir.resolve("." + key + "." + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".tmp");
         Files.createDirectories(tmp);
         FileTrees.delete(tree.resolve("var/cache/kiln"));
         tools.run(null, List.of("cp", "-a", tree.toString(), tmp.resolve("tree").toString()));
         Files.writeString(tmp.resolve("sde"), sde + "\n");
         Files.writeString(tmp.resolve("bytes"), bytes(tmp.resolve("tree")) + "\n");
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        try {
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException other) {
+            FileTrees.delete(tmp); // the other build's copy is the same tree
+            return;
+        }
         evict();
     }
 
