@@ -256,11 +256,7 @@ public final class Customizations {
 
     private static void user(List<String> p, Map<?, ?> user) {
         check(p, "user.name", user.get("name"), ACCOUNT);
-        for (Object key : user.keySet()) {
-            if (!USER_KEYS.contains(String.valueOf(key))) {
-                p.add("user: unknown field " + show(key));
-            }
-        }
+        unknownKeys(p, "user", user, USER_KEYS);
         if (user.containsKey("description")) {
             check(p, "user.description", user.get("description"), TEXT);
             if (user.get("description") instanceof String d && d.contains(":")) {
@@ -311,6 +307,15 @@ public final class Customizations {
         for (int g = 1; g <= 2; g++) {
             if (m.group(g) != null && (Integer.parseInt(m.group(g)) < 1 || Integer.parseInt(m.group(g)) > 65535)) {
                 p.add("firewall.ports: port out of range 1-65535: " + show(port));
+            }
+        }
+    }
+
+    /** One problem per key of {@code entry} that is not among {@code known}. */
+    static void unknownKeys(List<String> p, String what, Map<?, ?> entry, Set<String> known) {
+        for (Object key : entry.keySet()) {
+            if (!known.contains(String.valueOf(key))) {
+                p.add(what + ": unknown field " + show(key));
             }
         }
     }

@@ -73,7 +73,7 @@ public final class DiskCustomization {
             p.add("disk: partitioning_mode applies to filesystem customizations; disk says where LVM is");
         }
         Map<?, ?> disk = table(p, "disk", c.get("disk"));
-        keys(p, "disk", disk, DISK_KEYS);
+        Customizations.unknownKeys(p, "disk", disk, DISK_KEYS);
         if (disk.containsKey("type") && !"gpt".equals(disk.get("type"))) {
             p.add("disk.type: Kiln writes GPT disks (BIOS boot partition and ESP included): " + show(disk.get("type")));
         }
@@ -90,10 +90,10 @@ public final class DiskCustomization {
         for (Map<?, ?> part : parts) {
             Object type = part.containsKey("type") ? part.get("type") : "plain";
             if ("plain".equals(type)) {
-                keys(p, "disk.partitions", part, PLAIN_KEYS);
+                Customizations.unknownKeys(p, "disk.partitions", part, PLAIN_KEYS);
                 volume(p, "disk.partitions", part, mounts, false);
             } else if ("lvm".equals(type)) {
-                keys(p, "disk.partitions", part, LVM_KEYS);
+                Customizations.unknownKeys(p, "disk.partitions", part, LVM_KEYS);
                 if (++groups > 1) {
                     p.add("disk.partitions: one lvm partition (volume group) at most");
                 }
@@ -108,7 +108,7 @@ public final class DiskCustomization {
                     p.add("disk.partitions.logical_volumes: an lvm partition needs at least one logical volume");
                 }
                 for (Map<?, ?> lv : lvs) {
-                    keys(p, "disk.partitions.logical_volumes", lv, LV_KEYS);
+                    Customizations.unknownKeys(p, "disk.partitions.logical_volumes", lv, LV_KEYS);
                     if (lv.containsKey("name")) {
                         name(p, "disk.partitions.logical_volumes.name", lv.get("name"));
                         if (lv.get("name") instanceof String n && !names.add(n)) {
@@ -171,14 +171,6 @@ public final class DiskCustomization {
         String why = name instanceof String s ? lvmNameProblem(s) : "must be a string";
         if (why != null) {
             p.add(field + ": " + why + ": " + show(name));
-        }
-    }
-
-    private static void keys(List<String> p, String what, Map<?, ?> entry, Set<String> known) {
-        for (Object key : entry.keySet()) {
-            if (!known.contains(String.valueOf(key))) {
-                p.add(what + ": unknown field " + show(key));
-            }
         }
     }
 

@@ -122,7 +122,7 @@ public final class TreeCustomizations {
             p.add("directories: at most " + MAX_ENTRIES + " entries");
         }
         for (Map<?, ?> d : directories) {
-            keys(p, "directories", d, DIRECTORY_KEYS);
+            Customizations.unknownKeys(p, "directories", d, DIRECTORY_KEYS);
             if (path(p, "directories.path", d.get("path")) && !dirs.add((String) d.get("path"))) {
                 p.add("directories.path: listed twice: " + show(d.get("path")));
             }
@@ -137,7 +137,7 @@ public final class TreeCustomizations {
             p.add("files: at most " + MAX_ENTRIES + " entries");
         }
         for (Map<?, ?> f : fileList) {
-            keys(p, "files", f, FILE_KEYS);
+            Customizations.unknownKeys(p, "files", f, FILE_KEYS);
             Object path = f.get("path");
             if (path(p, "files.path", path)) {
                 if (REFUSED_FILES.contains(path)) {
@@ -211,7 +211,7 @@ public final class TreeCustomizations {
             p.add("repositories: at most 100 entries");
         }
         for (Map<?, ?> r : repos) {
-            keys(p, "repositories", r, REPO_KEYS);
+            Customizations.unknownKeys(p, "repositories", r, REPO_KEYS);
             check(p, "repositories.id", r.get("id"), REPO_ID);
             if (r.get("id") instanceof String id && !ids.add(id)) {
                 p.add("repositories.id: listed twice: " + show(id));
@@ -315,14 +315,6 @@ public final class TreeCustomizations {
         if (entry.containsKey("mode") && !(entry.get("mode") instanceof String m && MODE.matcher(m).matches())) {
             p.add(what + ".mode: an octal mode as a string, such as \"0644\" (no setuid, setgid or sticky bit): "
                     + show(entry.get("mode")));
-        }
-    }
-
-    private static void keys(List<String> p, String what, Map<?, ?> entry, Set<String> known) {
-        for (Object key : entry.keySet()) {
-            if (!known.contains(String.valueOf(key))) {
-                p.add(what + ": unknown field " + show(key));
-            }
         }
     }
 }
