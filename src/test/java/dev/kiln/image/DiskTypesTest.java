@@ -33,19 +33,68 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Every disk type and the live ISO, built through the API from the host's Debian sources plus a local repository,
  * with the real kickstart templates (kernel, cloud-init, live-boot as each type lists them), and checked with
  * readers that are not ours: sfdisk, qemu-img, e2fsck, fsck.vfat, mtools, GNU tar, xorriso. Types sharing a package
- * set are built one after the other, so that the installed-tree cache serves the later ones.
+ * set are built one after the other, so that the installed-tree cache serves the later ones; two build at once,
+ * each test naming the compose to start when its image is ready ({@code next}), so that a set installs while another
+ * image is read and no set is installed twice at once.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
         "kiln.state-dir=" + DiskTypesTest.ROOT + "/state", "kiln.api.tcp-weldr=true", "kiln.api.socket=",
         "kiln.sources.apt-dir=" + DiskTypesTest.ROOT + "/apt", "kiln.compose.retries=1",
         // the five package sets of the disk types stay cached: the LVM and disk layouts reuse the first
-        "kiln.cache.trees=5"})
+        "kiln.cache.trees=5",
+        // two composes at once: the next image builds while one is checked and its twin built (see #build)
+        "kiln.compose.build-concurrency=2"})
 class DiskTypesTest {
 
     static final String ROOT = "target/it/disk";
     static final DebRepository REPO;
     static final long MIB = 1024 * 1024;
+
+    /** The blueprint of {@link #autoLvmPutsTheMountPointsOnLogicalVolumes}. */
+    static final String LVM = BuildTest.BLUEPRINT.replace("name = \"custom\"", "name = \"custom-lvm\"")
+            .replace("hostname = \"kiln-test-host\"", "hostname = \"kiln-test-host\"\npartitioning_mode = \"auto-lvm\"");
+
+    /** The test blueprint without its mount points. */
+    static final String PLAIN = BuildTest.BLUEPRINT.replaceAll("(?s)\\[\\[customizations\\.filesystem]]\n[^\\[]*", "");
+    /** The blueprint of {@link #aDiskCustomizationIsLaidOutAsWritten}. */
+    static final String DISK = PLAIN.replace("name = \"custom\"", "name = \"custom-disk\"") + """
+
+            [customizations.disk]
+            minsize = "4 GiB"
+
+            [[customizations.disk.partitions]]
+            mountpoint = "/data"
+            fs_type = "xfs"
+            label = "data"
+            minsize = "400 MiB"
+
+            [[customizations.disk.partitions]]
+            fs_type = "swap"
+            minsize = "64 MiB"
+
+            [[customizations.disk.partitions]]
+            mountpoint = "/tmp"
+            minsize = "64 MiB"
+
+            [[customizations.disk.partitions]]
+            type = "lvm"
+            name = "mainvg"
+
+            [[customizations.disk.partitions.logical_volumes]]
+            name = "root"
+            mountpoint = "/"
+            label = "system"
+
+            [[customizations.disk.partitions.logical_volumes]]
+            mountpoint = "/home"
+
+            [[customizations.disk.partitions.logical_volumes]]
+            mountpoint = "/srv/web"
+            fs_type = "vfat"
+            label = "WEB"
+            minsize = "100 MiB"
+            """;
 
     static {
         REPO = BuildTest.testRepository(ROOT);
@@ -63,8 +112,19 @@ class DiskTypesTest {
     @BeforeEach
     void blueprint() {
         server = new TestServer(port, Path.of(ROOT, "state"));
-        assertThat(server.call("POST", "/api/v1/blueprints/new", "text/x-toml", BuildTest.BLUEPRINT).statusCode())
-                .isEqualTo(200);
+        for (String toml : List.of(BuildTest.BLUEPRINT, LVM, DISK)) {
+            assertThat(server.call("POST", "/api/v1/blueprints/new", "text/x-toml", toml).statusCode()).as(toml)
+                    .isEqualTo(200);
+        }
+    }
+
+    /** Composes started ahead of the test that reads them, by blueprint, type and size ({@link #ahead}). */
+    static final Map<String, String> AHEAD = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Starts a compose now, for a later {@link #build} of the same blueprint, type and size to read. */
+    void ahead(String blueprint, String type, long size) {
+        AHEAD.computeIfAbsent(blueprint + " " + type + " " + size,
+                k -> server.start(blueprint, type, 0, size > 0 ? ", \"size\": " + size : ""));
     }
 
     /** The compose whose image the test is checking; deleted when the next build starts and after each test. */
@@ -87,21 +147,33 @@ class DiskTypesTest {
     String twin;
 
     /**
-     * Builds one image, deleting the one checked before it: a run holds one image (and its extracted parts), and
-     * its twin, started as soon as the first is done, for {@link #sameBytesAgain}.
+     * Builds one image, deleting the one checked before it: a run holds one image (and its extracted parts), its
+     * twin, started as soon as the first is done, for {@link #sameBytesAgain}, and the next image to check, whose
+     * compose ({@code next}: blueprint and type, of size 0) starts then too, unless it was started {@link #ahead}.
      */
-    Path build(String type, long size) throws Exception {
-        Path image = build("custom", type, size);
-        twin = server.start("custom", type, 0, size > 0 ? ", \"size\": " + size : "");
+    Path build(String type, long size, String... next) throws Exception {
+        Path image = build("custom", type, size, () -> twin = server.start("custom", type, 0,
+                size > 0 ? ", \"size\": " + size : ""), next);
         return image;
     }
 
-    /** As {@link #build(String, long)}, of another blueprint. */
-    Path build(String blueprint, String type, long size) throws Exception {
+    /** As {@link #build(String, long, String...)}, of another blueprint, without a twin. */
+    Path build(String blueprint, String type, long size, String... next) throws Exception {
+        return build(blueprint, type, size, () -> { }, next);
+    }
+
+    private Path build(String blueprint, String type, long size, Runnable whenDone, String... next) throws Exception {
         discard();
-        String uuid = server.start(blueprint, type, 0, size > 0 ? ", \"size\": " + size : "");
+        String uuid = AHEAD.remove(blueprint + " " + type + " " + size);
+        if (uuid == null) {
+            uuid = server.start(blueprint, type, 0, size > 0 ? ", \"size\": " + size : "");
+        }
         last = uuid;
         String end = server.await(uuid, 900_000, "FINISHED", "FAILED");
+        whenDone.run();
+        if (next.length > 0) {
+            ahead(next[0], next[1], 0);
+        }
         Path dir = Path.of(ROOT, "state/results", uuid).toAbsolutePath();
         assertThat(end).as(Files.exists(dir.resolve("logs/combined.log"))
                 ? Files.readString(dir.resolve("logs/combined.log")) : "no log").isEqualTo("FINISHED");
@@ -321,12 +393,13 @@ class DiskTypesTest {
     @Order(1)
     void partitionedDiskQcow2AndVmdk() throws Exception {
         long size = 3L * 1024 * MIB;
-        Path disk = build("partitioned-disk", size);
+        ahead("custom", "vmdk", 0); // a set of its own, installed while partitioned-disk's is
+        Path disk = build("partitioned-disk", size, "custom", "qcow2");
         assertThat(Files.size(disk)).as("--size is the disk's size").isEqualTo(size);
         checkDisk(disk, false);
         sameBytesAgain(disk, "partitioned-disk", size);
 
-        Path qcow2 = build("qcow2", 0); // the raw disk inside is partitioned-disk's, read above
+        Path qcow2 = build("qcow2", 0, "custom", "ami"); // the raw disk inside is partitioned-disk's, read above
         checkQcow2(qcow2, false, false);
         sameBytesAgain(qcow2, "qcow2", 0);
 
@@ -341,11 +414,11 @@ class DiskTypesTest {
     @Test
     @Order(2)
     void cloudTypes() throws Exception {
-        Path ami = build("ami", 0);
+        Path ami = build("ami", 0, "custom", "vhd");
         checkDisk(ami, true); // the raw disk of partitioned-disk's builder, with cloud-init
         sameBytesAgain(ami, "ami", 0);
 
-        Path vhd = build("vhd", 0);
+        Path vhd = build("vhd", 0, "custom", "google");
         JsonNode info = info(vhd, "vpc");
         long virtual = info.path("virtual-size").asLong();
         assertThat(virtual % MIB).as("Azure wants whole MiB").isZero();
@@ -353,7 +426,7 @@ class DiskTypesTest {
         assertThat(info.at("/format-specific/data/subformat").asText("fixed")).isEqualTo("fixed");
         sameBytesAgain(vhd, "vhd", 0);
 
-        Path google = build("google", 0);
+        Path google = build("google", 0, "custom", "openstack");
         String listing = run("tar", "-tvzf", google.toString());
         assertThat(listing.strip().lines().toList()).hasSize(1);
         assertThat(listing).contains(" disk.raw");
@@ -368,10 +441,10 @@ class DiskTypesTest {
 
         // openstack and alibaba are qcow2's builder with cloud-init: the disk inside openstack's is read through,
         // alibaba's container checked; each the same bytes twice
-        Path openstack = build("openstack", 0);
+        Path openstack = build("openstack", 0, "custom", "alibaba");
         checkQcow2(openstack, true);
         sameBytesAgain(openstack, "openstack", 0);
-        Path alibaba = build("alibaba", 0);
+        Path alibaba = build("alibaba", 0, "custom", "live-iso");
         checkQcow2(alibaba, true, false);
         sameBytesAgain(alibaba, "alibaba", 0);
     }
@@ -379,7 +452,7 @@ class DiskTypesTest {
     @Test
     @Order(3)
     void liveIso() throws Exception {
-        Path iso = build("live-iso", 0);
+        Path iso = build("live-iso", 0, "custom-lvm", "partitioned-disk");
         String report = run("xorriso", "-indev", iso.toString(), "-report_el_torito", "plain");
         assertThat(report).containsPattern("El Torito boot img : +1 +BIOS")
                 .containsPattern("El Torito boot img : +2 +UEFI");
@@ -409,10 +482,7 @@ class DiskTypesTest {
     @Test
     @Order(4)
     void autoLvmPutsTheMountPointsOnLogicalVolumes() throws Exception {
-        String toml = BuildTest.BLUEPRINT.replace("name = \"custom\"", "name = \"custom-lvm\"")
-                .replace("hostname = \"kiln-test-host\"", "hostname = \"kiln-test-host\"\npartitioning_mode = \"auto-lvm\"");
-        assertThat(server.call("POST", "/api/v1/blueprints/new", "text/x-toml", toml).statusCode()).isEqualTo(200);
-        Path dir = build("custom-lvm", "partitioned-disk", 0).getParent();
+        Path dir = build("custom-lvm", "partitioned-disk", 0, "custom-disk", "partitioned-disk").getParent();
         assertThat(Files.readString(dir.resolve(ResultsDir.FINAL_KICKSTART))).contains("part /boot --fstype=ext4 --size=512\n",
                 "volgroup rootvg pv.01\n", "logvol /var --vgname=rootvg --name=varlv --fstype=ext4 --size=600\n");
         Path disk = dir.resolve("disk.img");
@@ -462,46 +532,7 @@ class DiskTypesTest {
     @Test
     @Order(5)
     void aDiskCustomizationIsLaidOutAsWritten() throws Exception {
-        String plain = BuildTest.BLUEPRINT.replaceAll("(?s)\\[\\[customizations\\.filesystem]]\n[^\\[]*", "");
-        assertThat(plain).doesNotContain("customizations.filesystem");
-        String toml = plain.replace("name = \"custom\"", "name = \"custom-disk\"") + """
-
-                [customizations.disk]
-                minsize = "4 GiB"
-
-                [[customizations.disk.partitions]]
-                mountpoint = "/data"
-                fs_type = "xfs"
-                label = "data"
-                minsize = "400 MiB"
-
-                [[customizations.disk.partitions]]
-                fs_type = "swap"
-                minsize = "64 MiB"
-
-                [[customizations.disk.partitions]]
-                mountpoint = "/tmp"
-                minsize = "64 MiB"
-
-                [[customizations.disk.partitions]]
-                type = "lvm"
-                name = "mainvg"
-
-                [[customizations.disk.partitions.logical_volumes]]
-                name = "root"
-                mountpoint = "/"
-                label = "system"
-
-                [[customizations.disk.partitions.logical_volumes]]
-                mountpoint = "/home"
-
-                [[customizations.disk.partitions.logical_volumes]]
-                mountpoint = "/srv/web"
-                fs_type = "vfat"
-                label = "WEB"
-                minsize = "100 MiB"
-                """;
-        assertThat(server.call("POST", "/api/v1/blueprints/new", "text/x-toml", toml).statusCode()).as(toml).isEqualTo(200);
+        assertThat(PLAIN).doesNotContain("customizations.filesystem");
         Path dir = build("custom-disk", "partitioned-disk", 0).getParent();
         Path disk = dir.resolve("disk.img");
         assertThat(Files.size(disk)).isGreaterThanOrEqualTo(4L << 30);
