@@ -270,6 +270,9 @@ class DiskTypesTest {
             String grub = debugfs(root, "cat /boot/grub/grub.cfg");
             assertThat(grub).contains("root=UUID=" + uuid).containsPattern("linux /boot/vmlinuz-\\S+-amd64 ");
             assertThat(debugfs(root, "ls /boot")).contains("initrd.img-");
+            // the initramfs holds the type's modules only (MODULES=list), as the image's initramfs-tools is told
+            assertThat(debugfs(root, "cat /etc/initramfs-tools/conf.d/kiln-modules.conf")).contains("MODULES=list\n");
+            assertThat(debugfs(root, "cat /etc/initramfs-tools/modules")).contains("\nsd_mod\next4\ncrc32c_generic\n");
             assertThat(debugfs(root, "cat /etc/systemd/network/80-kiln-dhcp.network")).contains("DHCP=yes");
             if (cloudInit) {
                 assertThat(debugfs(root, "ls /usr/bin")).contains("cloud-init");
@@ -442,6 +445,9 @@ class DiskTypesTest {
         // openstack and alibaba are qcow2's builder with cloud-init: the disk inside openstack's is read through,
         // alibaba's container checked; each the same bytes twice
         Path openstack = build("openstack", 0, "custom", "alibaba");
+        assertThat(Files.readString(openstack.resolveSibling("logs/combined.log"))).as("qcow2's initramfs, made for "
+                + "another package set with the same modules, kernel and hooks").containsPattern(
+                "initramfs for \\S+ \\(10 modules\\) taken from the cache");
         checkQcow2(openstack, true);
         sameBytesAgain(openstack, "openstack", 0);
         Path alibaba = build("alibaba", 0, "custom", "live-iso");

@@ -28,7 +28,7 @@ import java.util.concurrent.Future;
  * Installs a frozen package set into an empty tree: the packages fetched ({@link PackageCache}), the Essential set
  * and what it needs unpacked with {@link DebArchive} (or taken from a cached base), then the tree's own dpkg
  * installing every package, maintainer scripts included, inside {@link Chroot} (no network: the packages come from
- * the cache), and an initramfs per kernel.
+ * the cache). The initramfs is made later, for the customized tree ({@link Initramfs}).
  */
 final class Installer {
 
@@ -108,8 +108,6 @@ final class Installer {
         } finally {
             watch.close();
         }
-        progress.phase("initramfs");
-        Kernels.initramfs(tree, new Chroot(tree, tools, sandbox, sde), tools);
         tools.note(String.format("installed %d packages in %d ms", debs.size(), (System.nanoTime() - t0) / 1_000_000));
         return sde;
     }

@@ -1,8 +1,6 @@
 package dev.kiln.image.tree;
 
 import dev.kiln.debian.DebVersion;
-import dev.kiln.image.sandbox.Chroot;
-import dev.kiln.image.sandbox.ToolRunner;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -14,26 +12,6 @@ import java.util.stream.Stream;
 public final class Kernels {
 
     private Kernels() {
-    }
-
-    /**
-     * One initramfs per installed kernel, made by the tree's own initramfs-tools once every package is configured
-     * (dpkg's hooks were told not to: they would make it twice), so that it holds every module and hook the set
-     * installs (live-boot's, for instance). It is part of the installed tree, hence cached with it.
-     */
-    static void initramfs(Path tree, Chroot chroot, ToolRunner tools) throws IOException, InterruptedException {
-        List<String> versions = kernels(tree);
-        if (versions.isEmpty()) {
-            return;
-        }
-        if (!Files.isRegularFile(tree.resolve("usr/sbin/update-initramfs"))) {
-            throw new IOException("the package set has a kernel (" + versions + ") but no initramfs-tools to boot it");
-        }
-        for (String v : versions) {
-            long t0 = System.nanoTime();
-            chroot.run(List.of("update-initramfs", "-c", "-k", v));
-            tools.note(String.format("initramfs for %s made in %d ms", v, (System.nanoTime() - t0) / 1_000_000));
-        }
     }
 
     /** The kernel versions installed in a tree ({@code /boot/vmlinuz-VERSION}), oldest first. */

@@ -27,7 +27,8 @@ import org.springframework.stereotype.Component;
 /**
  * A compose's root tree: its frozen package set installed ({@link Installer}, or the installed tree of the same set
  * taken from the cache), then its plan ({@code final-kickstart.ks}) applied ({@link Customizer}: customizations
- * and {@code %post}), then the clean-up every image needs ({@link Hygiene}).
+ * and {@code %post}), the initramfs of its kernels ({@link Initramfs}), then the clean-up every image needs
+ * ({@link Hygiene}).
  */
 @Component
 public class RootTree {
@@ -36,11 +37,12 @@ public class RootTree {
     private final TreePlaces places;
     private final TreeCache trees;
     private final Installer installer;
+    private final Initramfs initramfs;
 
     public RootTree(PackageCache cache, Sandbox sandbox, KilnProperties properties,
             @Value("${kiln.cache.trees:2}") int keepTrees, @Value("${kiln.cache.bases:2}") int keepBases,
             @Value("${kiln.cache.trees-max-bytes:0}") long maxBytes,
-            @Value("${kiln.build.tmpfs:true}") boolean useTmpfs) {
+            @Value("${kiln.build.tmpfs:true}") boolean useTmpfs, @Value("${kiln.cache.initramfs:16}") int keepInitramfs) {
         this.sandbox = sandbox;
         this.places = new TreePlaces(properties.localDir(), useTmpfs, sandbox);
         // each cache: at most a quarter of the file system it is on (tmpfs is memory) unless set
@@ -48,6 +50,7 @@ public class RootTree {
                 maxBytes > 0 ? maxBytes : places.cacheSpace("trees") / 4);
         this.installer = new Installer(cache, sandbox, new TreeCache(places.cacheDir("bases"), keepBases,
                 maxBytes > 0 ? maxBytes : places.cacheSpace("bases") / 4));
+        this.initramfs = new Initramfs(properties.localDir().resolve("cache/initramfs"), keepInitramfs);
     }
 
     /** At stop: the caches and trees on tmpfs are memory; they go with the service (nothing is left in /dev/shm). */
@@ -105,8 +108,10 @@ public class RootTree {
     private Tree finish(Path tree, long sde, UUID seed, Kickstart kickstart, Map<String, String> data,
             ToolRunner tools) throws IOException, InterruptedException {
         DiskPlan disk = DiskPlan.parse(kickstart); // an edited template's layout is refused before the work
+        Initramfs.modules(kickstart); // and its module set
         tools.progress().phase("customize");
         new Customizer(tree, new Chroot(tree, tools, sandbox, sde), tools, data).apply(kickstart);
+        initramfs.make(tree, kickstart, sde, sandbox, tools); // the customized tree's: its files and the type's modules
         Hygiene.clean(tree);
         Hygiene.clamp(tree, sde);
         return new Tree(tree, sde, seed, disk, sandbox);

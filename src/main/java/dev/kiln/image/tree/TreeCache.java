@@ -69,9 +69,13 @@ final class TreeCache {
         Files.writeString(tmp.resolve("bytes"), bytes(tmp.resolve("tree")) + "\n");
         try {
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException other) {
-            FileTrees.delete(tmp); // the other build's copy is the same tree
-            return;
+        } catch (java.nio.file.FileSystemException e) {
+            // rename(2) says ENOTEMPTY (a plain FileSystemException here) when another build kept the same key first
+            FileTrees.delete(tmp);
+            if (Files.isRegularFile(target.resolve("sde"))) {
+                return; // the other build's copy is the same tree
+            }
+            throw e;
         }
         evict();
     }

@@ -48,4 +48,37 @@ class TreeCacheTest {
         assertThat(kept(cache)).containsExactly("huge");
         assertThat(Files.readString(cache.dir().resolve("huge/bytes")).strip()).isEqualTo("102400"); // 25 blocks
     }
+
+    /** Builds of one set at once (build concurrency above 1) each remember it: one copy is kept, none fails. */
+    @Test
+    void buildsRememberingOneSetAtOnceKeepOneCopy() throws Exception {
+        ToolRunner tools = new ToolRunner((level, line) -> { });
+        TreeCache cache = new TreeCache(dir.resolve("cache"), 5, 1L << 30);
+        Path src = tree("same", 200_000);
+        for (int round = 0; round < 5; round++) {
+            String key = "k" + round;
+            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(4);
+            java.util.List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+            try {
+                for (int i = 0; i < 4; i++) {
+                    done.add(pool.submit(() -> {
+                        start.await();
+                        cache.remember(key, src, 7, tools);
+                        return null;
+                    }));
+                }
+                for (java.util.concurrent.Future<?> f : done) {
+                    f.get(); // throws if one of them failed
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertThat(cache.restore(key, dir.resolve("out-" + round), tools)).isEqualTo(7);
+        }
+        assertThat(kept(cache)).containsExactly("k0", "k1", "k2", "k3", "k4");
+        try (Stream<Path> all = Files.list(cache.dir())) {
+            assertThat(all.filter(p -> p.getFileName().toString().startsWith("."))).as("no copy left aside").isEmpty();
+        }
+    }
 }
