@@ -200,6 +200,8 @@ class DiskTypesTest {
             assertThat(server.await(uuid, 900_000, "FINISHED", "FAILED")).as(type + " again").isEqualTo("FINISHED");
             Path second = dir.resolve(OutputType.byId(type).orElseThrow().imageName());
             assertThat(DebRepository.sha256(second)).as(type + " built twice").isEqualTo(sha);
+            assertThat(Files.readString(dir.resolve("logs/combined.log"))).as("the second's initramfs: the first's")
+                    .containsPattern("initramfs for \\S+ \\((\\d+ modules|MODULES=most)\\) taken from the cache");
         } finally {
             server.delete(uuid);
         }

@@ -104,18 +104,20 @@ public final class Initramfs {
         for (String v : versions) {
             long t0 = System.nanoTime();
             Files.deleteIfExists(tree.resolve("boot/initrd.img-" + v)); // an earlier Kiln's cached tree had one
-            Map<String, String> inputs = inputs(tree, v);
+            Map<String, String> inputs = inputs(tree, v, treeSde);
+            // the clock of the initramfs: its packages' newest file among what decides it, so that every package set
+            // sharing them makes the same bytes (files a script or the blueprint wrote are clamped to it)
             long sde = 0;
-            boolean customized = false;
             for (String entry : inputs.values()) {
-                long t = Long.parseLong(entry.substring(entry.lastIndexOf(' ') + 1));
-                sde = Math.max(sde, Math.min(t, treeSde));
-                customized |= t > treeSde; // written by the blueprint, not by a package: its clock is the tree's
+                String t = entry.substring(entry.lastIndexOf(' ') + 1);
+                if (!t.equals("new")) {
+                    sde = Math.max(sde, Long.parseLong(t));
+                }
+            }
+            if (sde == 0) {
+                sde = treeSde;
             }
             StringBuilder k = new StringBuilder(KEY_VERSION + "\nkernel " + v + "\n");
-            if (customized) {
-                k.append("tree sde ").append(treeSde).append('\n');
-            }
             inputs.forEach((p, e) -> k.append(p).append(' ').append(e).append('\n'));
             String key = Seeds.sha256(k.toString());
             Path entries = dir.resolve(key);
@@ -179,7 +181,7 @@ public final class Initramfs {
      * and its configuration, the kernel's configuration and module index, the packing tools and the configuration
      * the hooks read.
      */
-    static Map<String, String> inputs(Path tree, String kernel) throws IOException {
+    static Map<String, String> inputs(Path tree, String kernel, long treeSde) throws IOException {
         Map<String, String> out = new TreeMap<>();
         for (String d : List.of("usr/share/initramfs-tools", "etc/initramfs-tools", "etc/ld.so.conf.d",
                 "etc/modprobe.d", "usr/lib/modprobe.d", "etc/initramfs")) {
@@ -191,9 +193,9 @@ public final class Initramfs {
                 for (Path p : s.sorted().toList()) {
                     String rel = tree.relativize(p).toString();
                     if (Files.isSymbolicLink(p)) {
-                        out.put(rel, "link:" + Files.readSymbolicLink(p) + " 0 " + mtime(p));
+                        out.put(rel, "link:" + Files.readSymbolicLink(p) + " 0 " + time(p, treeSde));
                     } else if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-                        out.put(rel, describe(p));
+                        out.put(rel, describe(p, treeSde));
                     }
                 }
             }
@@ -206,7 +208,7 @@ public final class Initramfs {
                 "usr/bin/bzip2", "etc/fstab", "etc/crypttab", "etc/ld.so.conf")) {
             Path p = tree.resolve(f);
             if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-                out.put(f, describe(p));
+                out.put(f, describe(p, treeSde));
             }
         }
         return out;
@@ -216,10 +218,19 @@ public final class Initramfs {
         return Files.getLastModifiedTime(p, LinkOption.NOFOLLOW_LINKS).toMillis() / 1000;
     }
 
-    /** "sha256 mode mtime" of a regular file. */
-    private static String describe(Path p) throws IOException {
+    /** "sha256 mode time" of a regular file ({@link #time}). */
+    private static String describe(Path p, long treeSde) throws IOException {
         int mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-        return sha256(p) + " " + Integer.toOctalString(mode & 07777) + " " + mtime(p);
+        return sha256(p) + " " + Integer.toOctalString(mode & 07777) + " " + time(p, treeSde);
+    }
+
+    /**
+     * A file's time as the key knows it: a package's time (no later than the tree's clock), or "new" for one a
+     * maintainer script or the blueprint wrote during the build (its time is the build's, clamped in the image).
+     */
+    private static String time(Path p, long treeSde) throws IOException {
+        long t = mtime(p);
+        return t > treeSde ? "new" : String.valueOf(t);
     }
 
     private static String sha256(Path p) throws IOException {
