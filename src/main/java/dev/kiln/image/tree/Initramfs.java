@@ -6,6 +6,7 @@ import dev.kiln.image.sandbox.ToolRunner;
 import dev.kiln.kickstart.Kickstart;
 import dev.kiln.kickstart.KickstartArgs;
 import dev.kiln.kickstart.PlanException;
+import dev.kiln.store.FileTrees;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -133,7 +134,16 @@ public final class Initramfs {
             tools.note(String.format("initramfs for %s (%s) made in %d ms", v,
                     modules == null ? "MODULES=most" : modules.size() + " modules", (System.nanoTime() - t0) / 1_000_000));
             if (!hooks) {
-                remember(entries, tree, v, sde, chroot.run(List.of("lsinitramfs", "/boot/initrd.img-" + v)));
+                // its members, unpacked by the tree's own unmkinitramfs (whatever the compression): the manifest is
+                // the tree's files they are copies of
+                Path unpacked = tree.resolve("tmp/kiln-initramfs");
+                FileTrees.delete(unpacked);
+                try {
+                    chroot.run(List.of("unmkinitramfs", "/boot/initrd.img-" + v, "/tmp/kiln-initramfs"));
+                    remember(entries, tree, v, sde, unpacked);
+                } finally {
+                    FileTrees.delete(unpacked);
+                }
             }
         }
     }
@@ -247,33 +257,43 @@ public final class Initramfs {
     }
 
     /**
-     * The tree's file an initramfs member was copied from, or null: only a regular file reached inside the tree
-     * (the merged /usr's links followed; a link out of the tree is not followed).
+     * The tree's file an initramfs member is a copy of, or null: a regular file reached inside the tree (the merged
+     * /usr's links followed; a link out of the tree is not) with the member's content. A member the initramfs made
+     * itself (its ld.so.cache, busybox's links, the module index) is not the tree's file of that name.
      */
-    private static Path source(Path tree, Path realTree, String member) throws IOException {
-        if (member.isEmpty() || member.equals(".") || member.contains("\0")) {
-            return null;
-        }
+    private static Path source(Path tree, Path realTree, String member, Path copy) throws IOException {
         Path p = tree.resolve(member).normalize();
         if (!p.startsWith(tree)) {
             return null;
         }
         try {
             Path real = p.toRealPath();
-            return real.startsWith(realTree) && Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS) ? real : null;
-        } catch (NoSuchFileException e) {
-            return null; // made by a hook
+            return real.startsWith(realTree) && Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)
+                    && Files.size(real) == Files.size(copy) && sha256(real).equals(sha256(copy)) ? real : null;
         } catch (IOException e) {
-            return null;
+            return null; // made by a hook
         }
     }
 
-    /** Stores the initramfs of kernel {@code v} with its manifest: each member that is a file of the tree. */
-    private void remember(Path entries, Path tree, String v, long sde, String listing) throws IOException {
+    /** Stores the initramfs of kernel {@code v} with its manifest: each of its files that is a file of the tree. */
+    private void remember(Path entries, Path tree, String v, long sde, Path unpacked) throws IOException {
         Path realTree = tree.toRealPath();
+        // with an early (microcode) archive, unmkinitramfs puts the two in early/ and main/
+        List<Path> roots = Files.isDirectory(unpacked.resolve("main"), LinkOption.NOFOLLOW_LINKS)
+                ? List.of(unpacked.resolve("early"), unpacked.resolve("main")) : List.of(unpacked);
+        Map<String, Path> members = new TreeMap<>();
+        for (Path root : roots) {
+            if (!Files.isDirectory(root, LinkOption.NOFOLLOW_LINKS)) {
+                continue;
+            }
+            try (Stream<Path> s = Files.walk(root)) {
+                s.filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS))
+                        .forEach(f -> members.putIfAbsent(root.relativize(f).toString(), f));
+            }
+        }
         StringBuilder manifest = new StringBuilder();
-        for (String line : listing.lines().map(String::strip).sorted().distinct().toList()) {
-            Path src = source(tree, realTree, line.startsWith("./") ? line.substring(2) : line);
+        for (Map.Entry<String, Path> m : members.entrySet()) {
+            Path src = source(tree, realTree, m.getKey(), m.getValue());
             if (src != null) {
                 int mode = (Integer) Files.getAttribute(src, "unix:mode", LinkOption.NOFOLLOW_LINKS);
                 manifest.append(realTree.relativize(src)).append('\t').append(sha256(src)).append(' ')
