@@ -113,7 +113,7 @@ for n in os.listdir(sys.argv[1]):
 print(best)
 PY
   )
-  hygiene="cd \"\$1\" && : > etc/machine-id && rm -f etc/ssh/ssh_host_* var/cache/debconf/*-old var/lib/dpkg/*-old var/cache/ldconfig/aux-cache && find var/log -type f -delete && find . -xdev -newermt @$sde -print0 | xargs -0r touch -h -d @$sde"
+  hygiene="cd \"\$1\" && : > etc/machine-id && rm -f etc/ssh/ssh_host_* var/cache/debconf/*-old var/lib/dpkg/*-old var/cache/ldconfig/aux-cache && find var/log -type f -delete && find . -xdev \\( -path ./proc -o -path ./sys -o -path ./dev -o -path ./run \\) -prune -o -newermt @$sde -print0 | xargs -0r touch -h -d @$sde"
   echo "peer cache: $(ls "$work/disk/debs" | wc -l) packages, $(du -sm "$work/disk/debs" | cut -f1) MiB; lists $(du -sm "$work/disk/lists" | cut -f1) MiB"
 }
 
