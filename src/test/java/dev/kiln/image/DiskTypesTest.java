@@ -152,9 +152,8 @@ class DiskTypesTest {
      * compose ({@code next}: blueprint and type, of size 0) starts then too, unless it was started {@link #ahead}.
      */
     Path build(String type, long size, String... next) throws Exception {
-        Path image = build("custom", type, size, () -> twin = server.start("custom", type, 0,
+        return build("custom", type, size, () -> twin = server.start("custom", type, 0,
                 size > 0 ? ", \"size\": " + size : ""), next);
-        return image;
     }
 
     /** As {@link #build(String, long, String...)}, of another blueprint, without a twin. */

@@ -6,9 +6,9 @@ import dev.kiln.image.sandbox.ToolRunner;
 import dev.kiln.kickstart.Kickstart;
 import dev.kiln.kickstart.KickstartArgs;
 import dev.kiln.kickstart.PlanException;
+import dev.kiln.store.AtomicFiles;
 import dev.kiln.store.FileTrees;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -17,10 +17,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -231,7 +228,7 @@ public final class Initramfs {
     /** "sha256 mode time" of a regular file ({@link #time}). */
     private static String describe(Path p, long treeSde) throws IOException {
         int mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-        return sha256(p) + " " + Integer.toOctalString(mode & 07777) + " " + time(p, treeSde);
+        return AtomicFiles.sha256(p) + " " + Integer.toOctalString(mode & 07777) + " " + time(p, treeSde);
     }
 
     /**
@@ -243,33 +240,18 @@ public final class Initramfs {
         return t > treeSde ? "new" : String.valueOf(t);
     }
 
-    private static String sha256(Path p) throws IOException {
-        try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                md.update(buf, 0, n);
-            }
-            return HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     /**
-     * The tree's file an initramfs member is a copy of, or null: a regular file reached inside the tree (the merged
-     * /usr's links followed; a link out of the tree is not) with the member's content. A member the initramfs made
-     * itself (its ld.so.cache, busybox's links, the module index) is not the tree's file of that name.
+     * The tree's file an initramfs member may be a copy of, or null: a regular file reached inside the tree (the
+     * merged /usr's links followed; a link out of the tree is not).
      */
-    private static Path source(Path tree, Path realTree, String member, Path copy) throws IOException {
+    private static Path source(Path tree, Path realTree, String member) {
         Path p = tree.resolve(member).normalize();
         if (!p.startsWith(tree)) {
             return null;
         }
         try {
             Path real = p.toRealPath();
-            return real.startsWith(realTree) && Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)
-                    && Files.size(real) == Files.size(copy) && sha256(real).equals(sha256(copy)) ? real : null;
+            return real.startsWith(realTree) && Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS) ? real : null;
         } catch (IOException e) {
             return null; // made by a hook
         }
@@ -293,12 +275,17 @@ public final class Initramfs {
         }
         StringBuilder manifest = new StringBuilder();
         for (Map.Entry<String, Path> m : members.entrySet()) {
-            Path src = source(tree, realTree, m.getKey(), m.getValue());
-            if (src != null) {
-                int mode = (Integer) Files.getAttribute(src, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-                manifest.append(realTree.relativize(src)).append('\t').append(sha256(src)).append(' ')
-                        .append(Integer.toOctalString(mode & 07777)).append(' ').append(Math.min(mtime(src), sde)).append('\n');
+            Path src = source(tree, realTree, m.getKey());
+            if (src == null || Files.size(src) != Files.size(m.getValue())) {
+                continue;
             }
+            String sha = AtomicFiles.sha256(src);
+            if (!sha.equals(AtomicFiles.sha256(m.getValue()))) {
+                continue; // made by the initramfs itself (its ld.so.cache, busybox's links), not the tree's file
+            }
+            int mode = (Integer) Files.getAttribute(src, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+            manifest.append(realTree.relativize(src)).append('\t').append(sha).append(' ')
+                    .append(Integer.toOctalString(mode & 07777)).append(' ').append(Math.min(mtime(src), sde)).append('\n');
         }
         String id = Seeds.sha256(manifest.toString()).substring(0, 32);
         Files.createDirectories(entries);
@@ -361,7 +348,7 @@ public final class Initramfs {
             String[] want = line.substring(tab + 1).split(" ");
             int mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
             if (!Integer.toOctalString(mode & 07777).equals(want[1])
-                    || Math.min(mtime(p), sde) != Long.parseLong(want[2]) || !sha256(p).equals(want[0])) {
+                    || Math.min(mtime(p), sde) != Long.parseLong(want[2]) || !AtomicFiles.sha256(p).equals(want[0])) {
                 return false;
             }
         }
