@@ -42,13 +42,10 @@ final class ComposeListing {
     private final Function<String, ResultsDir> resultsOf;
     private final Set<String> ignored = ConcurrentHashMap.newKeySet();
     /**
-     * What an ended compose's results directory says, by process instance: it no longer changes, so a listing of
-     * a thousand composes reads a thousand {@code times.toml} once, not at every call.
+     * Ended composes, by process instance: an ended instance no longer changes, so a listing of a thousand composes
+     * asks the engine for their variables and reads their {@code times.toml} once, not at every call.
      */
-    private final Map<String, Ended> ended = new ConcurrentHashMap<>();
-
-    private record Ended(Double started, long imageSize) {
-    }
+    private final Map<String, Compose> ended = new ConcurrentHashMap<>();
 
     ComposeListing(RuntimeService runtime, HistoryService history, ExternalTaskService externalTasks,
             Function<String, ResultsDir> resultsOf) {
@@ -70,86 +67,100 @@ final class ComposeListing {
         if (instances.isEmpty()) {
             return List.of();
         }
-        String[] ids = instances.stream().map(HistoricProcessInstance::getId).toArray(String[]::new);
-        Map<String, ExternalTask> current = new HashMap<>();
-        for (ExternalTask t : externalTasks.createExternalTaskQuery().processInstanceIdIn(ids).list()) {
-            current.put(t.getProcessInstanceId(), t);
-        }
-        Map<String, Incident> incidents = new HashMap<>();
-        Set<String> idSet = Set.of(ids);
-        var incidentQuery = runtime.createIncidentQuery();
-        for (Incident i : (ids.length == 1 ? incidentQuery.processInstanceId(ids[0]) : incidentQuery).list()) {
-            if (idSet.contains(i.getProcessInstanceId())) {
-                incidents.putIfAbsent(i.getProcessInstanceId(), i);
-            }
-        }
-        Map<String, Map<String, Object>> vars = new HashMap<>();
-        for (HistoricVariableInstance v : history.createHistoricVariableInstanceQuery().processInstanceIdIn(ids)
-                .variableNameIn("type", ComposeProcess.TYPE_NAME, "blueprint", "version", "errorMessage")
-                .disableCustomObjectDeserialization().list()) {
-            vars.computeIfAbsent(v.getProcessInstanceId(), k -> new HashMap<>()).put(v.getName(), v.getValue());
-        }
         if (only == null && ended.size() > instances.size()) { // deleted composes' entries go
-            ended.keySet().retainAll(idSet);
+            Set<String> all = new HashSet<>();
+            instances.forEach(h -> all.add(h.getId()));
+            ended.keySet().retainAll(all);
+        }
+        // an ended compose never changes: the engine is asked only about the others
+        String[] ids = instances.stream().filter(h -> h.getEndTime() == null || !ended.containsKey(h.getId()))
+                .map(HistoricProcessInstance::getId).toArray(String[]::new);
+        Map<String, ExternalTask> current = new HashMap<>();
+        Map<String, Incident> incidents = new HashMap<>();
+        Map<String, Map<String, Object>> vars = new HashMap<>();
+        if (ids.length > 0) {
+            boolean running = instances.stream().anyMatch(h -> h.getEndTime() == null);
+            if (running) {
+                for (ExternalTask t : externalTasks.createExternalTaskQuery().processInstanceIdIn(ids).list()) {
+                    current.put(t.getProcessInstanceId(), t);
+                }
+                Set<String> idSet = Set.of(ids);
+                var incidentQuery = runtime.createIncidentQuery();
+                for (Incident i : (ids.length == 1 ? incidentQuery.processInstanceId(ids[0]) : incidentQuery).list()) {
+                    if (idSet.contains(i.getProcessInstanceId())) {
+                        incidents.putIfAbsent(i.getProcessInstanceId(), i);
+                    }
+                }
+            }
+            for (HistoricVariableInstance v : history.createHistoricVariableInstanceQuery().processInstanceIdIn(ids)
+                    .variableNameIn("type", ComposeProcess.TYPE_NAME, "blueprint", "version", "errorMessage")
+                    .disableCustomObjectDeserialization().list()) {
+                vars.computeIfAbsent(v.getProcessInstanceId(), k -> new HashMap<>()).put(v.getName(), v.getValue());
+            }
         }
         Date now = new Date();
-        List<Compose> out = new ArrayList<>();
+        List<Compose> out = new ArrayList<>(instances.size());
         for (HistoricProcessInstance h : instances) {
-            String status;
-            if (h.getEndTime() == null) {
-                ExternalTask t = current.get(h.getId());
-                if (incidents.containsKey(h.getId())) {
-                    status = ComposeService.FAILED;
-                } else if (t != null && (t.getTopicName().equals("build")
-                        ? t.getLockExpirationTime() != null && t.getLockExpirationTime().after(now)
-                        : !BEFORE_BUILD.contains(t.getTopicName()))) {
-                    // build holds a slot once locked; any step after it (boot-test, finalize, or one a user
-                    // added to the BPMN) is the compose running
-                    status = ComposeService.RUNNING;
-                } else {
-                    status = ComposeService.WAITING;
-                }
-            } else if (ComposeProcess.END_FINISHED.equals(h.getEndActivityId())) {
-                status = ComposeService.FINISHED;
-            } else if (ComposeProcess.END_FAILED.equals(h.getEndActivityId())) {
-                status = ComposeService.FAILED;
-            } else {
-                continue; // cancelled: being removed
-            }
-            Map<String, Object> v = vars.getOrDefault(h.getId(), Map.of());
-            OutputType type = OutputType.byId(String.valueOf(v.get("type"))).orElse(null);
-            if (type == null) {
+            Compose known = h.getEndTime() == null ? null : ended.get(h.getId());
+            Compose c = known != null ? known : compose(h, current, incidents, vars, now);
+            if (c == null) {
                 continue;
             }
-            Ended e = h.getEndTime() == null ? null : ended.get(h.getId());
-            if (e == null) {
-                ResultsDir results = resultsOf.apply(h.getBusinessKey());
-                long imageSize = 0;
-                if (status.equals(ComposeService.FINISHED)) {
-                    File image = results.file(type.imageName()).toFile();
-                    imageSize = image.length();
-                }
-                e = new Ended(status.equals(ComposeService.WAITING) ? null : results.times().get("started"), imageSize);
-                if (h.getEndTime() != null) {
-                    ended.put(h.getId(), e);
-                }
+            if (known == null && h.getEndTime() != null) {
+                ended.put(h.getId(), c);
             }
-            long imageSize = e.imageSize();
-            Double started = e.started();
-            ExternalTask at = current.get(h.getId());
-            Failure failure = null;
-            if (status.equals(ComposeService.FAILED)) {
-                Incident i = incidents.get(h.getId());
-                failure = i != null ? Failure.ofIncident(i.getActivityId(), i.getIncidentMessage())
-                        : Failure.ofError(v.get("errorMessage") == null ? null : String.valueOf(v.get("errorMessage")));
-            }
-            out.add(new Compose(h.getBusinessKey(), status, String.valueOf(v.get("blueprint")),
-                    String.valueOf(v.get("version")), type, seconds(h.getStartTime()), started,
-                    h.getEndTime() == null ? null : seconds(h.getEndTime()), imageSize, h.getId(),
-                    at == null ? null : at.getTopicName(), v.get(ComposeProcess.TYPE_NAME) instanceof String n
-                            && type.equals(OutputType.byName(n).orElse(null)) ? n : type.id(), failure));
+            out.add(c);
         }
         return out;
+    }
+
+    /** One compose as the engine and its results directory say; null for an instance that is none (or is going). */
+    private Compose compose(HistoricProcessInstance h, Map<String, ExternalTask> current,
+            Map<String, Incident> incidents, Map<String, Map<String, Object>> vars, Date now) {
+        String status;
+        ExternalTask at = current.get(h.getId());
+        if (h.getEndTime() == null) {
+            if (incidents.containsKey(h.getId())) {
+                status = ComposeService.FAILED;
+            } else if (at != null && (at.getTopicName().equals("build")
+                    ? at.getLockExpirationTime() != null && at.getLockExpirationTime().after(now)
+                    : !BEFORE_BUILD.contains(at.getTopicName()))) {
+                // build holds a slot once locked; any step after it (boot-test, finalize, or one a user
+                // added to the BPMN) is the compose running
+                status = ComposeService.RUNNING;
+            } else {
+                status = ComposeService.WAITING;
+            }
+        } else if (ComposeProcess.END_FINISHED.equals(h.getEndActivityId())) {
+            status = ComposeService.FINISHED;
+        } else if (ComposeProcess.END_FAILED.equals(h.getEndActivityId())) {
+            status = ComposeService.FAILED;
+        } else {
+            return null; // cancelled: being removed
+        }
+        Map<String, Object> v = vars.getOrDefault(h.getId(), Map.of());
+        OutputType type = OutputType.byId(String.valueOf(v.get("type"))).orElse(null);
+        if (type == null) {
+            return null;
+        }
+        ResultsDir results = resultsOf.apply(h.getBusinessKey());
+        long imageSize = 0;
+        if (status.equals(ComposeService.FINISHED)) {
+            File image = results.file(type.imageName()).toFile();
+            imageSize = image.length();
+        }
+        Double started = status.equals(ComposeService.WAITING) ? null : results.times().get("started");
+        Failure failure = null;
+        if (status.equals(ComposeService.FAILED)) {
+            Incident i = incidents.get(h.getId());
+            failure = i != null ? Failure.ofIncident(i.getActivityId(), i.getIncidentMessage())
+                    : Failure.ofError(v.get("errorMessage") == null ? null : String.valueOf(v.get("errorMessage")));
+        }
+        return new Compose(h.getBusinessKey(), status, String.valueOf(v.get("blueprint")),
+                String.valueOf(v.get("version")), type, seconds(h.getStartTime()), started,
+                h.getEndTime() == null ? null : seconds(h.getEndTime()), imageSize, h.getId(),
+                at == null ? null : at.getTopicName(), v.get(ComposeProcess.TYPE_NAME) instanceof String n
+                        && type.equals(OutputType.byName(n).orElse(null)) ? n : type.id(), failure);
     }
 
     /** The newest {@code max} composes, newest first, each FAILED one with its reason's short form. */

@@ -16,16 +16,20 @@ import java.util.concurrent.Future;
 
 /**
  * bench/pipeline: the engine's cost per compose (submit → FINISHED in test mode, no build time) and the time of
- * {@code compose status} over 1,000 composes, on a real server process with the host's system sources.
+ * {@code compose status} over 1,000 composes, on the service as a user runs it ({@code bin/kiln-service}, the packaged
+ * jar) with the host's system sources.
  */
 public final class PipelineBench {
 
     public static void main(String[] args) throws Exception {
         Path root = Files.createDirectories(Path.of(args[0]));
         int many = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
-        try (KilnProcess kiln = new KilnProcess(root, "kiln.state-dir=" + root.resolve("state"), "kiln.api.tcp-weldr=true", "kiln.api.socket=",
+        try (KilnProcess kiln = KilnProcess.asInstalled(root, "kiln.state-dir=" + root.resolve("state"), "kiln.api.tcp-weldr=true", "kiln.api.socket=",
                 "kiln.compose.test-build-seconds=0", "kiln.compose.test-concurrency=1")) {
             System.out.printf("server answered /api/status after %d ms%n", kiln.start());
+            String[] cmdline = Files.readString(Path.of("/proc", String.valueOf(kiln.pid()), "cmdline")).split("\0");
+            System.out.printf("service: %s %s%n", cmdline[0], String.join(" ",
+                    java.util.Arrays.stream(cmdline).filter(a -> a.startsWith("-X")).toList()));
             TestServer server = new TestServer(kiln.port, kiln.stateDir());
             server.start("example-http-server", "tar", 2); // warms the index and the JIT
             List<Long> times = new ArrayList<>();

@@ -9,7 +9,9 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** The service as its own process, started as {@code java -jar kiln.jar} would start it, on loopback TCP. */
@@ -23,14 +25,35 @@ public final class KilnProcess implements AutoCloseable {
     private final Path stateDir;
     private Process process;
 
+    private final Map<String, String> environment = new HashMap<>();
+
+    /** The service run from the test's class path, with a small heap and C1 only (quick to start, as tests want). */
     public KilnProcess(Path root, String... properties) throws IOException {
+        this(root, null, properties);
+    }
+
+    /**
+     * The service as a user runs it: {@code bin/kiln-service} on the packaged {@code target/kiln.jar}, its JVM and
+     * defaults, without a class archive (which only changes how fast it starts). For benches.
+     */
+    public static KilnProcess asInstalled(Path root, String... properties) throws IOException {
+        return new KilnProcess(root, Path.of("target/kiln.jar"), properties);
+    }
+
+    private KilnProcess(Path root, Path jar, String... properties) throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             this.port = s.getLocalPort();
         }
         this.log = root.resolve("server.log");
-        command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "-XX:TieredStopAtLevel=1", "-Xmx512m", "-cp", System.getProperty("java.class.path"), "dev.kiln.Main",
-                "--kiln.api.port=" + port));
+        if (jar == null) {
+            command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                    "-XX:TieredStopAtLevel=1", "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+                    "dev.kiln.Main", "--kiln.api.port=" + port));
+        } else {
+            command = new ArrayList<>(List.of("sh", "bin/kiln-service", "--kiln.api.port=" + port));
+            environment.put("KILN_JAR", jar.toAbsolutePath().toString());
+            environment.put("KILN_CDS", "0");
+        }
         Path state = root.resolve("state");
         String address = "127.0.0.1";
         for (String p : properties) {
@@ -64,8 +87,9 @@ public final class KilnProcess implements AutoCloseable {
     /** Starts the server and waits until {@code /api/status} answers; answers the milliseconds that took. */
     public long start() throws IOException, InterruptedException {
         long t0 = System.nanoTime();
-        process = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        ProcessBuilder pb = new ProcessBuilder(command);
+        pb.environment().putAll(environment);
+        process = pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         HttpClient http = HttpClient.newHttpClient();
         long deadline = System.currentTimeMillis() + 120_000;
         while (System.currentTimeMillis() < deadline) {
