@@ -53,7 +53,9 @@ public class BuildStep implements ComposeStep {
         results.time("started", Instant.now());
         try {
             if (task.test() != 0) {
-                task.tools().run(scratch, List.of("sleep", String.valueOf(testSeconds)));
+                if (testSeconds > 0) { // a process to stop, as a build has (cancel); none for no time at all
+                    task.tools().run(scratch, List.of("sleep", String.valueOf(testSeconds)));
+                }
                 if (task.test() == 1) {
                     throw new StepFailedException("TESTING FAILED compose");
                 }

@@ -114,13 +114,14 @@ public class ComposeService {
         vars.put("bootTest", bootTest != null ? bootTest : bootTestByDefault);
         vars.put("priority", ComposeStart.priority(now.toEpochMilli())); // older composes first
         vars.put("prepared", true); // checked above and in the controller, results/<UUID>/ made: no prepare step
+        String instance;
         try {
-            runtime.startProcessInstanceByKey(ComposeProcess.KEY, uuid, vars);
+            instance = runtime.startProcessInstanceByKey(ComposeProcess.KEY, uuid, vars).getId();
         } catch (RuntimeException e) { // no process, no compose: no results directory left without one
             results.deleteAll();
             throw e;
         }
-        workers.wakeUp();
+        workers.wakeNext(instance, test);
         return uuid;
     }
 

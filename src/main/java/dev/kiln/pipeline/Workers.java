@@ -22,6 +22,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.operaton.bpm.engine.ExternalTaskService;
 import org.operaton.bpm.engine.HistoryService;
+import org.operaton.bpm.engine.externaltask.ExternalTask;
 import org.operaton.bpm.engine.externaltask.LockedExternalTask;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,11 +61,39 @@ public class Workers implements SmartLifecycle {
     private final List<Thread> threads = new ArrayList<>();
     private ScheduledExecutorService heartbeat;
     /**
-     * Idle loops wait on their topic's monitor; a completed step or a new compose wakes one loop of each topic (a
-     * loop that then finds work wakes the next of its topic), so handoffs take milliseconds without every idle
-     * thread querying the engine at every step.
+     * Idle loops wait on the monitor of their topic and kind (the build topic has loops for real builds and for
+     * each test mode, which fetch different composes); a completed step or a new compose wakes one loop of each
+     * (a loop that then finds work wakes the next of its kind), so handoffs take milliseconds without every idle
+     * thread querying the engine at every step, and no wake-up goes to a loop that cannot take the work.
      */
-    private final Map<String, Object> wakes = new ConcurrentHashMap<>();
+    private final Map<String, Wake> wakes = new ConcurrentHashMap<>();
+
+    /** A monitor with a flag, so that a wake-up given while every loop is querying is not lost. */
+    private static final class Wake {
+        private boolean pending;
+
+        synchronized void give() {
+            pending = true;
+            notify();
+        }
+
+        synchronized void giveAll() {
+            pending = true;
+            notifyAll();
+        }
+
+        synchronized void clear() {
+            pending = false;
+        }
+
+        /** Waits up to {@code ms} unless a wake-up came since {@link #clear}. */
+        synchronized void await(long ms) throws InterruptedException {
+            if (!pending) {
+                wait(ms);
+            }
+            pending = false;
+        }
+    }
     private volatile boolean active;
 
     public Workers(ExternalTaskService tasks, HistoryService history, BpmnDirectory deployed,
@@ -107,7 +136,6 @@ public class Workers implements SmartLifecycle {
             return;
         }
         for (ComposeStep step : steps.values()) {
-            wake(step.topic());
             if (!ComposeProcess.HEAVY_TOPICS.contains(step.topic())) {
                 loops(step, "", stepConcurrency, Map.of());
                 continue;
@@ -141,11 +169,7 @@ public class Workers implements SmartLifecycle {
             heartbeat.shutdown();
         }
         running.values().forEach(r -> r.tools.killAll());
-        for (Object w : wakes.values()) {
-            synchronized (w) {
-                w.notifyAll();
-            }
-        }
+        wakes.values().forEach(Wake::giveAll);
         for (Thread t : threads) {
             try {
                 t.join(10_000);
@@ -163,15 +187,29 @@ public class Workers implements SmartLifecycle {
 
     /** Makes idle workers poll now (a compose was submitted or a step completed on this node). */
     public void wakeUp() {
-        for (Object w : wakes.values()) {
-            synchronized (w) {
-                w.notify();
+        wakes.values().forEach(Wake::give);
+    }
+
+    /**
+     * After a compose was submitted or a step of it completed here: wakes one loop of each kind that can take the
+     * compose's next task (one query), not a loop of every topic (each of which would query the engine for nothing).
+     */
+    void wakeNext(String processInstanceId, int test) {
+        try {
+            for (ExternalTask t : tasks.createExternalTaskQuery().processInstanceId(processInstanceId).list()) {
+                boolean heavy = ComposeProcess.HEAVY_TOPICS.contains(t.getTopicName());
+                Wake w = wakes.get(t.getTopicName() + "/" + (heavy && test > 0 ? "test" + test + "-" : ""));
+                if (w != null) {
+                    w.give();
+                }
             }
+        } catch (RuntimeException e) {
+            wakeUp();
         }
     }
 
-    private Object wake(String topic) {
-        return wakes.computeIfAbsent(topic, t -> new Object());
+    private Wake wake(String topicAndKind) {
+        return wakes.computeIfAbsent(topicAndKind, t -> new Wake());
     }
 
     /**
@@ -199,19 +237,21 @@ public class Workers implements SmartLifecycle {
 
     /** Starts {@code n} threads serving the step's tasks whose compose's variables are {@code only}. */
     private void loops(ComposeStep step, String kind, int n, Map<String, Object> only) {
+        Wake monitor = wake(step.topic() + "/" + kind);
         for (int i = 1; i <= n; i++) {
             String id = workerId + "-" + step.topic() + "-" + kind + i; // each thread locks as itself
-            Thread t = new Thread(() -> loop(step, id, only), "worker-" + step.topic() + "-" + kind + i);
+            Thread t = new Thread(() -> loop(step, id, only, monitor), "worker-" + step.topic() + "-" + kind + i);
             t.setDaemon(true);
             threads.add(t);
             t.start();
         }
     }
 
-    private void loop(ComposeStep step, String workerId, Map<String, Object> only) {
+    private void loop(ComposeStep step, String workerId, Map<String, Object> only, Wake monitor) {
         long idle = 5;
         while (active) {
             List<LockedExternalTask> locked;
+            monitor.clear(); // a wake-up from now on is for this query or the next
             try {
                 locked = tasks.fetchAndLock().workerId(workerId).maxTasks(1).usePriority(true).orderByCreateTime().asc()
                         .subscribe().topic(step.topic(), lockMs).variables(ComposeProcess.STEP_VARIABLES)
@@ -226,10 +266,7 @@ public class Workers implements SmartLifecycle {
             }
             if (locked.isEmpty()) {
                 try {
-                    Object w = wake(step.topic());
-                    synchronized (w) {
-                        w.wait(idle);
-                    }
+                    monitor.await(idle);
                 } catch (InterruptedException e) {
                     return;
                 }
@@ -237,10 +274,7 @@ public class Workers implements SmartLifecycle {
                 continue;
             }
             idle = 5;
-            Object sibling = wake(step.topic()); // more work of this topic may be waiting: the next loop looks
-            synchronized (sibling) {
-                sibling.notify();
-            }
+            monitor.give(); // more work of this kind may be waiting: the next loop looks
             try {
                 handle(step, locked.get(0), workerId);
             } catch (Throwable e) { // the thread outlives anything a step or the engine throws (a full disk too)
@@ -291,7 +325,7 @@ public class Workers implements SmartLifecycle {
             StepEnds.note(results, "INFO", step.topic() + " done in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
             progress.end(true, workerId);
             ends.complete(me, task, output);
-            wakeUp();
+            wakeNext(task.getProcessInstanceId(), test);
         } catch (Exception e) {
             progress.end(false, workerId);
             ended(step, task, results, me, e);

@@ -52,6 +52,24 @@ public final class AtomicFiles {
     }
 
     /**
+     * As {@link #write}, without forcing anything to disk: a reader still sees the old or the whole new content, but
+     * a power loss may leave either (or, for a file new since the last flush, nothing). For files whose loss in a
+     * crash costs only information, never a compose (its STATUS, times and metrics: the engine's state decides
+     * what a compose is): each force costs 10-50 ms on a busy disk, and a step writes several.
+     */
+    public static void replace(Path target, byte[] content) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+        try {
+            Files.write(tmp, content, StandardOpenOption.TRUNCATE_EXISTING);
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
      * Writes {@code target} only if it does not exist yet, atomically (a hard link of the whole file, which fails
      * when the name is taken): of several processes making the same secret at once, exactly one wins and the others
      * read its. Answers whether this call made it.

@@ -366,7 +366,7 @@ public final class Progress {
     public static void write(ResultsDir results, ObjectNode report) throws IOException {
         if (results.exists()) {
             Path dir = Files.createDirectories(results.file(ResultsDir.COMPOSE));
-            AtomicFiles.writeString(dir.resolve(FILE), JSON.writeValueAsString(report));
+            AtomicFiles.replace(dir.resolve(FILE), JSON.writeValueAsBytes(report)); // information only
         }
     }
 

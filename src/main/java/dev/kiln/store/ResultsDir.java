@@ -83,8 +83,18 @@ public final class ResultsDir {
         }
     }
 
+    /**
+     * Files whose loss in a crash costs information, never a compose (the listings derive a compose's status from
+     * the engine): written atomically but not forced to disk. Everything a later step reads is forced.
+     */
+    private static final java.util.Set<String> INFORMATION = java.util.Set.of(STATUS, TIMES, METRICS);
+
     public void write(String name, String content) {
         try {
+            if (INFORMATION.contains(name)) {
+                AtomicFiles.replace(dir.resolve(name), content.getBytes(StandardCharsets.UTF_8));
+                return;
+            }
             AtomicFiles.writeString(dir.resolve(name), content);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + dir.resolve(name), e);

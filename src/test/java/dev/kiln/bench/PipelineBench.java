@@ -31,22 +31,34 @@ public final class PipelineBench {
             System.out.printf("service: %s %s%n", cmdline[0], String.join(" ",
                     java.util.Arrays.stream(cmdline).filter(a -> a.startsWith("-X")).toList()));
             TestServer server = new TestServer(kiln.port, kiln.stateDir());
-            server.start("example-http-server", "tar", 2); // warms the index and the JIT
+            for (int i = 0; i < 20; i++) { // warms the index and the JIT (C2 compiles the engine's hot paths)
+                ClusterBench.await(server, server.start("example-http-server", "tar", 2));
+            }
+            // one at a time; the client polls the compose's status every 20 ms (each poll is a listing the service
+            // computes: polling much faster takes the cores the steps need); the service's own record of the
+            // compose (job_created to job_finished) does not depend on the polling
             List<Long> times = new ArrayList<>();
+            List<Long> life = new ArrayList<>();
             for (int i = 0; i < 50; i++) {
                 long t0 = System.nanoTime();
                 String uuid = server.start("example-http-server", "tar", 2);
-                ClusterBench.await(server, uuid);
+                ClusterBench.await(server, uuid, 20);
                 times.add((System.nanoTime() - t0) / 1_000_000);
+                var c = server.get("/api/v1/compose/status/" + uuid).path("uuids").path(0);
+                life.add(Math.round((c.path("job_finished").asDouble() - c.path("job_created").asDouble()) * 1000));
             }
             Collections.sort(times);
-            System.out.printf("Engine overhead per compose (submit -> FINISHED, test mode, build sleeps 0 s, one at a time): "
-                    + "median %d ms (goal <= 100 ms), min %d ms, max %d ms over 50%n", times.get(25), times.get(0), times.get(49));
+            Collections.sort(life);
+            System.out.printf("client: submit -> FINISHED seen (polled every 20 ms): median %d ms, min %d ms, max %d ms%n",
+                    times.get(25), times.get(0), times.get(49));
+            System.out.printf("Engine overhead per compose (job_created -> job_finished, test mode, build sleeps 0 s, one at "
+                    + "a time): median %d ms (goal <= 100 ms), min %d ms, max %d ms over 50, after 20 to warm up%n",
+                    life.get(25), life.get(0), life.get(49));
 
             long t0 = System.nanoTime();
             ExecutorService pool = Executors.newFixedThreadPool(4);
             List<Future<String>> submitted = new ArrayList<>();
-            for (int i = 0; i < many - 51; i++) {
+            for (int i = 0; i < many - 70; i++) {
                 submitted.add(pool.submit(() -> server.start("example-http-server", "tar", 2)));
             }
             for (Future<String> f : submitted) {
@@ -55,7 +67,7 @@ public final class PipelineBench {
             pool.shutdown();
             double seconds = (System.nanoTime() - t0) / 1e9;
             System.out.printf("%d more composes submitted (4 clients) and finished in %.1f s (%.1f composes/s)%n",
-                    many - 51, seconds, (many - 51) / seconds);
+                    many - 70, seconds, (many - 70) / seconds);
             int total = server.get("/api/v1/compose/finished").path("finished").size();
             List<Long> status = new ArrayList<>();
             for (int i = 0; i < 7; i++) {
