@@ -12,14 +12,11 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
-import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.apache.commons.compress.archivers.ar.ArArchiveEntry;
 import org.apache.commons.compress.archivers.ar.ArArchiveInputStream;
 import org.apache.commons.compress.archivers.ar.ArArchiveOutputStream;
@@ -173,17 +170,13 @@ public final class DebArchive {
         Files.createDirectories(p.getParent());
     }
 
+    /**
+     * Owner, then the whole mode (set-user-ID, set-group-ID and sticky bits too: /tmp is 1777, /var/local 2775; a
+     * change of owner clears the first two, and Java's permission sets cannot hold them), then the time.
+     */
     private static void attributes(Path p, TarArchiveEntry e, Sandbox.Range range) throws IOException {
-        Set<PosixFilePermission> perms = EnumSet.noneOf(PosixFilePermission.class);
-        int mode = e.getMode();
-        PosixFilePermission[] bits = PosixFilePermission.values(); // OWNER_READ .. OTHERS_EXECUTE, high to low
-        for (int i = 0; i < 9; i++) {
-            if ((mode & (1 << (8 - i))) != 0) {
-                perms.add(bits[i]);
-            }
-        }
-        Files.setPosixFilePermissions(p, perms);
         owner(p, e, range);
+        Files.setAttribute(p, "unix:mode", e.getMode() & 07777, LinkOption.NOFOLLOW_LINKS);
         Files.setLastModifiedTime(p, FileTime.from(e.getLastModifiedTime().toInstant()));
     }
 

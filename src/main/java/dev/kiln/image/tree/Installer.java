@@ -89,7 +89,7 @@ final class Installer {
         // the Essential set installed is a function of its packages alone (its scripts see its own clock):
         // a base that every package set with the same Essential packages shares
         long baseSde = essential.stream().mapToLong(built::get).max().orElse(sde);
-        String baseKey = Seeds.sha256("kiln essential base 1\nsandbox ids " + sandbox.stamp() + "\n" + String.join("\n",
+        String baseKey = Seeds.sha256("kiln essential base 2\nsandbox ids " + sandbox.stamp() + "\n" + String.join("\n",
                 essential.stream().sorted().map(n -> n + " " + checksums.get(n)).toList()));
         boolean fromBase = bases.restore(baseKey, tree, tools) >= 0;
         if (fromBase) {

@@ -87,8 +87,9 @@ public class RootTree {
         Kickstart kickstart = Kickstart.parse(plan);
         UUID seed = Seeds.of(depsText, plan);
         sandbox.range(); // no build without its sandbox; the message says what to set up
-        // cached trees belong to the sandbox's id range on the host: another range is another cache
-        String key = Seeds.sha256(depsText + "\nsandbox ids " + sandbox.stamp());
+        // cached trees belong to the sandbox's id range on the host: another range is another cache; "installer 2":
+        // trees of before the Essential set's directories kept their sticky and set-group-ID bits are not taken
+        String key = Seeds.sha256(depsText + "\nsandbox ids " + sandbox.stamp() + "\ninstaller 2");
         long t0 = System.nanoTime();
         String distro = distro(results);
         tools.progress().phase("tree");
