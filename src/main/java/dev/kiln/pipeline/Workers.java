@@ -143,7 +143,7 @@ public class Workers implements SmartLifecycle {
             // a build slot is for real builds; lorax's test composes (test=1|2: a sleep, no image) never wait for one
             loops(step, "", buildConcurrency, Map.of("test", 0));
             for (int test = 1; test <= 2 && buildConcurrency > 0; test++) {
-                loops(step, "test" + test + "-", testConcurrency, Map.of("test", test));
+                loops(step, testKind(test), testConcurrency, Map.of("test", test));
             }
         }
         heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -198,7 +198,7 @@ public class Workers implements SmartLifecycle {
         try {
             for (ExternalTask t : tasks.createExternalTaskQuery().processInstanceId(processInstanceId).list()) {
                 boolean heavy = ComposeProcess.HEAVY_TOPICS.contains(t.getTopicName());
-                Wake w = wakes.get(t.getTopicName() + "/" + (heavy && test > 0 ? "test" + test + "-" : ""));
+                Wake w = wakes.get(t.getTopicName() + "/" + (heavy ? testKind(test) : ""));
                 if (w != null) {
                     w.give();
                 }
@@ -206,6 +206,11 @@ public class Workers implements SmartLifecycle {
         } catch (RuntimeException e) {
             wakeUp();
         }
+    }
+
+    /** The kind of a heavy topic's loops that serve composes of lorax's test mode {@code test} (0: real builds). */
+    private static String testKind(int test) {
+        return test > 0 ? "test" + test + "-" : "";
     }
 
     private Wake wake(String topicAndKind) {
