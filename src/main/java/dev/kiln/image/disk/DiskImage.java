@@ -11,8 +11,10 @@ import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -132,6 +134,7 @@ public final class DiskImage {
         Hygiene.clampWritten(dir, tree.sourceDateEpoch(), dir.resolve("boot/efi"), dir.resolve("etc/fstab"),
                 dir.resolve("boot/grub/grub.cfg"));
 
+        Path disk = null;
         List<MountSplit.Moved> moved = MountSplit.split(dir, mounts, tree.sandbox(), tree.sourceDateEpoch());
         try {
             root.source = dir;
@@ -158,7 +161,11 @@ public final class DiskImage {
             }
             long size = ROOT_START + volumes.stream().filter(v -> !v.entry.logical()).mapToLong(v -> v.size).sum() + TAIL;
             Files.deleteIfExists(out);
-            try (RandomAccessFile f = new RandomAccessFile(out.toFile(), "rw")) {
+            // made in the sandbox's work directory, where mke2fs (in the sandbox) can write each ext4 partition in
+            // place; renamed to out when done
+            disk = tree.sandbox().workDir(uuid).resolve(out.getFileName().toString());
+            Files.deleteIfExists(disk);
+            try (RandomAccessFile f = new RandomAccessFile(disk.toFile(), "rw")) {
                 f.setLength(size);
             }
             StringBuilder table = new StringBuilder("label: gpt\n"
@@ -178,7 +185,7 @@ public final class DiskImage {
                 table.append(part(start, v.size, type, derive(rootFs, partUuid), v.label));
                 start += v.size;
             }
-            tools.run(scratch, List.of("sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", out.toString()),
+            tools.run(scratch, List.of("sfdisk", "--quiet", "--no-reread", "--no-tell-kernel", disk.toString()),
                     Map.of(), table.toString());
             if (pvVolume != null) { // the volume group, then each logical volume's place
                 java.util.LinkedHashMap<String, Long> lvs = new java.util.LinkedHashMap<>();
@@ -187,7 +194,7 @@ public final class DiskImage {
                         lvs.put(v.entry.lv(), v.size);
                     }
                 }
-                Map<String, Long> offsets = Lvm.create(tools, scratch, out, pvVolume.start, pvVolume.size,
+                Map<String, Long> offsets = Lvm.create(tools, scratch, disk, pvVolume.start, pvVolume.size,
                         plan.vg(), lvs, rootFs);
                 for (Volume v : volumes) {
                     if (v.entry.logical()) {
@@ -200,21 +207,22 @@ public final class DiskImage {
                 if (v.entry.physicalVolume()) {
                     continue;
                 }
+                if (v.entry.fstype().equals("ext4")) {
+                    Ext4FileSystem.makeIn(tools, scratch, uuid, tree, v.source, v.fs, v.label, disk, v.start, v.size);
+                    continue;
+                }
                 Path image = scratch.resolve("fs-" + (n++) + ".img");
                 try {
-                    if (v.entry.fstype().equals("ext4")) {
-                        Ext4FileSystem.make(tools, scratch, uuid, tree, v.source, v.fs, v.label, image, v.size);
-                    } else {
-                        FileSystems.make(tools, scratch, tree, v.entry.fstype(), v.source, v.fs, v.label, image, v.size);
-                    }
+                    FileSystems.make(tools, scratch, tree, v.entry.fstype(), v.source, v.fs, v.label, image, v.size);
                     // the disk file is all holes: blocks of zeros need no writing
-                    tools.run(scratch, List.of("dd", "if=" + image, "of=" + out, "bs=1M",
+                    tools.run(scratch, List.of("dd", "if=" + image, "of=" + disk, "bs=1M",
                             "seek=" + v.start / MIB, "conv=sparse,notrunc", "status=none"));
                 } finally {
                     Files.deleteIfExists(image);
                 }
             }
-            bootCode(tools, scratch, tree, out, bootFs, bootPrefix, fatSerial);
+            bootCode(tools, scratch, tree, disk, bootFs, bootPrefix, fatSerial);
+            moveSparse(tools, scratch, disk, out);
             StringBuilder parts = new StringBuilder();
             for (Volume v : volumes) {
                 if (!v.entry.physicalVolume()) {
@@ -228,7 +236,23 @@ public final class DiskImage {
                             + pvVolume.size / MIB + " MiB partition" : "", rootFs, kernel));
             return new Disk(out, size, rootFs, kernel, tree.sourceDateEpoch());
         } finally {
+            if (disk != null) {
+                Files.deleteIfExists(disk);
+            }
             MountSplit.restore(moved);
+        }
+    }
+
+    /**
+     * Renames {@code from} to {@code to}; where they are on different file systems (a node directory of its own),
+     * copies it keeping its holes, which a plain copy would write out as zeros.
+     */
+    static void moveSparse(ToolRunner tools, Path scratch, Path from, Path to) throws Exception {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            tools.run(scratch, List.of("cp", "--sparse=always", "--", from.toString(), to.toString()));
+            Files.delete(from);
         }
     }
 

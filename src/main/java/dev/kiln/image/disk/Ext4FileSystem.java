@@ -43,26 +43,54 @@ public final class Ext4FileSystem {
      */
     public static void make(ToolRunner tools, Path scratch, String uuid, Tree tree, Path source, UUID fsUuid,
             String label, Path image, long size) throws Exception {
-        size = (size + MIB - 1) / MIB * MIB;
-        String seed = fsUuid.toString();
-        // in the sandbox: mke2fs sees (and copies) the owners the files have there; what the service wrote into
-        // the tree is given to the same ids there first
-        tree.sandbox().own(source);
-        long kib = size / 1024;
-        tree.sandbox().runToolInto(tools, uuid, image, out -> List.of("mke2fs", "-q",
-                "-F", "-t", "ext4", "-d", source.toString(), "-U", seed, "-E",
-                "hash_seed=" + seed + ",root_owner=0:0,nodiscard", "-L", label, out.toString(), kib + "k"),
+        long kib = (size + MIB - 1) / MIB * MIB / 1024;
+        prepare(tree, source);
+        tree.sandbox().runToolInto(tools, uuid, image, out -> mke2fs(source, fsUuid, label, "", out, kib),
                 Map.of("E2FSPROGS_FAKE_TIME", String.valueOf(tree.sourceDateEpoch())));
-        // mke2fs gives the file system's root directory mode 0755 and root_owner, right for the image's /; a mount
-        // point's file system gets the mode and owner of its directory (a /tmp of its own is 1777)
-        String rootInode = "";
-        if (!source.equals(tree.dir())) {
-            Map<String, Object> root = Files.readAttributes(source, "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS);
-            rootInode = String.format("sif <2> mode 0%o%nsif <2> uid %d%nsif <2> gid %d%n",
-                    (Integer) root.get("mode") & 07777 | 040000, tree.sandbox().inside((Integer) root.get("uid"), false),
-                    tree.sandbox().inside((Integer) root.get("gid"), true));
+        fixChangeTimes(tools, scratch, tree, image.toString(), rootInode(tree, source));
+    }
+
+    /**
+     * As {@link #make}, written straight into the partition that starts {@code offset} bytes into {@code disk} (a
+     * file of the compose's sandbox work directory): no image of its own to copy in afterwards.
+     */
+    public static void makeIn(ToolRunner tools, Path scratch, String uuid, Tree tree, Path source, UUID fsUuid,
+            String label, Path disk, long offset, long size) throws Exception {
+        if (offset <= 0 || offset % 4096 != 0 || size % MIB != 0 || disk.toString().contains("?")) {
+            throw new IllegalArgumentException(
+                    "an ext4 partition starts on a 4 KiB block and is whole MiB, in a disk whose path has no '?'");
         }
-        fixChangeTimes(tools, scratch, tree, image, rootInode);
+        prepare(tree, source);
+        tree.sandbox().runToolOn(tools, uuid, disk, mke2fs(source, fsUuid, label, ",offset=" + offset, disk,
+                size / 1024), Map.of("E2FSPROGS_FAKE_TIME", String.valueOf(tree.sourceDateEpoch())));
+        // e2fsprogs opens a file system inside a larger file as "FILE?offset=BYTES"
+        fixChangeTimes(tools, scratch, tree, disk + "?offset=" + offset, rootInode(tree, source));
+    }
+
+    // in the sandbox: mke2fs sees (and copies) the owners the files have there; what the service wrote into the
+    // tree is given to the same ids there first
+    private static void prepare(Tree tree, Path source) throws IOException {
+        tree.sandbox().own(source);
+    }
+
+    private static List<String> mke2fs(Path source, UUID fsUuid, String label, String more, Path out, long kib) {
+        String seed = fsUuid.toString();
+        return List.of("mke2fs", "-q", "-F", "-t", "ext4", "-d", source.toString(), "-U", seed, "-E",
+                "hash_seed=" + seed + ",root_owner=0:0,nodiscard" + more, "-L", label, out.toString(), kib + "k");
+    }
+
+    /**
+     * mke2fs gives the file system's root directory mode 0755 and root_owner, right for the image's /; a mount
+     * point's file system gets the mode and owner of its directory (a /tmp of its own is 1777): debugfs commands.
+     */
+    private static String rootInode(Tree tree, Path source) throws IOException {
+        if (source.equals(tree.dir())) {
+            return "";
+        }
+        Map<String, Object> root = Files.readAttributes(source, "unix:mode,uid,gid", LinkOption.NOFOLLOW_LINKS);
+        return String.format("sif <2> mode 0%o%nsif <2> uid %d%nsif <2> gid %d%n",
+                (Integer) root.get("mode") & 07777 | 040000, tree.sandbox().inside((Integer) root.get("uid"), false),
+                tree.sandbox().inside((Integer) root.get("gid"), true));
     }
 
     /**
@@ -71,11 +99,11 @@ public final class Ext4FileSystem {
      * bytes. The inodes are named by number (every one in use, from the file system's bitmaps): debugfs looking a
      * path up for each would take about a second for a few thousand files.
      */
-    private static void fixChangeTimes(ToolRunner tools, Path scratch, Tree tree, Path image, String more)
+    private static void fixChangeTimes(ToolRunner tools, Path scratch, Tree tree, String image, String more)
             throws Exception {
         String when = String.valueOf(tree.sourceDateEpoch());
         StringBuilder commands = new StringBuilder(more);
-        for (long ino : inodesInUse(tools.run(scratch, List.of("dumpe2fs", image.toString()),
+        for (long ino : inodesInUse(tools.run(scratch, List.of("dumpe2fs", image),
                 Map.of(), null))) {
             for (String field : List.of("ctime", "atime")) {
                 commands.append("sif <").append(ino).append("> ").append(field).append(" @").append(when).append('\n');
@@ -84,7 +112,7 @@ public final class Ext4FileSystem {
         Path script = scratch.resolve("ctime.debugfs");
         Files.writeString(script, commands.toString());
         try {
-            tools.run(scratch, List.of("debugfs", "-w", "-f", script.toString(), image.toString()),
+            tools.run(scratch, List.of("debugfs", "-w", "-f", script.toString(), image),
                     Map.of("E2FSPROGS_FAKE_TIME", when), null);
         } finally {
             Files.deleteIfExists(script);

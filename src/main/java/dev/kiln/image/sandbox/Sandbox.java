@@ -208,6 +208,20 @@ public class Sandbox {
     }
 
     /**
+     * Runs a host tool that reads a tree and writes into {@code file}, a file of the compose's {@link #workDir}
+     * that exists already (a disk whose partition it fills, say), in the sandbox.
+     */
+    public void runToolOn(ToolRunner tools, String uuid, Path file, List<String> command, Map<String, String> env)
+            throws IOException, InterruptedException {
+        Path dir = workDir(uuid);
+        if (!file.toAbsolutePath().normalize().getParent().equals(dir.toAbsolutePath().normalize())
+                || !Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            throw new IllegalArgumentException("not a file of the compose's work directory: " + file);
+        }
+        runTool(tools, dir, command, env, List.of(file));
+    }
+
+    /**
      * Runs a host tool that reads a tree and writes one file, in the sandbox: the file is written in the compose's
      * {@link #workDir} (the sandbox cannot reach {@code results/}) and renamed to {@code output} afterwards.
      * {@code command} gets the path to write to.
