@@ -11,10 +11,8 @@ import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -222,7 +220,7 @@ public final class DiskImage {
                 }
             }
             bootCode(tools, scratch, tree, disk, bootFs, bootPrefix, fatSerial);
-            moveSparse(tools, scratch, disk, out);
+            tree.sandbox().moveOut(tools, disk, out);
             StringBuilder parts = new StringBuilder();
             for (Volume v : volumes) {
                 if (!v.entry.physicalVolume()) {
@@ -240,19 +238,6 @@ public final class DiskImage {
                 Files.deleteIfExists(disk);
             }
             MountSplit.restore(moved);
-        }
-    }
-
-    /**
-     * Renames {@code from} to {@code to}; where they are on different file systems (a node directory of its own),
-     * copies it keeping its holes, which a plain copy would write out as zeros.
-     */
-    static void moveSparse(ToolRunner tools, Path scratch, Path from, Path to) throws Exception {
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-            tools.run(scratch, List.of("cp", "--sparse=always", "--", from.toString(), to.toString()));
-            Files.delete(from);
         }
     }
 

@@ -44,7 +44,9 @@ public final class Ext4FileSystem {
     public static void make(ToolRunner tools, Path scratch, String uuid, Tree tree, Path source, UUID fsUuid,
             String label, Path image, long size) throws Exception {
         long kib = (size + MIB - 1) / MIB * MIB / 1024;
-        prepare(tree, source);
+        // in the sandbox: mke2fs sees (and copies) the owners the files have there; what the service wrote into
+        // the tree is given to the same ids there first
+        tree.sandbox().own(source);
         tree.sandbox().runToolInto(tools, uuid, image, out -> mke2fs(source, fsUuid, label, "", out, kib),
                 Map.of("E2FSPROGS_FAKE_TIME", String.valueOf(tree.sourceDateEpoch())));
         fixChangeTimes(tools, scratch, tree, image.toString(), rootInode(tree, source));
@@ -60,17 +62,11 @@ public final class Ext4FileSystem {
             throw new IllegalArgumentException(
                     "an ext4 partition starts on a 4 KiB block and is whole MiB, in a disk whose path has no '?'");
         }
-        prepare(tree, source);
+        tree.sandbox().own(source); // as in make
         tree.sandbox().runToolOn(tools, uuid, disk, mke2fs(source, fsUuid, label, ",offset=" + offset, disk,
                 size / 1024), Map.of("E2FSPROGS_FAKE_TIME", String.valueOf(tree.sourceDateEpoch())));
         // e2fsprogs opens a file system inside a larger file as "FILE?offset=BYTES"
         fixChangeTimes(tools, scratch, tree, disk + "?offset=" + offset, rootInode(tree, source));
-    }
-
-    // in the sandbox: mke2fs sees (and copies) the owners the files have there; what the service wrote into the
-    // tree is given to the same ids there first
-    private static void prepare(Tree tree, Path source) throws IOException {
-        tree.sandbox().own(source);
     }
 
     private static List<String> mke2fs(Path source, UUID fsUuid, String label, String more, Path out, long kib) {

@@ -5,6 +5,7 @@ import dev.kiln.image.tree.RootTree;
 import dev.kiln.store.FileTrees;
 import dev.kiln.store.StatePermissions;
 import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -233,9 +234,23 @@ public class Sandbox {
         Files.deleteIfExists(out);
         try {
             runTool(tools, dir, command.apply(out), env, List.of(out));
-            Files.move(out, output, StandardCopyOption.REPLACE_EXISTING);
+            moveOut(tools, out, output);
         } finally {
             Files.deleteIfExists(out);
+        }
+    }
+
+    /**
+     * Moves a sandboxed tool's output out of the compose's {@link #workDir}: a rename, or where the node directory is
+     * on another file system than {@code to}, a copy that keeps the file's holes (a plain copy would write them out
+     * as zeros: most of a disk or file system image).
+     */
+    public void moveOut(ToolRunner tools, Path from, Path to) throws IOException, InterruptedException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException acrossFileSystems) {
+            tools.run(from.getParent(), List.of("cp", "--sparse=always", "--", from.toString(), to.toString()));
+            Files.delete(from);
         }
     }
 
