@@ -141,10 +141,13 @@ final class Installer {
                     }
                 }));
             }
-            if (fromBase) { // no Essential install to hide the decompression behind: dpkg does it as it goes
+            if (fromBase) {
+                // no Essential install to hide the decompression behind, but dpkg would decompress on one core: on
+                // every core first, dpkg then reads plain tars (base taken to packages unpacked: 6.2-8.2 s against
+                // 8.2-9.8 s for dpkg decompressing the example's 103 packages itself, measured on 2 cores)
                 for (String n : others) {
                     done.put(n, pool.submit(() -> {
-                        Files.copy(debs.get(n), staging.resolve(n + ".deb"));
+                        DebArchive.decompress(debs.get(n), staging.resolve(n + ".deb"));
                         return true;
                     }));
                 }
