@@ -25,6 +25,7 @@ final class DpkgWatch implements AutoCloseable {
     private final long total;
     private final Set<String> unpacked = new HashSet<>();
     private final Set<String> configured = new HashSet<>();
+    private final Set<String> reached = new HashSet<>();
     private final Thread thread;
     private long offset = -1;
     private volatile boolean stop;
@@ -39,6 +40,12 @@ final class DpkgWatch implements AutoCloseable {
         this.thread = new Thread(this::follow, "dpkg-watch");
         thread.setDaemon(true);
         thread.start();
+    }
+
+    /** Whether dpkg has begun to install {@code name} (as far as its log says now). */
+    synchronized boolean reached(String name) {
+        read();
+        return reached.contains(name);
     }
 
     /** A package counted as unpacked without dpkg (the Essential set, unpacked by Kiln before dpkg runs). */
@@ -99,6 +106,9 @@ final class DpkgWatch implements AutoCloseable {
     /** One line of dpkg's log: {@code <date> <time> status <state> <package>:<arch> <version>}. */
     private void line(String line) {
         String[] w = line.split(" ");
+        if (w.length >= 4 && w[2].equals("install")) { // {@code <date> <time> install <package>:<arch> …}
+            reached.add(w[3].contains(":") ? w[3].substring(0, w[3].indexOf(':')) : w[3]);
+        }
         if (w.length < 5 || !w[2].equals("status")) {
             return;
         }

@@ -31,7 +31,8 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 /**
  * Kiln's installer is fast (Essential packages unpacked by Kiln on every core, packages decompressed ahead of dpkg,
  * dpkg's unsafe I/O, a cached Essential base, placeholders for SSH host keys) but must install what dpkg installs:
- * the example blueprint's tree as Kiln caches it (installed, not yet customized) is compared with the same frozen
+ * the example blueprint's tree as Kiln caches it (installed, not yet customized; built twice, with nothing cached and
+ * on the Essential base the first build cached) is compared with the same frozen
  * package set installed by plain dpkg (the Essential set unpacked by {@code dpkg-deb} and tar, then {@code dpkg
  * --install} of the Essential set and of the rest, as a bootstrapper does, with dpkg's default I/O) as root in a
  * chroot, with the environment Kiln's chroot has. Every path, its type, mode, owner, link target and bytes must be
@@ -67,14 +68,7 @@ class PlainDpkgTest {
         assertThat(server.await(uuid, 1_200_000, "FINISHED", "FAILED")).isEqualTo("FINISHED");
 
         // the installed tree Kiln cached for this package set (on tmpfs, else in the state directory)
-        Path shelf = TreePlaces.tmpfsDir(state, "trees").resolve(Distros.host());
-        if (!Files.isDirectory(shelf)) {
-            shelf = state.resolve("cache/trees").resolve(Distros.host());
-        }
-        Path cached;
-        try (Stream<Path> s = Files.list(shelf)) {
-            cached = s.filter(p -> Files.isRegularFile(p.resolve("sde"))).findFirst().orElseThrow();
-        }
+        Path cached = cachedTree(state);
         Path kiln = cached.resolve("tree");
         long sde = Long.parseLong(Files.readString(cached.resolve("sde")).strip());
 
@@ -111,11 +105,36 @@ class PlainDpkgTest {
                 .redirectOutput(reference.resolve("install.log").toFile()).start();
         assertThat(p.waitFor()).as(Files.readString(reference.resolve("install.log"))).isZero();
 
-        // the same paths, types, modes, owners, targets and bytes
+        assertSameAsPlain(kiln, reference.resolve("tree"));
+
+        // the same set again, its tree no longer cached: installed on the Essential base the first build cached
+        // (the packages decompressed ahead of dpkg while it unpacks), it must be the same tree
+        FileTrees.delete(TreePlaces.tmpfsDir(state, "trees"));
+        FileTrees.delete(state.resolve("cache/trees"));
+        String again = server.start("example-http-server", "ext4-filesystem", 0);
+        assertThat(server.await(again, 1_200_000, "FINISHED", "FAILED")).isEqualTo("FINISHED");
+        assertThat(Files.readString(state.resolve("results").resolve(again).resolve("logs/combined.log")))
+                .contains("taken from the cache").contains("decompressed ahead of dpkg");
+        assertSameAsPlain(cachedTree(state).resolve("tree"), reference.resolve("tree"));
+    }
+
+    /** The one tree cached for the host's distribution (on tmpfs, else in the state directory). */
+    private static Path cachedTree(Path state) throws IOException {
+        Path shelf = TreePlaces.tmpfsDir(state, "trees").resolve(Distros.host());
+        if (!Files.isDirectory(shelf)) {
+            shelf = state.resolve("cache/trees").resolve(Distros.host());
+        }
+        try (Stream<Path> s = Files.list(shelf)) {
+            return s.filter(p -> Files.isRegularFile(p.resolve("sde"))).findFirst().orElseThrow();
+        }
+    }
+
+    /** The same paths, types, modes, owners, targets and bytes in Kiln's tree as in plain dpkg's. */
+    private static void assertSameAsPlain(Path kiln, Path plain) throws IOException {
         int uid = (Integer) Files.getAttribute(kiln.resolve("etc/passwd"), "unix:uid", LinkOption.NOFOLLOW_LINKS);
         int gid = (Integer) Files.getAttribute(kiln.resolve("etc/passwd"), "unix:gid", LinkOption.NOFOLLOW_LINKS);
         Map<String, String> ours = describe(kiln, uid, gid);
-        Map<String, String> theirs = describe(reference.resolve("tree"), 0, 0);
+        Map<String, String> theirs = describe(plain, 0, 0);
         assertThat(ours.size()).isGreaterThan(10_000);
         List<String> differ = new ArrayList<>();
         for (String path : new TreeSet<>(union(ours.keySet(), theirs.keySet()))) {
