@@ -40,6 +40,9 @@ final class Installer {
     private record Known(Map<String, String> control, long buildTime) {
     }
 
+    /** Where the packages dpkg installs lie in the tree while it runs. */
+    private static final String DEBS = "var/cache/kiln/debs";
+
     private final PackageCache cache;
     private final Sandbox sandbox;
     private final TreeCache bases;
@@ -234,18 +237,33 @@ final class Installer {
      * {@code staging} for the run and gone from it afterwards.
      */
     private List<String> dpkgInstall(Path tree, Path staging, List<String> names) throws IOException {
-        Path dir = tree.resolve("var/cache/kiln/debs");
+        return dpkgInstall(tree, names, (n, target) -> {
+            try {
+                Files.createLink(target, staging.resolve(n + ".deb"));
+            } catch (IOException | UnsupportedOperationException crossDevice) {
+                Files.copy(staging.resolve(n + ".deb"), target);
+            }
+        });
+    }
+
+    /** Puts package {@code name}'s {@code .deb} at {@code target}, in the tree. */
+    private interface Placer {
+        void place(String name, Path target) throws IOException;
+    }
+
+    /**
+     * {@code dpkg --install} of {@code names}, each placed in the tree's {@code /var/cache/kiln/debs} by {@code place}
+     * and made readable by dpkg in the sandbox, whatever its mode.
+     */
+    private List<String> dpkgInstall(Path tree, List<String> names, Placer place) throws IOException {
+        Path dir = tree.resolve(DEBS);
         FileTrees.delete(dir);
         Files.createDirectories(dir);
         List<String> command = new ArrayList<>(List.of("dpkg", "--force-unsafe-io", "--force-depends", "--install"));
         for (String n : names) {
-            try {
-                Files.createLink(dir.resolve(n + ".deb"), staging.resolve(n + ".deb"));
-            } catch (IOException | UnsupportedOperationException crossDevice) {
-                Files.copy(staging.resolve(n + ".deb"), dir.resolve(n + ".deb"));
-            }
-            sandbox.own(dir.resolve(n + ".deb"), 0, 0); // readable by dpkg in the sandbox, whatever its mode
-            command.add("/var/cache/kiln/debs/" + n + ".deb");
+            place.place(n, dir.resolve(n + ".deb"));
+            sandbox.own(dir.resolve(n + ".deb"), 0, 0);
+            command.add("/" + DEBS + "/" + n + ".deb");
         }
         return command;
     }
@@ -259,15 +277,9 @@ final class Installer {
      */
     private void installDecompressingAhead(Chroot chroot, ToolRunner tools, Path tree, Path staging, List<String> others,
             Map<String, Path> debs, DpkgWatch watch) throws IOException, InterruptedException {
-        Path dir = tree.resolve("var/cache/kiln/debs");
-        FileTrees.delete(dir);
-        Files.createDirectories(dir);
-        List<String> command = new ArrayList<>(List.of("dpkg", "--force-unsafe-io", "--force-depends", "--install"));
-        for (String n : others) {
-            Files.copy(debs.get(n), dir.resolve(n + ".deb"));
-            sandbox.own(dir.resolve(n + ".deb"), 0, 0);
-            command.add("/var/cache/kiln/debs/" + n + ".deb");
-        }
+        // copied, never linked: a link to the package cache would let the sandbox write the cache's file
+        List<String> command = dpkgInstall(tree, others, (n, target) -> Files.copy(debs.get(n), target));
+        Path dir = tree.resolve(DEBS);
         AtomicBoolean over = new AtomicBoolean();
         AtomicInteger renamed = new AtomicInteger();
         ExecutorService ahead = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors() - 1));
