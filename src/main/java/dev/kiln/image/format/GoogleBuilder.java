@@ -1,6 +1,7 @@
 package dev.kiln.image.format;
 
 import dev.kiln.image.disk.DiskImage;
+import dev.kiln.image.sandbox.FreeCores;
 import dev.kiln.image.tree.RootTree;
 import dev.kiln.output.OutputType;
 import java.io.IOException;
@@ -39,7 +40,7 @@ class GoogleBuilder extends DiskBuilder {
         Progress progress = request.tools().progress();
         progress.phase("compress", 100, "%");
         request.tools().pipe(request.scratch(), List.of("pigz", "-n", "-" + level, "-p",
-                String.valueOf(Math.max(2, Runtime.getRuntime().availableProcessors()))), out -> {
+                String.valueOf(FreeCores.now())), out -> {
                     TarArchiveOutputStream tar = new TarArchiveOutputStream(out);
                     tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_STAR);
                     tar.putArchiveEntry(gnuEntry(disk));

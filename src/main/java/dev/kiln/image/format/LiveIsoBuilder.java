@@ -1,5 +1,6 @@
 package dev.kiln.image.format;
 
+import dev.kiln.image.sandbox.FreeCores;
 import dev.kiln.image.tree.Tree;
 import dev.kiln.image.tree.Kernels;
 import dev.kiln.image.tree.Hygiene;
@@ -65,11 +66,12 @@ class LiveIsoBuilder extends TreeImageBuilder {
             long t0 = System.nanoTime();
             request.tools().progress().phase("squashfs");
             tree.sandbox().own(dir); // mksquashfs runs in the sandbox and copies the owners it sees there
+            int cores = FreeCores.now();
             tree.sandbox().runToolInto(request.tools(), request.results().uuid(),
                     iso.resolve("live/filesystem.squashfs"), out -> List.of("mksquashfs", dir.toString(),
                     out.toString(), "-noappend", "-no-progress", "-quiet", "-comp", "zstd", "-Xcompression-level",
                     String.valueOf(level), "-e", "boot",
-                    "-processors", String.valueOf(Math.max(2, Runtime.getRuntime().availableProcessors()))), env);
+                    "-processors", String.valueOf(cores)), env);
             request.tools().note(String.format("squashfs: %d bytes in %d ms",
                     Files.size(iso.resolve("live/filesystem.squashfs")), (System.nanoTime() - t0) / 1_000_000));
             Path image = request.scratch().resolve(type().imageName());

@@ -3,6 +3,7 @@ package dev.kiln.image.tree;
 import dev.kiln.image.fetch.DebArchive;
 import dev.kiln.image.fetch.PackageCache;
 import dev.kiln.image.sandbox.Chroot;
+import dev.kiln.image.sandbox.FreeCores;
 import dev.kiln.image.sandbox.Sandbox;
 import dev.kiln.image.sandbox.ToolFailedException;
 import dev.kiln.image.sandbox.ToolRunner;
@@ -66,7 +67,13 @@ final class Installer {
                     ((Number) d.getOrDefault("size", 0L)).longValue(),
                     checksum.startsWith("sha256:") ? checksum.substring(7) : checksum));
         }
+        FreeCores.Window window = FreeCores.start(); // measured while the packages are fetched
         Map<String, Path> debs = cache.fetch(wanted, tools);
+        int cores = window.free();
+        if (cores < Runtime.getRuntime().availableProcessors()) {
+            tools.note(String.format("%d of %d cores free (the rest busy with other work): the install uses %d",
+                    cores, Runtime.getRuntime().availableProcessors(), cores));
+        }
 
         Files.createDirectories(tree);
         long t0 = System.nanoTime();
@@ -87,7 +94,7 @@ final class Installer {
             controls.put(name, k.control());
             built.put(name, k.buildTime());
         };
-        for (String name : parallel(List.copyOf(debs.keySet()), readControl)) {
+        for (String name : parallel(List.copyOf(debs.keySet()), readControl, cores)) {
             readControl.run(name); // again, so that a damaged package fails the build with its own error
         }
         long sde = built.values().stream().mapToLong(Long::longValue).max().orElse(0);
@@ -111,7 +118,8 @@ final class Installer {
         Progress progress = tools.progress();
         DpkgWatch watch = new DpkgWatch(tree, progress, fromBase ? others : debs.keySet());
         try {
-            installAll(tree, tools, range, debs, essential, others, fromBase, baseKey, baseSde, sde, bases, watch);
+            installAll(tree, tools, range, debs, essential, others, fromBase, baseKey, baseSde, sde, bases, watch,
+                    cores);
         } finally {
             watch.close();
         }
@@ -121,19 +129,17 @@ final class Installer {
 
     private void installAll(Path tree, ToolRunner tools, Sandbox.Range range, Map<String, Path> debs,
             List<String> essential, List<String> others, boolean fromBase, String baseKey, long baseSde, long sde,
-            TreeCache bases, DpkgWatch watch) throws IOException, InterruptedException {
+            TreeCache bases, DpkgWatch watch, int cores) throws IOException, InterruptedException {
         long t0 = System.nanoTime();
         // packages decompressed for the tree's dpkg, next to the tree (linked into it while dpkg runs)
         Path staging = tree.resolveSibling("debs");
         FileTrees.delete(staging);
         Files.createDirectories(staging);
-        // on every core: each Essential package decompressed and unpacked from the decompressed copy; then, while
+        // on every free core: each Essential package decompressed and unpacked from the decompressed copy; then, while
         // dpkg installs the Essential set on one core, the others decompressed on the rest (started only then: on
         // the cores the Essential unpacking needs they would only delay dpkg's start)
-        ExecutorService pool = Executors.newFixedThreadPool(
-                Math.max(2, Runtime.getRuntime().availableProcessors()));
-        ExecutorService second = Executors.newFixedThreadPool(
-                Math.max(1, Runtime.getRuntime().availableProcessors() - 1));
+        ExecutorService pool = Executors.newFixedThreadPool(cores);
+        ExecutorService second = Executors.newFixedThreadPool(Math.max(1, cores - 1));
         try {
             Map<String, Future<Boolean>> done = new LinkedHashMap<>();
             for (String n : fromBase ? List.<String>of() : essential) {
@@ -184,7 +190,7 @@ final class Installer {
         Chroot chroot = new Chroot(tree, tools, sandbox, sde);
         List<Path> placeholders = others.contains("openssh-server") ? hostKeyPlaceholders(tree) : List.of();
         if (fromBase && !others.isEmpty()) {
-            installDecompressingAhead(chroot, tools, tree, staging, others, debs, watch);
+            installDecompressingAhead(chroot, tools, tree, staging, others, debs, watch, cores);
         } else if (!others.isEmpty()) {
             dpkg(chroot, dpkgInstall(tree, staging, others));
         }
@@ -276,13 +282,13 @@ final class Installer {
      * two meet in the middle. A decompression that fails costs nothing but its time: dpkg has the package as fetched.
      */
     private void installDecompressingAhead(Chroot chroot, ToolRunner tools, Path tree, Path staging, List<String> others,
-            Map<String, Path> debs, DpkgWatch watch) throws IOException, InterruptedException {
+            Map<String, Path> debs, DpkgWatch watch, int cores) throws IOException, InterruptedException {
         // copied, never linked: a link to the package cache would let the sandbox write the cache's file
         List<String> command = dpkgInstall(tree, others, (n, target) -> Files.copy(debs.get(n), target));
         Path dir = tree.resolve(DEBS);
         AtomicBoolean over = new AtomicBoolean();
         AtomicInteger renamed = new AtomicInteger();
-        ExecutorService ahead = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors() - 1));
+        ExecutorService ahead = Executors.newFixedThreadPool(Math.max(1, cores - 1));
         try {
             for (int i = others.size() - 1; i >= 0; i--) {
                 String n = others.get(i);
@@ -325,11 +331,11 @@ final class Installer {
         }
     }
 
-    /** Runs {@code work} for each name on every core; answers the names whose work failed. */
-    private static List<String> parallel(List<String> names, Work work) throws IOException, InterruptedException {
+    /** Runs {@code work} for each name on {@code cores} threads; answers the names whose work failed. */
+    private static List<String> parallel(List<String> names, Work work, int cores)
+            throws IOException, InterruptedException {
         List<String> failed = Collections.synchronizedList(new ArrayList<>());
-        ExecutorService pool = Executors.newFixedThreadPool(
-                Math.max(2, Runtime.getRuntime().availableProcessors()));
+        ExecutorService pool = Executors.newFixedThreadPool(cores);
         try {
             List<Future<?>> all = new ArrayList<>();
             for (String n : names) {
