@@ -114,14 +114,12 @@ public class ComposeService {
         vars.put("bootTest", bootTest != null ? bootTest : bootTestByDefault);
         vars.put("priority", ComposeStart.priority(now.toEpochMilli())); // older composes first
         vars.put("prepared", true); // checked above and in the controller, results/<UUID>/ made: no prepare step
-        String instance;
-        try {
-            instance = runtime.startProcessInstanceByKey(ComposeProcess.KEY, uuid, vars).getId();
+        try { // its commit wakes the loop of the first task (StepSignals)
+            runtime.startProcessInstanceByKey(ComposeProcess.KEY, uuid, vars);
         } catch (RuntimeException e) { // no process, no compose: no results directory left without one
             results.deleteAll();
             throw e;
         }
-        workers.wakeNext(instance, test);
         return uuid;
     }
 

@@ -22,7 +22,6 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.operaton.bpm.engine.ExternalTaskService;
 import org.operaton.bpm.engine.HistoryService;
-import org.operaton.bpm.engine.externaltask.ExternalTask;
 import org.operaton.bpm.engine.externaltask.LockedExternalTask;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +45,7 @@ public class Workers implements SmartLifecycle {
 
     private final ExternalTaskService tasks;
     private final StepTimeouts timeouts;
+    private final StepSignals signals;
     private final FirstInstances firstInstances;
     private final StepEnds ends;
     private final UnservedSteps unserved;
@@ -104,8 +104,10 @@ public class Workers implements SmartLifecycle {
             @Value("${kiln.compose.test-concurrency:4}") int testConcurrency,
             @Value("${kiln.compose.lock-seconds:60}") int lockSeconds,
             @Value("${kiln.compose.retries:3}") int maxRetries,
-            @Value("${kiln.compose.retry-backoff-ms:2000}") long retryBackoffMs, StepTimeouts timeouts) {
+            @Value("${kiln.compose.retry-backoff-ms:2000}") long retryBackoffMs, StepTimeouts timeouts,
+            StepSignals signals) {
         this.tasks = tasks;
+        this.signals = signals;
         this.timeouts = timeouts;
         this.firstInstances = new FirstInstances(history);
         steps.orderedStream().forEach(s -> {
@@ -135,6 +137,7 @@ public class Workers implements SmartLifecycle {
         if (!enabled) {
             return;
         }
+        signals.onTaskCreated(this::wake);
         for (ComposeStep step : steps.values()) {
             if (!ComposeProcess.HEAVY_TOPICS.contains(step.topic())) {
                 loops(step, "", stepConcurrency, Map.of());
@@ -191,20 +194,18 @@ public class Workers implements SmartLifecycle {
     }
 
     /**
-     * After a compose was submitted or a step of it completed here: wakes one loop of each kind that can take the
-     * compose's next task (one query), not a loop of every topic (each of which would query the engine for nothing).
+     * A task of {@code topic} (null: unknown, every loop looks) was created for a compose of test mode {@code test}
+     * ({@link StepSignals}, when its transaction committed on this node): wakes one loop of the kind that can take it,
+     * not a loop of every topic (each of which would query the engine for nothing).
      */
-    void wakeNext(String processInstanceId, int test) {
-        try {
-            for (ExternalTask t : tasks.createExternalTaskQuery().processInstanceId(processInstanceId).list()) {
-                boolean heavy = ComposeProcess.HEAVY_TOPICS.contains(t.getTopicName());
-                Wake w = wakes.get(t.getTopicName() + "/" + (heavy ? testKind(test) : ""));
-                if (w != null) {
-                    w.give();
-                }
-            }
-        } catch (RuntimeException e) {
+    private void wake(String topic, int test) {
+        if (topic == null) {
             wakeUp();
+            return;
+        }
+        Wake w = wakes.get(topic + "/" + (ComposeProcess.HEAVY_TOPICS.contains(topic) ? testKind(test) : ""));
+        if (w != null) {
+            w.give();
         }
     }
 
@@ -329,8 +330,7 @@ public class Workers implements SmartLifecycle {
                     built -> publish(me, results, type, built)));
             StepEnds.note(results, "INFO", step.topic() + " done in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
             progress.end(true, workerId);
-            ends.complete(me, task, output);
-            wakeNext(task.getProcessInstanceId(), test);
+            ends.complete(me, task, output); // its commit wakes the loop of the next task (StepSignals)
         } catch (Exception e) {
             progress.end(false, workerId);
             ended(step, task, results, me, e);
