@@ -277,9 +277,9 @@ final class Installer {
     /**
      * {@code dpkg --install} of {@code others} in a tree from a cached base, with no Essential install to hide their
      * decompression behind: dpkg starts at once on the packages as fetched, from the first, decompressing each itself
-     * on one core, while the other cores decompress them from the last backwards, each renamed over dpkg's copy when
-     * done unless dpkg has reached it (dpkg reads whichever copy it opens: the same package either way), so that the
-     * two meet in the middle. A decompression that fails costs nothing but its time: dpkg has the package as fetched.
+     * on one core, while the other cores decompress them, most saved first ({@link #aheadOrder}), each renamed over
+     * dpkg's copy when done unless dpkg has reached it (dpkg reads whichever copy it opens: the same package either
+     * way). A decompression that fails costs nothing but its time: dpkg has the package as fetched.
      */
     private void installDecompressingAhead(Chroot chroot, ToolRunner tools, Path tree, Path staging, List<String> others,
             Map<String, Path> debs, DpkgWatch watch, int cores) throws IOException, InterruptedException {
@@ -290,8 +290,7 @@ final class Installer {
         AtomicInteger renamed = new AtomicInteger();
         ExecutorService ahead = Executors.newFixedThreadPool(Math.max(1, cores - 1));
         try {
-            for (int i = others.size() - 1; i >= 0; i--) {
-                String n = others.get(i);
+            for (String n : aheadOrder(others, debs)) {
                 ahead.submit(() -> {
                     if (over.get() || watch.reached(n)) {
                         return null;
@@ -316,6 +315,28 @@ final class Installer {
                 ahead.shutdownNow();
             }
         }
+    }
+
+    /**
+     * The order the other cores decompress packages in, ahead of dpkg: most saved first, where what a package saves
+     * dpkg is its size (its decompression, on dpkg's one core) and the chance that dpkg has not reached it yet grows
+     * with its place in dpkg's order. So a large package late in the order (a kernel: a third of a bootable set's
+     * unpack) is done first, then the rest from the last backwards as sizes allow.
+     */
+    static List<String> aheadOrder(List<String> order, Map<String, Path> debs) {
+        Map<String, Double> saved = new HashMap<>();
+        for (int i = 0; i < order.size(); i++) {
+            long size;
+            try {
+                size = Files.size(debs.get(order.get(i)));
+            } catch (IOException e) {
+                size = 0;
+            }
+            saved.put(order.get(i), size * (i + 1.0) / order.size());
+        }
+        List<String> ahead = new ArrayList<>(order);
+        ahead.sort((a, b) -> Double.compare(saved.get(b), saved.get(a)));
+        return ahead;
     }
 
     private interface Work {
