@@ -1,7 +1,9 @@
 package dev.kiln.pipeline;
 
+import java.util.ArrayList;
 import java.util.function.BiConsumer;
 import org.operaton.bpm.engine.ProcessEngine;
+import org.operaton.bpm.engine.delegate.DelegateExecution;
 import org.operaton.bpm.engine.delegate.ExecutionListener;
 import org.operaton.bpm.engine.impl.bpmn.behavior.ExternalTaskActivityBehavior;
 import org.operaton.bpm.engine.impl.bpmn.parser.BpmnParse;
@@ -37,7 +39,7 @@ class StepSignals implements ProcessEnginePlugin {
     @Override
     public void preInit(ProcessEngineConfigurationImpl configuration) {
         if (configuration.getCustomPostBPMNParseListeners() == null) {
-            configuration.setCustomPostBPMNParseListeners(new java.util.ArrayList<>());
+            configuration.setCustomPostBPMNParseListeners(new ArrayList<>());
         }
         configuration.getCustomPostBPMNParseListeners().add(new BpmnParseListener() {
             @Override
@@ -64,19 +66,22 @@ class StepSignals implements ProcessEnginePlugin {
         String written = element.attributeNS(BpmnParse.OPERATON_BPMN_EXTENSIONS_NS, "topic");
         String topic = written == null || written.contains("{") ? null : written; // an expression: known only later
         activity.addBuiltInListener(ExecutionListener.EVENTNAME_START, (ExecutionListener) execution -> {
-            int test;
-            try { // a hint only: nothing here may fail the engine's transaction (an unreadable variable, say)
-                test = execution.getVariable("test") instanceof Number n ? n.intValue() : 0;
-            } catch (RuntimeException unreadable) {
-                test = 0;
-            }
-            int mode = test;
+            int mode = testMode(execution);
             CommandContext command = Context.getCommandContext();
             if (command != null) {
                 command.getTransactionContext().addTransactionListener(TransactionState.COMMITTED,
                         committed -> receiver.accept(topic, mode));
             }
         });
+    }
+
+    /** The compose's test mode, 0 when it has none: a hint only, so an unreadable variable never fails the engine. */
+    private static int testMode(DelegateExecution execution) {
+        try {
+            return execution.getVariable("test") instanceof Number n ? n.intValue() : 0;
+        } catch (RuntimeException unreadable) {
+            return 0;
+        }
     }
 
     @Override

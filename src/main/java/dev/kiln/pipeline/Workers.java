@@ -188,19 +188,14 @@ public class Workers implements SmartLifecycle {
         return active;
     }
 
-    /** Makes idle workers poll now (a compose was submitted or a step completed on this node). */
-    public void wakeUp() {
-        wakes.values().forEach(Wake::give);
-    }
-
     /**
      * A task of {@code topic} (null: unknown, every loop looks) was created for a compose of test mode {@code test}
      * ({@link StepSignals}, when its transaction committed on this node): wakes one loop of the kind that can take it,
      * not a loop of every topic (each of which would query the engine for nothing).
      */
     private void wake(String topic, int test) {
-        if (topic == null) {
-            wakeUp();
+        if (topic == null) { // one loop of every kind looks
+            wakes.values().forEach(Wake::give);
             return;
         }
         Wake w = wakes.get(topic + "/" + (ComposeProcess.HEAVY_TOPICS.contains(topic) ? testKind(test) : ""));
