@@ -91,8 +91,8 @@ public final class DiskImage {
      * size; plain ones on partitions in the plan's order, the rest as logical volumes of one LVM volume group. The
      * disk is {@code sizeBytes} (or the plan's disk size) when that is larger still: the root takes the rest.
      */
-    public static Disk make(ToolRunner tools, Path scratch, String uuid, long sizeBytes, Tree tree, Path out)
-            throws Exception {
+    public static Disk make(ToolRunner tools, Path scratch, String uuid, long sizeBytes, Tree tree, Path out,
+            Path memory) throws Exception {
         Path dir = tree.dir();
         String kernel = Kernels.bootKernel(dir, "a disk image");
         UUID rootFs = tree.seed();
@@ -133,6 +133,7 @@ public final class DiskImage {
                 dir.resolve("boot/grub/grub.cfg"));
 
         Path disk = null;
+        boolean kept = false;
         List<MountSplit.Moved> moved = MountSplit.split(dir, mounts, tree.sandbox(), tree.sourceDateEpoch());
         try {
             root.source = dir;
@@ -160,8 +161,13 @@ public final class DiskImage {
             long size = ROOT_START + volumes.stream().filter(v -> !v.entry.logical()).mapToLong(v -> v.size).sum() + TAIL;
             Files.deleteIfExists(out);
             // made in the sandbox's work directory, where mke2fs (in the sandbox) can write each ext4 partition in
-            // place; renamed to out when done
-            disk = tree.sandbox().workDir(uuid).resolve(out.getFileName().toString());
+            // place, and renamed to out when done; or left in memory, next to the tree, when asked and there is room
+            // for what the disk holds with a GiB to spare: mke2fs writes there without the disk's page-cache
+            // write-back and the wrapper reads it from memory
+            Path inMemory = memory != null && tree.sandbox().isPrivateDir(memory) && onTmpfs(memory)
+                    && Files.getFileStore(memory).getUsableSpace() > Ext4FileSystem.minimumSize(dir) + ROOT_START
+                            + others + (1L << 30) ? memory.resolve(out.getFileName().toString()) : null;
+            disk = inMemory != null ? inMemory : tree.sandbox().workDir(uuid).resolve(out.getFileName().toString());
             Files.deleteIfExists(disk);
             try (RandomAccessFile f = new RandomAccessFile(disk.toFile(), "rw")) {
                 f.setLength(size);
@@ -220,7 +226,9 @@ public final class DiskImage {
                 }
             }
             bootCode(tools, scratch, tree, disk, bootFs, bootPrefix, fatSerial);
-            tree.sandbox().moveOut(tools, disk, out);
+            if (inMemory == null) {
+                tree.sandbox().moveOut(tools, disk, out);
+            }
             StringBuilder parts = new StringBuilder();
             for (Volume v : volumes) {
                 if (!v.entry.physicalVolume()) {
@@ -232,12 +240,21 @@ public final class DiskImage {
             tools.note(String.format("disk: %d MiB GPT (BIOS boot, 200 MiB ESP, %s%s; root %s), kernel %s",
                     size / MIB, parts, pvVolume != null ? "; volume group " + plan.vg() + " on a "
                             + pvVolume.size / MIB + " MiB partition" : "", rootFs, kernel));
-            return new Disk(out, size, rootFs, kernel, tree.sourceDateEpoch());
+            kept = true;
+            return new Disk(inMemory != null ? inMemory : out, size, rootFs, kernel, tree.sourceDateEpoch());
         } finally {
-            if (disk != null) {
+            if (disk != null && !kept) {
                 Files.deleteIfExists(disk);
             }
             MountSplit.restore(moved);
+        }
+    }
+
+    private static boolean onTmpfs(Path dir) {
+        try {
+            return "tmpfs".equals(Files.getFileStore(dir).type());
+        } catch (IOException e) {
+            return false;
         }
     }
 

@@ -31,6 +31,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
@@ -38,9 +39,30 @@ import org.springframework.stereotype.Component;
  * The {@code .deb} files of all composes, stored by SHA256 under {@code <state>/cache/packages/}: downloads run in
  * parallel, every file's size and SHA256 are checked before it enters the cache (a partial download never does),
  * and the least recently used files are evicted above {@code kiln.cache.packages-max-bytes}.
+ *
+ * <p>Next to each package installed once, its {@linkplain #plain plain form}: the same package with its
+ * {@code data.tar} uncompressed, made from the checked file the first time a build installs it, so that no later
+ * build decompresses it again (xz was a third of dpkg's unpacking). Plain forms count towards the bound and go
+ * first, least recently used first: they can be made again.
  */
 @Component
 public class PackageCache {
+
+    /** Whether {@code deb}, a package of this cache, has its plain form made. */
+    public boolean hasPlain(Path deb) {
+        return Files.exists(plainOf(deb));
+    }
+
+    private Path plainOf(Path deb) {
+        String name = deb.getFileName().toString();
+        if (!dir.equals(deb.getParent()) || !name.matches("[0-9a-f]{64}\\.deb")) {
+            throw new IllegalArgumentException("not a package of the cache: " + deb);
+        }
+        return dir.resolve(PLAIN).resolve(name);
+    }
+
+    /** Where the plain forms lie, under the cache's directory. */
+    private static final String PLAIN = "plain";
 
     private final Path dir;
     private final long maxBytes;
@@ -51,24 +73,63 @@ public class PackageCache {
     public record Wanted(String name, String url, long size, String sha256) {
     }
 
+    @Autowired
     public PackageCache(KilnProperties properties,
             @Value("${kiln.cache.packages-max-bytes:10737418240}") long maxBytes) {
-        this.dir = properties.localDir().resolve("cache").resolve("packages");
+        this(properties.localDir().resolve("cache").resolve("packages"), maxBytes);
+    }
+
+    PackageCache(Path dir, long maxBytes) {
+        this.dir = dir;
         this.maxBytes = maxBytes;
         removePartialDownloads(dir);
     }
 
-    /** {@code .download-*.tmp} files a killed service left: never part of the cache, only taking room. */
+    /**
+     * {@code .download-*.tmp} and {@code plain/.make-*} files a killed service left: never part of the cache, only
+     * taking room.
+     */
     static void removePartialDownloads(Path dir) {
-        if (!Files.isDirectory(dir)) {
-            return;
-        }
-        try (var files = Files.list(dir)) {
-            for (Path f : files.filter(f -> f.getFileName().toString().startsWith(".download-")).toList()) {
-                Files.deleteIfExists(f);
+        for (Path d : List.of(dir, dir.resolve(PLAIN))) {
+            if (!Files.isDirectory(d)) {
+                continue;
             }
-        } catch (IOException e) {
-            LoggerFactory.getLogger(PackageCache.class).warn("cannot clean {}: {}", dir, e.toString());
+            try (var files = Files.list(d)) {
+                for (Path f : files.filter(f -> f.getFileName().toString().startsWith(".download-")
+                        || f.getFileName().toString().startsWith(".make-")).toList()) {
+                    Files.deleteIfExists(f);
+                }
+            } catch (IOException e) {
+                LoggerFactory.getLogger(PackageCache.class).warn("cannot clean {}: {}", d, e.toString());
+            }
+        }
+    }
+
+    /**
+     * The plain form of {@code deb}, a package of this cache ({@link #fetch}'s answer): the same package with its
+     * {@code data.tar} member uncompressed ({@link DebArchive#decompress}), made from it and renamed into
+     * {@code plain/} the first time it is asked for (two builds asking at once each make one; the last rename wins,
+     * the same bytes). The file is the cache's: readers copy it, never write it.
+     */
+    public Path plain(Path deb) throws IOException, InterruptedException {
+        Path plain = plainOf(deb);
+        Path plainDir = plain.getParent();
+        if (Files.exists(plain)) {
+            try {
+                Files.setLastModifiedTime(plain, FileTime.fromMillis(System.currentTimeMillis()));
+                return plain;
+            } catch (java.nio.file.NoSuchFileException evicted) {
+                // made again below
+            }
+        }
+        Files.createDirectories(plainDir);
+        Path tmp = Files.createTempFile(plainDir, ".make-", ".tmp");
+        try {
+            DebArchive.decompress(deb, tmp);
+            Files.move(tmp, plain, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            return plain;
+        } finally {
+            Files.deleteIfExists(tmp);
         }
     }
 
@@ -156,29 +217,60 @@ public class PackageCache {
         }
     }
 
-    /** Drops the least recently used files (never those in use) until the cache fits its bound. */
+    /**
+     * Drops the least recently used files (never those in use) until the cache fits its bound: plain forms first
+     * (they are made again from their packages), then packages with their plain forms.
+     */
     private synchronized void evict(Collection<Path> inUse) throws IOException {
-        List<Path> all;
-        try (Stream<Path> files = Files.list(dir)) {
-            all = files.filter(f -> f.toString().endsWith(".deb")).toList();
-        }
+        List<Path> packages = files(dir);
+        List<Path> plains = files(dir.resolve(PLAIN));
         long total = 0;
-        for (Path f : all) {
-            total += Files.size(f);
+        for (Path f : packages) {
+            total += sizeOf(f);
+        }
+        for (Path f : plains) {
+            total += sizeOf(f);
         }
         if (total <= maxBytes) {
             return;
         }
-        List<Path> byAge = new ArrayList<>(all);
-        byAge.sort(Comparator.comparing(f -> f.toFile().lastModified()));
-        for (Path f : byAge) {
+        Comparator<Path> byAge = Comparator.comparing(f -> f.toFile().lastModified());
+        List<Path> order = new ArrayList<>(plains.stream().sorted(byAge).toList());
+        order.addAll(packages.stream().sorted(byAge).toList());
+        for (Path f : order) {
             if (total <= maxBytes) {
                 break;
             }
-            if (!inUse.contains(f)) {
-                total -= Files.size(f);
-                Files.deleteIfExists(f);
+            boolean isPlain = f.getParent().getFileName().toString().equals(PLAIN);
+            Path pkg = isPlain ? dir.resolve(f.getFileName()) : f;
+            if (inUse.contains(pkg)) {
+                continue;
             }
+            total -= sizeOf(f);
+            Files.deleteIfExists(f);
+            if (!isPlain) {
+                Path plain = dir.resolve(PLAIN).resolve(f.getFileName());
+                total -= sizeOf(plain);
+                Files.deleteIfExists(plain);
+            }
+        }
+    }
+
+    private static List<Path> files(Path d) throws IOException {
+        if (!Files.isDirectory(d)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(d)) {
+            return files.filter(f -> f.getFileName().toString().matches("[0-9a-f]{64}\\.deb")).toList();
+        }
+    }
+
+    /** A file's size, 0 when it is gone (another build evicted it). */
+    private static long sizeOf(Path f) {
+        try {
+            return Files.size(f);
+        } catch (IOException e) {
+            return 0;
         }
     }
 }

@@ -34,10 +34,12 @@ abstract class DiskBuilder extends TreeImageBuilder {
     @Override
     protected final Path image(BuildRequest request, Tree tree) throws Exception {
         Path raw = request.scratch().resolve("disk.raw.tmp");
+        DiskImage.Disk disk = null;
         try {
             request.tools().progress().phase("mkfs");
-            DiskImage.Disk disk = DiskImage.make(request.tools(), request.scratch(), request.results().uuid(),
-                    request.sizeBytes(), tree, raw);
+            // a disk only read (converted, packed) is made next to a tree in memory when there is room for it
+            disk = DiskImage.make(request.tools(), request.scratch(), request.results().uuid(),
+                    request.sizeBytes(), tree, raw, readsRaw() ? tree.dir().getParent() : null);
             Path image = request.scratch().resolve(type().imageName());
             long t0 = System.nanoTime();
             request.tools().progress().phase("convert");
@@ -47,7 +49,15 @@ abstract class DiskBuilder extends TreeImageBuilder {
             return image;
         } finally {
             Files.deleteIfExists(raw);
+            if (disk != null) {
+                Files.deleteIfExists(disk.file());
+            }
         }
+    }
+
+    /** Whether {@link #wrap} only reads the raw disk (true), rather than taking the file itself as the image. */
+    boolean readsRaw() {
+        return true;
     }
 
     /** Turns the raw disk into the type's image file. */

@@ -16,6 +16,11 @@ abstract class RawDiskBuilder extends DiskBuilder {
     }
 
     @Override
+    final boolean readsRaw() {
+        return false; // the raw disk is the image: made where results/ is, renamed into it
+    }
+
+    @Override
     final void wrap(BuildRequest request, DiskImage.Disk disk, Path image) throws IOException {
         Files.move(disk.file(), image, StandardCopyOption.REPLACE_EXISTING);
     }

@@ -176,6 +176,21 @@ public class Sandbox {
         FileTrees.delete(work.resolve(uuid));
     }
 
+    /**
+     * Whether {@code dir} is a directory made by {@link #privateDir} (root inside the sandbox owns it, mode 0700, not
+     * a link): a compose's work directory, or a tree's parent on tmpfs.
+     */
+    public boolean isPrivateDir(Path dir) {
+        try {
+            return range != null && Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)
+                    && ((Number) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS)).longValue() == range.uid()
+                    && Files.getPosixFilePermissions(dir, LinkOption.NOFOLLOW_LINKS)
+                            .equals(PosixFilePermissions.fromString("rwx------"));
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
+    }
+
     /** Makes a directory root inside the sandbox owns (mode 0700): a tree's parent, say. */
     public void privateDir(Path dir) throws IOException {
         Files.createDirectories(dir);
@@ -214,8 +229,8 @@ public class Sandbox {
      */
     public void runToolOn(ToolRunner tools, String uuid, Path file, List<String> command, Map<String, String> env)
             throws IOException, InterruptedException {
-        Path dir = workDir(uuid);
-        if (!file.toAbsolutePath().normalize().getParent().equals(dir.toAbsolutePath().normalize())
+        Path dir = file.toAbsolutePath().normalize().getParent();
+        if (!(dir.equals(workDir(uuid).toAbsolutePath().normalize()) || isPrivateDir(dir))
                 || !Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
             throw new IllegalArgumentException("not a file of the compose's work directory: " + file);
         }

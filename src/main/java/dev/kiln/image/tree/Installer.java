@@ -20,6 +20,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -28,6 +29,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 
 /**
  * Installs a frozen package set into an empty tree: the packages fetched ({@link PackageCache}), the Essential set
@@ -131,23 +133,25 @@ final class Installer {
             List<String> essential, List<String> others, boolean fromBase, String baseKey, long baseSde, long sde,
             TreeCache bases, DpkgWatch watch, int cores) throws IOException, InterruptedException {
         long t0 = System.nanoTime();
-        // packages decompressed for the tree's dpkg, next to the tree (linked into it while dpkg runs)
+        // where the ahead copies of the packages are made, next to the tree (renamed into it while dpkg runs)
         Path staging = tree.resolveSibling("debs");
         FileTrees.delete(staging);
         Files.createDirectories(staging);
-        // on every free core: each Essential package decompressed and unpacked from the decompressed copy; then, while
-        // dpkg installs the Essential set on one core, the others decompressed on the rest (started only then: on
-        // the cores the Essential unpacking needs they would only delay dpkg's start)
+        // each package's plain form (data.tar uncompressed: dpkg does not decompress), from the cache or made now
+        Map<String, Path> plain = new ConcurrentHashMap<>();
+        // on every free core: each Essential package unpacked from its plain form; then, while dpkg installs the
+        // Essential set on one core, the others' plain forms on the rest (started only then: on the cores the
+        // Essential unpacking needs they would only delay dpkg's start)
         ExecutorService pool = Executors.newFixedThreadPool(cores);
         ExecutorService second = Executors.newFixedThreadPool(Math.max(1, cores - 1));
         try {
             Map<String, Future<Boolean>> done = new LinkedHashMap<>();
             for (String n : fromBase ? List.<String>of() : essential) {
                 done.put(n, pool.submit(() -> {
-                    Path d = staging.resolve(n + ".deb");
-                    DebArchive.decompress(debs.get(n), d);
+                    Path p = cache.plain(debs.get(n));
+                    plain.put(n, p);
                     try {
-                        DebArchive.extract(d, tree, range);
+                        DebArchive.extract(p, tree, range);
                         return true;
                     } catch (IOException | RuntimeException e) {
                         return false; // two packages writing one path at once: done again below, in order
@@ -157,13 +161,13 @@ final class Installer {
             if (!fromBase) {
                 for (String n : essential) {
                     if (!await(done.get(n))) {
-                        DebArchive.extract(staging.resolve(n + ".deb"), tree, range);
+                        DebArchive.extract(plain.get(n), tree, range);
                     }
                     watch.unpackedBefore(n);
                 }
                 for (String n : others) {
                     done.put(n, second.submit(() -> {
-                        DebArchive.decompress(debs.get(n), staging.resolve(n + ".deb"));
+                        plain.put(n, cache.plain(debs.get(n)));
                         return true;
                     }));
                 }
@@ -177,7 +181,7 @@ final class Installer {
                 policy.toFile().setExecutable(true, false);
                 tools.note(String.format("unpacked %d essential packages in %d ms", essential.size(), (System.nanoTime() - t0) / 1_000_000));
                 sandbox.own(tree); // what the service made here (directories, dpkg's status) becomes root's inside the sandbox
-                dpkg(new Chroot(tree, tools, sandbox, baseSde), dpkgInstall(tree, staging, essential));
+                dpkg(new Chroot(tree, tools, sandbox, baseSde), dpkgInstall(tree, essential, copyOf(plain)));
                 bases.remember(baseKey, tree, baseSde, tools);
                 for (String n : others) {
                     await(done.get(n));
@@ -192,7 +196,7 @@ final class Installer {
         if (fromBase && !others.isEmpty()) {
             installDecompressingAhead(chroot, tools, tree, staging, others, debs, watch, cores);
         } else if (!others.isEmpty()) {
-            dpkg(chroot, dpkgInstall(tree, staging, others));
+            dpkg(chroot, dpkgInstall(tree, others, copyOf(plain)));
         }
         FileTrees.delete(staging);
         dpkg(chroot, List.of("dpkg", "--force-unsafe-io", "--configure", "-a"));
@@ -205,6 +209,14 @@ final class Installer {
         if (!audit.isBlank()) {
             throw new IOException("dpkg left packages unconfigured: " + audit.strip());
         }
+    }
+
+    /**
+     * Places a package's plain form: copied, never linked (a link to the package cache would let the sandbox write
+     * the cache's file).
+     */
+    private static Placer copyOf(Map<String, Path> plain) {
+        return (n, target) -> Files.copy(plain.get(n), target);
     }
 
     /**
@@ -238,20 +250,6 @@ final class Installer {
         }
     }
 
-    /**
-     * {@code dpkg --install} of {@code names} in the tree, the decompressed packages linked into it from
-     * {@code staging} for the run and gone from it afterwards.
-     */
-    private List<String> dpkgInstall(Path tree, Path staging, List<String> names) throws IOException {
-        return dpkgInstall(tree, names, (n, target) -> {
-            try {
-                Files.createLink(target, staging.resolve(n + ".deb"));
-            } catch (IOException | UnsupportedOperationException crossDevice) {
-                Files.copy(staging.resolve(n + ".deb"), target);
-            }
-        });
-    }
-
     /** Puts package {@code name}'s {@code .deb} at {@code target}, in the tree. */
     private interface Placer {
         void place(String name, Path target) throws IOException;
@@ -275,11 +273,13 @@ final class Installer {
     }
 
     /**
-     * {@code dpkg --install} of {@code others} in a tree from a cached base, with no Essential install to hide their
-     * decompression behind: dpkg starts at once on the packages as fetched, from the first, decompressing each itself
-     * on one core, while the other cores decompress them, most saved first ({@link #aheadOrder}), each renamed over
-     * dpkg's copy when done unless dpkg has reached it (dpkg reads whichever copy it opens: the same package either
-     * way). A decompression that fails costs nothing but its time: dpkg has the package as fetched.
+     * {@code dpkg --install} of {@code others} in a tree from a cached base, with no Essential install to hide the
+     * packages' preparation behind: dpkg starts at once on the packages as fetched, from the first, while the other
+     * cores put each package's plain form (from the cache, or decompressed into it now) in its place, renamed over
+     * dpkg's copy unless dpkg has reached it (dpkg reads whichever copy it opens: the same package either way); the
+     * cheap first (plain forms in the cache, in dpkg's order), then the ones to decompress, most saved first
+     * ({@link #aheadOrder}). A plain form dpkg did not wait for is still made while dpkg runs, for the next build. A
+     * preparation that fails costs nothing but its time: dpkg has the package as fetched.
      */
     private void installDecompressingAhead(Chroot chroot, ToolRunner tools, Path tree, Path staging, List<String> others,
             Map<String, Path> debs, DpkgWatch watch, int cores) throws IOException, InterruptedException {
@@ -288,15 +288,27 @@ final class Installer {
         Path dir = tree.resolve(DEBS);
         AtomicBoolean over = new AtomicBoolean();
         AtomicInteger renamed = new AtomicInteger();
+        AtomicInteger made = new AtomicInteger();
+        Set<String> cached = others.stream().filter(n -> cache.hasPlain(debs.get(n))).collect(Collectors.toSet());
+        List<String> order = new ArrayList<>(others.stream().filter(cached::contains).toList());
+        order.addAll(aheadOrder(others, debs).stream().filter(n -> !cached.contains(n)).toList());
         ExecutorService ahead = Executors.newFixedThreadPool(Math.max(1, cores - 1));
         try {
-            for (String n : aheadOrder(others, debs)) {
+            for (String n : order) {
                 ahead.submit(() -> {
+                    if (over.get()) {
+                        return null;
+                    }
+                    boolean had = cached.contains(n);
+                    Path p = cache.plain(debs.get(n));
+                    if (!had) {
+                        made.incrementAndGet();
+                    }
                     if (over.get() || watch.reached(n)) {
                         return null;
                     }
                     Path d = staging.resolve(n + ".deb");
-                    DebArchive.decompress(debs.get(n), d);
+                    Files.copy(p, d, StandardCopyOption.REPLACE_EXISTING);
                     sandbox.own(d, 0, 0);
                     if (!over.get() && !watch.reached(n)) {
                         Files.move(d, dir.resolve(n + ".deb"), StandardCopyOption.ATOMIC_MOVE,
@@ -307,7 +319,8 @@ final class Installer {
                 });
             }
             dpkg(chroot, command);
-            tools.note(String.format("%d of %d packages decompressed ahead of dpkg", renamed.get(), others.size()));
+            tools.note(String.format("%d of %d packages handed to dpkg decompressed (%d plain forms were cached, "
+                    + "%d made now)", renamed.get(), others.size(), cached.size(), made.get()));
         } finally {
             over.set(true); // the tasks not started end at once; one running finishes its package (a second or less)
             ahead.shutdown();
