@@ -151,7 +151,8 @@ public final class DiskImage {
             }
             long overhead = pv != null ? Lvm.PE_START + Lvm.EXTENT : 0; // the PV's metadata and a spare extent
             long target = Math.max(sizeBytes, plan.minDisk());
-            root.size = roundUp(Math.max(Math.max(Ext4FileSystem.minimumSize(dir), tree.disk().rootSize()),
+            long rootMinimum = Ext4FileSystem.minimumSize(dir); // a walk of the tree: once
+            root.size = roundUp(Math.max(Math.max(rootMinimum, tree.disk().rootSize()),
                     target - ROOT_START - others - overhead - TAIL), root.entry.logical() ? Lvm.EXTENT : MIB);
             Volume pvVolume = volumes.stream().filter(v -> v.entry.physicalVolume()).findFirst().orElse(null);
             if (pvVolume != null) {
@@ -165,7 +166,7 @@ public final class DiskImage {
             // for what the disk holds with a GiB to spare: mke2fs writes there without the disk's page-cache
             // write-back and the wrapper reads it from memory
             Path inMemory = memory != null && tree.sandbox().isPrivateDir(memory) && onTmpfs(memory)
-                    && Files.getFileStore(memory).getUsableSpace() > Ext4FileSystem.minimumSize(dir) + ROOT_START
+                    && Files.getFileStore(memory).getUsableSpace() > rootMinimum + ROOT_START
                             + others + (1L << 30) ? memory.resolve(out.getFileName().toString()) : null;
             disk = inMemory != null ? inMemory : tree.sandbox().workDir(uuid).resolve(out.getFileName().toString());
             Files.deleteIfExists(disk);
