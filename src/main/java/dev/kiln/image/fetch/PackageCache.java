@@ -55,12 +55,14 @@ public class PackageCache {
 
     private Path plainOf(Path deb) {
         String name = deb.getFileName().toString();
-        if (!dir.equals(deb.getParent()) || !name.matches("[0-9a-f]{64}\\.deb")) {
+        if (!dir.equals(deb.getParent()) || !CACHED.matcher(name).matches()) {
             throw new IllegalArgumentException("not a package of the cache: " + deb);
         }
         return dir.resolve(PLAIN).resolve(name);
     }
 
+    /** A cached package's (or plain form's) name: its SHA256. */
+    private static final java.util.regex.Pattern CACHED = java.util.regex.Pattern.compile("[0-9a-f]{64}\\.deb");
     /** Where the plain forms lie, under the cache's directory. */
     private static final String PLAIN = "plain";
 
@@ -114,13 +116,11 @@ public class PackageCache {
     public Path plain(Path deb) throws IOException, InterruptedException {
         Path plain = plainOf(deb);
         Path plainDir = plain.getParent();
-        if (Files.exists(plain)) {
-            try {
-                Files.setLastModifiedTime(plain, FileTime.fromMillis(System.currentTimeMillis()));
-                return plain;
-            } catch (java.nio.file.NoSuchFileException evicted) {
-                // made again below
-            }
+        try {
+            Files.setLastModifiedTime(plain, FileTime.fromMillis(System.currentTimeMillis())); // its use, for eviction
+            return plain;
+        } catch (java.nio.file.NoSuchFileException notMadeYet) {
+            // made below
         }
         Files.createDirectories(plainDir);
         Path tmp = Files.createTempFile(plainDir, ".make-", ".tmp");
@@ -261,7 +261,7 @@ public class PackageCache {
             return List.of();
         }
         try (Stream<Path> files = Files.list(d)) {
-            return files.filter(f -> f.getFileName().toString().matches("[0-9a-f]{64}\\.deb")).toList();
+            return files.filter(f -> CACHED.matcher(f.getFileName().toString()).matches()).toList();
         }
     }
 
