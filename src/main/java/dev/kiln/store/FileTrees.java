@@ -1,9 +1,12 @@
 package dev.kiln.store;
 
 import java.io.IOException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Comparator;
 import java.util.stream.Stream;
 
@@ -39,5 +42,28 @@ public final class FileTrees {
             }
         }
         Files.createDirectories(dir);
+    }
+
+    /** What {@link #visit} does with each path: its attributes as the walk read them (links not followed). */
+    @FunctionalInterface
+    public interface Visitor {
+        void visit(Path path, BasicFileAttributes attributes) throws IOException;
+    }
+
+    /** Calls {@code visitor} on {@code root} and everything under it, directories before their entries. */
+    public static void visit(Path root, Visitor visitor) throws IOException {
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes a) throws IOException {
+                visitor.visit(dir, a);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes a) throws IOException {
+                visitor.visit(file, a);
+                return FileVisitResult.CONTINUE;
+            }
+        });
     }
 }

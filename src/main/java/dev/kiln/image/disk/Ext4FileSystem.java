@@ -2,6 +2,7 @@ package dev.kiln.image.disk;
 
 import dev.kiln.image.tree.Tree;
 import dev.kiln.image.sandbox.ToolRunner;
+import dev.kiln.store.FileTrees;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -11,7 +12,6 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.stream.Stream;
 
 /**
  * An ext4 file system made from a tree by {@code mke2fs -d} in the build sandbox (no loop device), with a
@@ -163,13 +163,8 @@ public final class Ext4FileSystem {
 
     /** Bytes the tree needs: file sizes rounded up to 4 KiB blocks, and a block per directory and link. */
     static long usage(Path tree) throws Exception {
-        long total = 0;
-        try (Stream<Path> all = Files.walk(tree)) {
-            for (Path p : all.toList()) {
-                long size = Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) ? Files.size(p) : 0;
-                total += (size + 4095) / 4096 * 4096 + 4096;
-            }
-        }
-        return total;
+        long[] total = {0};
+        FileTrees.visit(tree, (p, a) -> total[0] += (a.isRegularFile() ? (a.size() + 4095) / 4096 * 4096 : 0) + 4096);
+        return total[0];
     }
 }

@@ -7,7 +7,8 @@ import java.nio.file.Path;
 
 /**
  * How many cores a build's thread pools may use: the machine's cores less those other work keeps busy, measured
- * over a short window from {@code /proc/stat} with this JVM's own time ({@code /proc/self/stat}) left out. On a
+ * over a short window from {@code /proc/stat} with this JVM's own time and its tools' that ended in the window
+ * ({@code /proc/self/stat}) left out. On a
  * busy machine a pool as large as the machine would only multiply the work competing for the same cores (each of
  * its threads taking turns with the other load's); sized to what is free, the build takes the room there is. Always
  * at least 1; the machine's size where {@code /proc} cannot be read.
@@ -87,7 +88,9 @@ public final class FreeCores {
         long idle = Long.parseLong(f[4]) + (f.length > 5 ? Long.parseLong(f[5]) : 0);
         String self = Files.readString(Path.of("/proc/self/stat"), StandardCharsets.US_ASCII);
         String[] s = self.substring(self.lastIndexOf(')') + 2).split(" "); // fields from the 3rd (state) on
-        long own = Long.parseLong(s[11]) + Long.parseLong(s[12]); // utime, stime (fields 14 and 15)
+        // utime, stime, and the children's reaped meanwhile (fields 14 to 17): a tool the build ran in the window
+        // (a tree copied) is the build's own work, not other work's
+        long own = Long.parseLong(s[11]) + Long.parseLong(s[12]) + Long.parseLong(s[13]) + Long.parseLong(s[14]);
         return new long[] {total, total - idle, own};
     }
 }

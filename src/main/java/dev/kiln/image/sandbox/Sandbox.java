@@ -6,13 +6,10 @@ import dev.kiln.store.FileTrees;
 import dev.kiln.store.StatePermissions;
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
@@ -276,19 +273,7 @@ public class Sandbox {
      */
     public void own(Path tree) throws IOException {
         Range r = range();
-        Files.walkFileTree(tree, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-                shift(dir, r);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                shift(file, r);
-                return FileVisitResult.CONTINUE;
-            }
-        });
+        FileTrees.visit(tree, (p, a) -> shift(p, r));
     }
 
     /** Gives one path the ids {@code uid}/{@code gid} as the sandbox sees them. */

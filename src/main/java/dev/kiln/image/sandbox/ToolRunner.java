@@ -66,12 +66,25 @@ public final class ToolRunner {
      */
     public String run(Path workDir, List<String> command, Map<String, String> env, String stdin,
             List<String> inSandbox) throws IOException, InterruptedException {
+        return run(workDir, command, env, stdin, inSandbox == null ? command.get(0) : inSandbox.get(0),
+                inSandbox == null ? "Running: " + String.join(" ", command)
+                        : "Running in the sandbox: " + String.join(" ", inSandbox));
+    }
+
+    /**
+     * As {@link #run(Path, List)}, the log saying {@code shown} after the tool's name instead of its arguments (a
+     * list of hundreds of file names).
+     */
+    public String runShown(Path workDir, List<String> command, String shown) throws IOException, InterruptedException {
+        return run(workDir, command, Map.of(), null, command.get(0), "Running: " + command.get(0) + " " + shown);
+    }
+
+    private String run(Path workDir, List<String> command, Map<String, String> env, String stdin, String name,
+            String line) throws IOException, InterruptedException {
         if (killed) {
             throw new InterruptedException("the compose was cancelled");
         }
-        String name = inSandbox == null ? command.get(0) : inSandbox.get(0);
-        composeLog.accept("INFO", inSandbox == null ? "Running: " + String.join(" ", command)
-                : "Running in the sandbox: " + String.join(" ", inSandbox));
+        composeLog.accept("INFO", line);
         long t0 = System.nanoTime();
         ProcessBuilder pb = new ProcessBuilder(dieWithService(command)).redirectErrorStream(true);
         in(pb, workDir);

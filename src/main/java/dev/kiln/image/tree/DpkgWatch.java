@@ -125,7 +125,8 @@ final class DpkgWatch implements AutoCloseable {
 
     @Override
     public void close() {
-        stop = true; // not interrupted: it sleeps at most 200 ms
+        stop = true;
+        thread.interrupt(); // out of its sleep now: the build waits for this join (up to 200 ms a sleep otherwise)
         try {
             thread.join(2000);
         } catch (InterruptedException e) {

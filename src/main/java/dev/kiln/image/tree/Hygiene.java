@@ -108,15 +108,14 @@ public final class Hygiene {
      */
     static void clamp(Path tree, long sde) throws IOException {
         FileTime limit = FileTime.fromMillis(sde * 1000);
-        try (Stream<Path> all = Files.walk(tree)) {
-            for (Path p : all.toList()) {
-                BasicFileAttributeView view = Files.getFileAttributeView(p, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
-                BasicFileAttributes now = view.readAttributes();
-                FileTime m = now.lastModifiedTime();
-                FileTime t = now.isDirectory() || m.compareTo(limit) > 0 ? limit : m;
-                view.setTimes(t, t, null);
+        FileTrees.visit(tree, (p, now) -> { // each path's attributes read once, by the walk
+            FileTime m = now.lastModifiedTime();
+            FileTime t = now.isDirectory() || m.compareTo(limit) > 0 ? limit : m;
+            if (!m.equals(t) || !now.lastAccessTime().equals(t)) { // most files have them already
+                Files.getFileAttributeView(p, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+                        .setTimes(t, t, null);
             }
-        }
+        });
     }
 
 }

@@ -69,13 +69,10 @@ final class Installer {
                     ((Number) d.getOrDefault("size", 0L)).longValue(),
                     checksum.startsWith("sha256:") ? checksum.substring(7) : checksum));
         }
-        FreeCores.Window window = FreeCores.start(); // measured while the packages are fetched
+        // the cores free, measured while the packages are fetched, their control files read and the base restored
+        // (the window's time is spent on the build's own work, never waited for when that takes long enough)
+        FreeCores.Window window = FreeCores.start();
         Map<String, Path> debs = cache.fetch(wanted, tools);
-        int cores = window.free();
-        if (cores < Runtime.getRuntime().availableProcessors()) {
-            tools.note(String.format("%d of %d cores free (the rest busy with other work): the install uses %d",
-                    cores, Runtime.getRuntime().availableProcessors(), cores));
-        }
 
         Files.createDirectories(tree);
         long t0 = System.nanoTime();
@@ -96,7 +93,8 @@ final class Installer {
             controls.put(name, k.control());
             built.put(name, k.buildTime());
         };
-        for (String name : parallel(List.copyOf(debs.keySet()), readControl, cores)) {
+        for (String name : parallel(List.copyOf(debs.keySet()), readControl,
+                Runtime.getRuntime().availableProcessors())) { // mostly known already: no pool to size
             readControl.run(name); // again, so that a damaged package fails the build with its own error
         }
         long sde = built.values().stream().mapToLong(Long::longValue).max().orElse(0);
@@ -116,6 +114,11 @@ final class Installer {
                 Files.createDirectories(tree.resolve("usr").resolve(d));
                 Files.createSymbolicLink(tree.resolve(d), Path.of("usr", d));
             }
+        }
+        int cores = window.free();
+        if (cores < Runtime.getRuntime().availableProcessors()) {
+            tools.note(String.format("%d of %d cores free (the rest busy with other work): the install uses %d",
+                    cores, Runtime.getRuntime().availableProcessors(), cores));
         }
         Progress progress = tools.progress();
         DpkgWatch watch = new DpkgWatch(tree, progress, fromBase ? others : debs.keySet());

@@ -21,6 +21,9 @@ import java.util.stream.Stream;
  */
 final class TreeCache {
 
+    /** How many cp copy a tree at once ({@link TreeCopy}): the machine's cores, at most 4. */
+    private static final int WAYS = Math.min(4, Runtime.getRuntime().availableProcessors());
+
     private final Path dir;
     private final int keep;
     private final long maxBytes;
@@ -48,7 +51,7 @@ final class TreeCache {
             return -1;
         }
         FileTrees.delete(tree);
-        tools.run(null, List.of("cp", "-a", cached.resolve("tree").toString(), tree.toString()));
+        TreeCopy.copy(cached.resolve("tree"), tree, WAYS, tools);
         Files.setLastModifiedTime(cached, FileTime.fromMillis(System.currentTimeMillis()));
         return Long.parseLong(Files.readString(cached.resolve("sde")).strip());
     }
@@ -64,9 +67,9 @@ final class TreeCache {
         Path tmp = dir.resolve("." + key + "." + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".tmp");
         Files.createDirectories(tmp);
         FileTrees.delete(tree.resolve("var/cache/kiln"));
-        tools.run(null, List.of("cp", "-a", tree.toString(), tmp.resolve("tree").toString()));
+        long bytes = TreeCopy.copy(tree, tmp.resolve("tree"), WAYS, tools);
         Files.writeString(tmp.resolve("sde"), sde + "\n");
-        Files.writeString(tmp.resolve("bytes"), bytes(tmp.resolve("tree")) + "\n");
+        Files.writeString(tmp.resolve("bytes"), bytes + "\n");
         try {
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (java.nio.file.FileSystemException e) {
