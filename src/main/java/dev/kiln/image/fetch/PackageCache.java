@@ -2,6 +2,7 @@ package dev.kiln.image.fetch;
 
 import dev.kiln.KilnProperties;
 import dev.kiln.image.sandbox.ToolRunner;
+import dev.kiln.store.FileTrees;
 import dev.kiln.store.Progress;
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,10 +11,13 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -25,6 +29,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -65,6 +70,9 @@ public class PackageCache {
     private static final java.util.regex.Pattern CACHED = java.util.regex.Pattern.compile("[0-9a-f]{64}\\.deb");
     /** Where the plain forms lie, under the cache's directory. */
     private static final String PLAIN = "plain";
+    /** The directories of plain forms {@link #hold held} for a build, under {@code plain/}. */
+    private static final String HELD = ".held-";
+    private static final Set<PosixFilePermission> READABLE = PosixFilePermissions.fromString("rw-r--r--");
 
     private final Path dir;
     private final long maxBytes;
@@ -88,8 +96,8 @@ public class PackageCache {
     }
 
     /**
-     * {@code .download-*.tmp} and {@code plain/.make-*} files a killed service left: never part of the cache, only
-     * taking room.
+     * {@code .download-*.tmp}, {@code plain/.make-*} files and {@code plain/.held-*} directories a killed service
+     * left: never part of the cache, only taking room.
      */
     static void removePartialDownloads(Path dir) {
         for (Path d : List.of(dir, dir.resolve(PLAIN))) {
@@ -98,8 +106,9 @@ public class PackageCache {
             }
             try (var files = Files.list(d)) {
                 for (Path f : files.filter(f -> f.getFileName().toString().startsWith(".download-")
-                        || f.getFileName().toString().startsWith(".make-")).toList()) {
-                    Files.deleteIfExists(f);
+                        || f.getFileName().toString().startsWith(".make-")
+                        || f.getFileName().toString().startsWith(HELD)).toList()) {
+                    FileTrees.delete(f);
                 }
             } catch (IOException e) {
                 LoggerFactory.getLogger(PackageCache.class).warn("cannot clean {}: {}", d, e.toString());
@@ -126,10 +135,47 @@ public class PackageCache {
         Path tmp = Files.createTempFile(plainDir, ".make-", ".tmp");
         try {
             DebArchive.decompress(deb, tmp);
+            Files.setPosixFilePermissions(tmp, READABLE); // a public package, read by builds' sandboxes ({@link #hold})
             Files.move(tmp, plain, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return plain;
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * Holds the plain forms of {@code debs} (name → a package of this cache whose plain form exists) for a reader
+     * outside the service, a build's sandbox: hard links to them named {@code <name>.deb} in a directory of their
+     * own under {@code plain/}, so that no eviction takes one away meanwhile, each readable by every user (a
+     * public package, checked) and never writable but by root. Answers that directory, or null when it cannot be
+     * read from outside: the links cannot be made (a plain form is gone), or a directory on its way is closed to
+     * other users. The caller deletes it when done; one a killed service left goes at start.
+     */
+    public Path hold(Map<String, Path> debs) throws IOException {
+        Path held = dir.resolve(PLAIN).resolve(HELD + ProcessHandle.current().pid() + "-" + System.nanoTime());
+        for (Path d = dir.resolve(PLAIN).toAbsolutePath(); d != null; d = d.getParent()) {
+            if (!Files.getPosixFilePermissions(d).contains(PosixFilePermission.OTHERS_EXECUTE)) {
+                return null;
+            }
+        }
+        for (Map.Entry<String, Path> e : debs.entrySet()) {
+            if (!e.getKey().matches("[a-z0-9][a-z0-9+.-]{0,127}")) {
+                throw new IllegalArgumentException("not a package name: " + e.getKey());
+            }
+            plainOf(e.getValue()); // the cache's own package
+        }
+        Files.createDirectory(held);
+        try {
+            Files.setPosixFilePermissions(held, PosixFilePermissions.fromString("rwxr-xr-x"));
+            for (Map.Entry<String, Path> e : debs.entrySet()) {
+                Path plain = plainOf(e.getValue());
+                Files.createLink(held.resolve(e.getKey() + ".deb"), plain);
+                Files.setPosixFilePermissions(plain, READABLE); // one made before plain forms were readable
+            }
+            return held;
+        } catch (FileSystemException e) { // NoSuchFileException among them
+            FileTrees.delete(held); // evicted meanwhile, or links not allowed here: the caller copies instead
+            return null;
         }
     }
 

@@ -40,7 +40,17 @@ public final class Chroot {
     }
 
     public String run(List<String> command, String stdin) throws IOException, InterruptedException {
-        List<String> full = sandbox.wrapInTree(tree, command);
+        return run(command, stdin, Map.of());
+    }
+
+    /** Runs {@code command} with host files bound read-only into the tree (the path inside → the host's file). */
+    public String runReading(List<String> command, Map<String, Path> readOnly) throws IOException, InterruptedException {
+        return run(command, null, readOnly);
+    }
+
+    private String run(List<String> command, String stdin, Map<String, Path> readOnly)
+            throws IOException, InterruptedException {
+        List<String> full = sandbox.wrapInTree(tree, readOnly, command);
         try {
             // the log names the command; the sandbox around it is always the same (Sandbox#wrapInTree)
             return tools.run(null, full, env, stdin, command);

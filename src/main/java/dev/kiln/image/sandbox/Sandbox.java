@@ -111,10 +111,24 @@ public class Sandbox {
      * brings up loopback, and drops the capabilities that reach beyond the tree's own namespaces.
      */
     public List<String> wrapInTree(Path tree, List<String> command) throws IOException {
+        return wrapInTree(tree, Map.of(), command);
+    }
+
+    /**
+     * As {@link #wrapInTree(Path, List)}, with host files bound read-only into the tree ({@code readOnly}: the path
+     * inside → the host's file; the path inside exists in the tree, an absolute path of plain names).
+     */
+    public List<String> wrapInTree(Path tree, Map<String, Path> readOnly, List<String> command) throws IOException {
         List<String> full = userNamespace();
         full.addAll(List.of("bwrap", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net",
                 "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "kiln-build",
                 "--bind", tree.toString(), "/", "--proc", "/proc", "--dev", "/dev", "--ro-bind", "/sys", "/sys"));
+        for (Map.Entry<String, Path> b : new java.util.TreeMap<>(readOnly).entrySet()) {
+            if (!b.getKey().matches("(/[A-Za-z0-9_+-][A-Za-z0-9_.+-]*)+")) {
+                throw new IllegalArgumentException("not a plain absolute path to bind at: " + b.getKey());
+            }
+            full.addAll(List.of("--ro-bind", b.getValue().toString(), b.getKey()));
+        }
         for (String cap : DROPPED) {
             full.addAll(List.of("--cap-drop", cap));
         }

@@ -286,13 +286,16 @@ final class Installer {
      */
     private void installDecompressingAhead(Chroot chroot, ToolRunner tools, Path tree, Path staging, List<String> others,
             Map<String, Path> debs, DpkgWatch watch, int cores) throws IOException, InterruptedException {
+        Set<String> cached = others.stream().filter(n -> cache.hasPlain(debs.get(n))).collect(Collectors.toSet());
+        if (cached.size() == others.size() && installReadingPlainForms(chroot, tools, tree, others, debs)) {
+            return;
+        }
         // copied, never linked: a link to the package cache would let the sandbox write the cache's file
         List<String> command = dpkgInstall(tree, others, (n, target) -> Files.copy(debs.get(n), target));
         Path dir = tree.resolve(DEBS);
         AtomicBoolean over = new AtomicBoolean();
         AtomicInteger renamed = new AtomicInteger();
         AtomicInteger made = new AtomicInteger();
-        Set<String> cached = others.stream().filter(n -> cache.hasPlain(debs.get(n))).collect(Collectors.toSet());
         List<String> order = new ArrayList<>(others.stream().filter(cached::contains).toList());
         order.addAll(aheadOrder(others, debs).stream().filter(n -> !cached.contains(n)).toList());
         ExecutorService ahead = Executors.newFixedThreadPool(Math.max(1, cores - 1));
@@ -330,6 +333,45 @@ final class Installer {
             if (!ahead.awaitTermination(2, TimeUnit.MINUTES)) {
                 ahead.shutdownNow();
             }
+        }
+    }
+
+    /**
+     * {@code dpkg --install} of {@code others} when each has its plain form in the cache: dpkg reads them where they
+     * are, bound read-only into the tree (held by hard links, {@link PackageCache#hold}: no eviction takes one away
+     * meanwhile), none copied; a copy puts them in memory again (560 MB of a bootable set's), on a core dpkg's own
+     * work could use. False, nothing done, when they cannot be held (the caller copies).
+     */
+    private boolean installReadingPlainForms(Chroot chroot, ToolRunner tools, Path tree, List<String> others,
+            Map<String, Path> debs) throws IOException, InterruptedException {
+        Map<String, Path> named = new LinkedHashMap<>();
+        others.forEach(n -> named.put(n, debs.get(n)));
+        Path held = cache.hold(named);
+        if (held == null) {
+            return false;
+        }
+        try {
+            Path dir = tree.resolve(DEBS);
+            FileTrees.delete(dir);
+            Files.createDirectories(dir);
+            Map<String, Path> binds = new HashMap<>();
+            List<String> command = new ArrayList<>(List.of("dpkg", "--force-unsafe-io", "--force-depends", "--install"));
+            for (String n : others) {
+                Path spot = dir.resolve(n + ".deb");
+                Files.createFile(spot); // where the plain form is bound
+                binds.put("/" + DEBS + "/" + n + ".deb", held.resolve(n + ".deb"));
+                command.add("/" + DEBS + "/" + n + ".deb");
+            }
+            try {
+                chroot.runReading(command, binds);
+            } catch (ToolFailedException e) {
+                throw DpkgErrors.explain(e);
+            }
+            tools.note(String.format("%d of %d packages handed to dpkg decompressed (%d plain forms were cached, "
+                    + "0 made now), bound read-only from the cache", others.size(), others.size(), others.size()));
+            return true;
+        } finally {
+            FileTrees.delete(held);
         }
     }
 

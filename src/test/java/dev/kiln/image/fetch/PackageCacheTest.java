@@ -9,6 +9,7 @@ import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -96,12 +97,50 @@ class PackageCacheTest {
     }
 
     @Test
+    void heldPlainFormsAreLinksEveryUserCanReadUntilReleased() throws Exception {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path cache = dir.resolve("packages");
+        Path closed = dir.resolve("closed/packages");
+        Files.createDirectories(closed);
+        Files.setPosixFilePermissions(dir.resolve("closed"), PosixFilePermissions.fromString("rwx------"));
+        Path alone = deb(closed, "alone", 10_000);
+        PackageCache hidden = new PackageCache(closed, 1L << 30);
+        hidden.plain(alone);
+        assertThat(hidden.hold(Map.of("alone", alone))).as("a directory on the way closed to other users").isNull();
+        Path hello = deb(cache, "hello", 10_000);
+        Path world = deb(cache, "world", 10_000);
+        PackageCache packages = new PackageCache(cache, 1L << 30);
+        Path plain = packages.plain(hello);
+        packages.plain(world);
+        Files.setPosixFilePermissions(plain, PosixFilePermissions.fromString("rw-------"));
+        Path held = packages.hold(Map.of("hello", hello, "world", world));
+        assertThat(held.getParent()).isEqualTo(cache.resolve("plain"));
+        assertThat(Files.getAttribute(held.resolve("hello.deb"), "unix:ino")).isEqualTo(Files.getAttribute(plain, "unix:ino"));
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(plain)))
+                .as("a plain form made before they were readable").isEqualTo("rw-r--r--");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(held)))
+                .isEqualTo("rwxr-xr-x");
+        // evicted meanwhile: still there for the holder
+        Files.delete(plain);
+        assertThat(run("dpkg-deb", "-f", held.resolve("hello.deb").toString(), "Package")).isEqualTo("hello\n".getBytes());
+        // a plain form gone, or a name that is not a package's: nothing held
+        assertThat(packages.hold(Map.of("hello", hello))).isNull();
+        assertThatThrownBy(() -> packages.hold(Map.of("../x", world))).isInstanceOf(IllegalArgumentException.class);
+        try (var left = Files.list(cache.resolve("plain"))) {
+            assertThat(left.filter(f -> f.getFileName().toString().startsWith(".held-") && !f.equals(held)).toList())
+                    .as("what failed to be held is gone").isEmpty();
+        }
+    }
+
+    @Test
     void whatAKilledServiceLeftHalfMadeIsRemovedAtStart() throws Exception {
         Path cache = dir.resolve("packages");
         Files.createDirectories(cache.resolve("plain"));
         Files.writeString(cache.resolve(".download-1.tmp"), "partial");
         Files.writeString(cache.resolve("plain/.make-2.tmp"), "partial");
         Files.writeString(cache.resolve("plain/.make-2.tmp.data.tar"), "partial");
+        Files.createDirectories(cache.resolve("plain/.held-3-4"));
+        Files.writeString(cache.resolve("plain/.held-3-4/hello.deb"), "a link once");
         new PackageCache(cache, 1L << 30);
         try (var left = Files.list(cache)) {
             assertThat(left.map(f -> f.getFileName().toString()).toList()).containsExactly("plain");

@@ -108,8 +108,8 @@ class PlainDpkgTest {
         assertSameAsPlain(kiln, reference.resolve("tree"));
 
         // the same set again, its tree no longer cached: installed on the Essential base the first build cached
-        // (the packages' plain forms, made by the first build, handed to dpkg while it unpacks), it must be the
-        // same tree
+        // (the packages' plain forms, made by the first build, bound read-only where dpkg reads them), it must be
+        // the same tree
         FileTrees.delete(TreePlaces.tmpfsDir(state, "trees"));
         FileTrees.delete(state.resolve("cache/trees"));
         String again = server.start("example-http-server", "ext4-filesystem", 0);
@@ -117,7 +117,7 @@ class PlainDpkgTest {
         assertThat(Files.readString(state.resolve("results").resolve(again).resolve("logs/combined.log")))
                 .contains("taken from the cache")
                 .containsPattern("packages handed to dpkg decompressed \\(" + (deps.size() - essential.size())
-                        + " plain forms were cached, 0 made now\\)");
+                        + " plain forms were cached, 0 made now\\), bound read-only from the cache");
         assertSameAsPlain(cachedTree(state).resolve("tree"), reference.resolve("tree"));
     }
 
