@@ -18,6 +18,7 @@ import org.operaton.bpm.engine.ExternalTaskService;
 import org.operaton.bpm.engine.HistoryService;
 import org.operaton.bpm.engine.MismatchingMessageCorrelationException;
 import org.operaton.bpm.engine.OptimisticLockingException;
+import org.operaton.bpm.engine.ProcessEnginePersistenceException;
 import org.operaton.bpm.engine.RuntimeService;
 import org.operaton.bpm.engine.externaltask.ExternalTask;
 import org.operaton.bpm.engine.history.HistoricProcessInstance;
@@ -201,6 +202,18 @@ public class ComposeService {
                 }
             } catch (MismatchingMessageCorrelationException e) {
                 break; // it ended (or reached its end) meanwhile: removing it is all that is left
+            } catch (ProcessEnginePersistenceException e) {
+                // on PostgreSQL, another node changing the instance in the same instant can fail the batch of
+                // deletes (a foreign key of ACT_RU_EXECUTION, seen in ClusterTest): rolled back, read it again
+                if (attempt == 10) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(50L * attempt);
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
             }
         }
         workers.stopLocal(uuid, 30_000);
