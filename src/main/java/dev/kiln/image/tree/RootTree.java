@@ -71,7 +71,8 @@ public class RootTree {
         List<Map<String, Object>> deps = DepsFile.read(depsText);
         Path tree = places.treeDir(results, deps);
         try {
-            FileTrees.delete(tree); // what an earlier attempt of this step left
+            TreeLayer.unmount(tree); // what an earlier attempt of this step left
+            FileTrees.delete(tree);
             Files.createDirectories(tree.getParent());
             return install(results, tools, tree, depsText, deps);
         } catch (IOException | InterruptedException | RuntimeException e) {
@@ -92,24 +93,56 @@ public class RootTree {
         String key = Seeds.sha256(depsText + "\nsandbox ids " + sandbox.stamp() + "\ninstaller 2");
         long t0 = System.nanoTime();
         String distro = distro(results);
+        DiskPlan disk = DiskPlan.parse(kickstart); // an edited template's layout is refused before the work
+        Initramfs.modules(kickstart); // and its module set
+        TreeCache shelf = trees.of(distro);
+        // an overlay on the cached tree, unless mount points of their own must take directories out of the tree
+        // (a rename out of an overlay is no rename)
+        boolean layered = disk.mountPoints().isEmpty() && TreeLayer.usable(shelf.dir(), tree);
         tools.progress().phase("tree");
-        long sde = trees.of(distro).restore(key, tree, tools);
+        Path kept = layered ? shelf.hold(key, tree) : null;
+        long sde = kept != null ? layer(kept, tree, tools) : -1;
         if (sde >= 0) {
+            tools.note(String.format("installed tree of this package set taken from the cache (an overlay on it) "
+                    + "in %d ms", (System.nanoTime() - t0) / 1_000_000));
+        } else if ((sde = shelf.restore(key, tree, tools)) >= 0) {
             tools.note(String.format("installed tree of this package set taken from the cache in %d ms",
                     (System.nanoTime() - t0) / 1_000_000));
         } else {
             sde = installer.install(deps, tree, tools, distro);
-            trees.of(distro).remember(key, tree, sde, tools);
+            long t1 = System.nanoTime();
+            kept = layered ? shelf.adopt(key, tree, sde) : null;
+            if (kept == null) {
+                shelf.remember(key, tree, sde, tools);
+            } else if (layer(kept, tree, tools) >= 0) {
+                tools.note(String.format("installed tree moved into the cache, the build goes on over it (an "
+                        + "overlay) in %d ms", (System.nanoTime() - t1) / 1_000_000));
+            } else if (shelf.restore(key, tree, tools) < 0) {
+                throw new IOException("the installed tree moved into the cache is gone from it");
+            }
         }
         Map<String, String> data = TreeCustomizations.data(
                 BlueprintParser.parseToml(results.read(ResultsDir.FROZEN)).customizations());
-        return finish(tree, sde, seed, kickstart, data, tools);
+        return finish(tree, sde, seed, kickstart, disk, data, tools);
     }
 
-    private Tree finish(Path tree, long sde, UUID seed, Kickstart kickstart, Map<String, String> data,
+    /**
+     * Mounts {@code tree} as an overlay on the cached tree {@code kept} (held for it); answers its source date
+     * epoch, or -1 when the mount failed (the hold let go, the tree an empty directory to copy into).
+     */
+    private static long layer(Path kept, Path tree, ToolRunner tools) throws IOException, InterruptedException {
+        try {
+            TreeLayer.mount(kept, tree, tools);
+            return TreeCache.sde(kept);
+        } catch (dev.kiln.image.sandbox.ToolFailedException e) {
+            TreeLayer.unhold(tree);
+            tools.note("the overlay could not be mounted; the tree is copied instead: " + e.getMessage());
+            return -1;
+        }
+    }
+
+    private Tree finish(Path tree, long sde, UUID seed, Kickstart kickstart, DiskPlan disk, Map<String, String> data,
             ToolRunner tools) throws IOException, InterruptedException {
-        DiskPlan disk = DiskPlan.parse(kickstart); // an edited template's layout is refused before the work
-        Initramfs.modules(kickstart); // and its module set
         tools.progress().phase("customize");
         new Customizer(tree, new Chroot(tree, tools, sandbox, sde), tools, data).apply(kickstart);
         initramfs.make(tree, kickstart, sde, sandbox, tools); // the customized tree's: its files and the type's modules

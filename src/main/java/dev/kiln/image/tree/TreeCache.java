@@ -56,6 +56,66 @@ final class TreeCache {
         return Long.parseLong(Files.readString(cached.resolve("sde")).strip());
     }
 
+    /**
+     * The tree kept under {@code key}, held for {@code tree} (no eviction takes it away until the overlay on it is
+     * unmounted, {@link TreeLayer#unmount}), its use noted; null when none is kept.
+     */
+    Path hold(String key, Path tree) throws IOException {
+        synchronized (TreeCache.class) {
+            Path cached = dir.resolve(key);
+            if (!Files.isRegularFile(cached.resolve("sde"))) {
+                return null;
+            }
+            TreeLayer.hold(tree, cached.resolve("tree"));
+            Files.setLastModifiedTime(cached, FileTime.fromMillis(System.currentTimeMillis()));
+            return cached.resolve("tree");
+        }
+    }
+
+    /** The source date epoch of a kept tree ({@link #hold}'s answer). */
+    static long sde(Path keptTree) throws IOException {
+        return Long.parseLong(Files.readString(keptTree.resolveSibling("sde")).strip());
+    }
+
+    /**
+     * Keeps {@code tree} itself under {@code key}: renamed into the cache, not copied, and held for a tree at the
+     * same path ({@link #hold}); answers where it is kept now, or null when it stays where it is (the set is kept
+     * already, another build kept it first, or the cache is on another file system). Evicts as {@link #remember}.
+     */
+    Path adopt(String key, Path tree, long sde) throws IOException {
+        Path target = dir.resolve(key);
+        if (Files.exists(target)) {
+            return null;
+        }
+        Files.createDirectories(dir);
+        Path tmp = dir.resolve("." + key + "." + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".tmp");
+        Files.createDirectories(tmp);
+        FileTrees.delete(tree.resolve("var/cache/kiln"));
+        long bytes = bytes(tree);
+        Files.writeString(tmp.resolve("sde"), sde + "\n");
+        Files.writeString(tmp.resolve("bytes"), bytes + "\n");
+        try {
+            Files.move(tree, tmp.resolve("tree"), StandardCopyOption.ATOMIC_MOVE);
+        } catch (java.nio.file.FileSystemException e) { // EXDEV: the cache is on another file system
+            FileTrees.delete(tmp);
+            return null;
+        }
+        synchronized (TreeCache.class) {
+            TreeLayer.hold(tree, target.resolve("tree"));
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            } catch (java.nio.file.FileSystemException e) {
+                // another build kept the same set first: this tree goes back where it was
+                TreeLayer.unhold(tree);
+                Files.move(tmp.resolve("tree"), tree, StandardCopyOption.ATOMIC_MOVE);
+                FileTrees.delete(tmp);
+                return null;
+            }
+        }
+        evict();
+        return target.resolve("tree");
+    }
+
     /** Keeps a copy of {@code tree} under {@code key} (written aside, then renamed); evicts the least recently used. */
     void remember(String key, Path tree, long sde, ToolRunner tools) throws IOException, InterruptedException {
         Path target = dir.resolve(key);
@@ -85,6 +145,12 @@ final class TreeCache {
 
     /** Deletes the least recently used copies beyond {@code keep}, or beyond {@code maxBytes} together. */
     void evict() throws IOException {
+        synchronized (TreeCache.class) {
+            evictHeld();
+        }
+    }
+
+    private void evictHeld() throws IOException {
         List<Path> all;
         try (Stream<Path> dirs = Files.list(dir)) {
             all = dirs.filter(d -> !d.getFileName().toString().startsWith(".")).sorted(Comparator
@@ -93,7 +159,8 @@ final class TreeCache {
         long total = 0;
         for (int i = 0; i < all.size(); i++) {
             total += storedBytes(all.get(i));
-            if (i > 0 && (i >= keep || total > maxBytes)) {
+            // a tree a build's overlay stands on stays until that build is done (counted, the bound is passed)
+            if (i > 0 && (i >= keep || total > maxBytes) && !TreeLayer.inUse(all.get(i).resolve("tree"))) {
                 FileTrees.delete(all.get(i));
             }
         }

@@ -42,6 +42,9 @@ public final class TreePlaces {
         Path shm = Path.of("/dev/shm");
         this.tmpfs = useTmpfs && isTmpfs(shm) ? shm : null;
         this.instance = Seeds.sha256(stateDir.toString()).substring(0, 12);
+        // overlays of builds a killed service left mounted (TreeLayer): unmounted before anything under them goes
+        TreeLayer.unmountUnder(stateDir.toAbsolutePath() + "/");
+        TreeLayer.unmountUnder("/dev/shm/kiln-" + instance + "-");
         if (tmpfs != null) { // trees of builds that a crash interrupted: theirs is the only copy of nothing
             try (Stream<Path> old = Files.list(tmpfs)) {
                 for (Path p : old.filter(p -> p.getFileName().toString().startsWith("kiln-" + instance + "-build-"))
@@ -59,9 +62,11 @@ public final class TreePlaces {
      * interrupted, trees still being released): memory that nothing else frees. Called when the service stops.
      */
     void releaseTmpfs() {
+        TreeLayer.unmountUnder(stateDir.toAbsolutePath() + "/");
         if (tmpfs == null) {
             return;
         }
+        TreeLayer.unmountUnder(tmpfs + "/kiln-" + instance + "-");
         try (Stream<Path> mine = Files.list(tmpfs)) {
             for (Path p : mine.filter(p -> p.getFileName().toString().startsWith("kiln-" + instance + "-")).toList()) {
                 try {
@@ -134,6 +139,7 @@ public final class TreePlaces {
      * what a stop interrupts, the next start removes with the other leftovers.
      */
     public static void release(Path tree) throws IOException {
+        TreeLayer.unmount(tree); // an overlay on the tree cache: the cached tree stays, held no more
         Path dir = tree.getParent();
         if (dir.getFileName().toString().matches("kiln-[0-9a-f]{12}-build-.*")) {
             if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
