@@ -1,5 +1,6 @@
 package dev.kiln.image;
 
+import dev.kiln.image.disk.DiskMemory;
 import dev.kiln.image.tree.Tree;
 import dev.kiln.image.tree.TreePlaces;
 import dev.kiln.image.tree.RootTree;
@@ -14,7 +15,7 @@ import java.util.concurrent.FutureTask;
  */
 public abstract class TreeImageBuilder implements ImageBuilder {
 
-    private final RootTree rootTree;
+    protected final RootTree rootTree;
 
     public TreeImageBuilder(RootTree rootTree) {
         this.rootTree = rootTree;
@@ -22,6 +23,12 @@ public abstract class TreeImageBuilder implements ImageBuilder {
 
     @Override
     public final Path build(BuildRequest request) throws Exception {
+        try (DiskMemory ahead = touchAhead(request)) {
+            return build(request, ahead);
+        }
+    }
+
+    private Path build(BuildRequest request, DiskMemory ahead) throws Exception {
         Tree tree = rootTree.build(request.results(), request.tools());
         try {
             FutureTask<Void> sbom = new FutureTask<>(() -> {
@@ -48,7 +55,7 @@ public abstract class TreeImageBuilder implements ImageBuilder {
             }
             Path image;
             try {
-                image = image(request, tree);
+                image = image(request, tree, ahead);
             } finally {
                 awaitUninterruptibly(sbom); // it reads the tree, released below
             }
@@ -91,4 +98,14 @@ public abstract class TreeImageBuilder implements ImageBuilder {
 
     /** Makes the image from the tree into the compose's scratch directory; answers its path. */
     protected abstract Path image(BuildRequest request, Tree tree) throws Exception;
+
+    /** As {@link #image(BuildRequest, Tree)}, given the memory {@link #touchAhead} touched for it (or null). */
+    protected Path image(BuildRequest request, Tree tree, DiskMemory ahead) throws Exception {
+        return image(request, tree);
+    }
+
+    /** Memory the image will take, touched while the tree is built ({@link DiskMemory}); null for none. */
+    protected DiskMemory touchAhead(BuildRequest request) throws Exception {
+        return null;
+    }
 }

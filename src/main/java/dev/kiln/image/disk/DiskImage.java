@@ -93,6 +93,20 @@ public final class DiskImage {
      */
     public static Disk make(ToolRunner tools, Path scratch, String uuid, long sizeBytes, Tree tree, Path out,
             Path memory) throws Exception {
+        return make(tools, scratch, uuid, sizeBytes, tree, out, memory, null);
+    }
+
+    /**
+     * Starts touching the memory of a disk to be made in memory: {@code bytes} of zeros where its root will start
+     * when it is the disk's first partition ({@link DiskMemory}), into {@code file} (on the same tmpfs as the tree).
+     */
+    public static DiskMemory touchAhead(Path file, long bytes) {
+        return DiskMemory.start(file, ROOT_START, bytes);
+    }
+
+    /** As above; a disk made in memory whose root is its first partition takes the memory {@code ahead} touched. */
+    public static Disk make(ToolRunner tools, Path scratch, String uuid, long sizeBytes, Tree tree, Path out,
+            Path memory, DiskMemory ahead) throws Exception {
         Path dir = tree.dir();
         String kernel = Kernels.bootKernel(dir, "a disk image");
         UUID rootFs = tree.seed();
@@ -170,6 +184,15 @@ public final class DiskImage {
                             + others + (1L << 30) ? memory.resolve(out.getFileName().toString()) : null;
             disk = inMemory != null ? inMemory : tree.sandbox().workDir(uuid).resolve(out.getFileName().toString());
             Files.deleteIfExists(disk);
+            Volume first = volumes.stream().filter(v -> !v.entry.logical()).findFirst().orElseThrow();
+            if (inMemory != null && ahead != null && first == root && ahead.from() == ROOT_START) {
+                Path touched = ahead.take();
+                if (touched != null) {
+                    Files.move(touched, disk, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                    tools.note(String.format("disk: %d MiB of its memory touched while the packages installed",
+                            ahead.written() / MIB));
+                }
+            }
             try (RandomAccessFile f = new RandomAccessFile(disk.toFile(), "rw")) {
                 f.setLength(size);
             }

@@ -2,6 +2,7 @@ package dev.kiln.image.format;
 
 import dev.kiln.image.TreeImageBuilder;
 import dev.kiln.image.disk.DiskImage;
+import dev.kiln.image.disk.DiskMemory;
 import dev.kiln.image.tree.RootTree;
 import dev.kiln.image.tree.Tree;
 import dev.kiln.output.OutputType;
@@ -32,14 +33,26 @@ abstract class DiskBuilder extends TreeImageBuilder {
     }
 
     @Override
+    protected final DiskMemory touchAhead(BuildRequest request) throws Exception {
+        // a disk only read is made in memory (next to the tree), its root where the zeros go
+        Path file = readsRaw() ? rootTree.aheadFile(request.results()) : null;
+        return file == null ? null : DiskImage.touchAhead(file, rootTree.installedBytes(request.results()));
+    }
+
+    @Override
     protected final Path image(BuildRequest request, Tree tree) throws Exception {
+        return image(request, tree, null);
+    }
+
+    @Override
+    protected final Path image(BuildRequest request, Tree tree, DiskMemory ahead) throws Exception {
         Path raw = request.scratch().resolve("disk.raw.tmp");
         DiskImage.Disk disk = null;
         try {
             request.tools().progress().phase("mkfs");
             // a disk only read (converted, packed) is made next to a tree in memory when there is room for it
             disk = DiskImage.make(request.tools(), request.scratch(), request.results().uuid(),
-                    request.sizeBytes(), tree, raw, readsRaw() ? tree.dir().getParent() : null);
+                    request.sizeBytes(), tree, raw, readsRaw() ? tree.dir().getParent() : null, ahead);
             Path image = request.scratch().resolve(type().imageName());
             long t0 = System.nanoTime();
             request.tools().progress().phase("convert");

@@ -38,12 +38,15 @@ public class RootTree {
     private final TreeCache trees;
     private final Installer installer;
     private final Initramfs initramfs;
+    private final boolean overlay;
 
     public RootTree(PackageCache cache, Sandbox sandbox, KilnProperties properties,
             @Value("${kiln.cache.trees:2}") int keepTrees, @Value("${kiln.cache.bases:2}") int keepBases,
             @Value("${kiln.cache.trees-max-bytes:0}") long maxBytes,
-            @Value("${kiln.build.tmpfs:true}") boolean useTmpfs, @Value("${kiln.cache.initramfs:16}") int keepInitramfs) {
+            @Value("${kiln.build.tmpfs:true}") boolean useTmpfs, @Value("${kiln.cache.initramfs:16}") int keepInitramfs,
+            @Value("${kiln.build.overlay:true}") boolean overlay) {
         this.sandbox = sandbox;
+        this.overlay = overlay;
         this.places = new TreePlaces(properties.localDir(), useTmpfs, sandbox);
         // each cache: at most a quarter of the file system it is on (tmpfs is memory) unless set
         this.trees = new TreeCache(places.cacheDir("trees"), keepTrees,
@@ -57,6 +60,23 @@ public class RootTree {
     @PreDestroy
     void releaseTmpfs() {
         places.releaseTmpfs();
+    }
+
+    /**
+     * Where memory for a disk made next to the compose's tree can be touched ahead ({@code DiskMemory}): a file of
+     * the service on tmpfs, named after the compose (removed with a crash's leftovers), or null without tmpfs.
+     */
+    public Path aheadFile(ResultsDir results) {
+        return places.tmpfsFile(results.uuid(), ".disk");
+    }
+
+    /** What the compose's packages take installed (their {@code Installed-Size}), in bytes. */
+    public long installedBytes(ResultsDir results) throws IOException {
+        long total = 0;
+        for (Map<String, Object> d : DepsFile.read(results.read(ResultsDir.DEPS))) {
+            total += ((Number) d.getOrDefault("installed_size", 0L)).longValue();
+        }
+        return total;
     }
 
     /** The distribution the compose builds (its frozen blueprint's, else the host's): its caches are its own. */
@@ -98,7 +118,7 @@ public class RootTree {
         TreeCache shelf = trees.of(distro);
         // an overlay on the cached tree, unless mount points of their own must take directories out of the tree
         // (a rename out of an overlay is no rename)
-        boolean layered = disk.mountPoints().isEmpty() && TreeLayer.usable(shelf.dir(), tree);
+        boolean layered = overlay && disk.mountPoints().isEmpty() && TreeLayer.usable(shelf.dir(), tree);
         tools.progress().phase("tree");
         Path kept = layered ? shelf.hold(key, tree) : null;
         long sde = kept != null ? layer(kept, tree, tools) : -1;

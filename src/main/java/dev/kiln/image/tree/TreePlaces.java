@@ -80,6 +80,14 @@ public final class TreePlaces {
         }
     }
 
+    /**
+     * A file of compose {@code uuid} on tmpfs beside its tree's directory ({@code kiln-<hash>-build-<uuid><suffix>}:
+     * a crash's leftover goes at the next start with the trees), or null without tmpfs.
+     */
+    Path tmpfsFile(String uuid, String suffix) {
+        return tmpfs == null ? null : tmpfs.resolve("kiln-" + instance + "-build-" + uuid + suffix);
+    }
+
     /** The file system a cache directory is on: its total size, to bound the cache by (a quarter of it). */
     long cacheSpace(String name) {
         Path dir = cacheDir(name);
