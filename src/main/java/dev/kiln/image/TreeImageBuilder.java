@@ -1,6 +1,5 @@
 package dev.kiln.image;
 
-import dev.kiln.image.disk.DiskMemory;
 import dev.kiln.image.tree.Tree;
 import dev.kiln.image.tree.TreePlaces;
 import dev.kiln.image.tree.RootTree;
@@ -23,12 +22,12 @@ public abstract class TreeImageBuilder implements ImageBuilder {
 
     @Override
     public final Path build(BuildRequest request) throws Exception {
-        try (DiskMemory ahead = touchAhead(request)) {
+        try (AutoCloseable ahead = touchAhead(request)) {
             return build(request, ahead);
         }
     }
 
-    private Path build(BuildRequest request, DiskMemory ahead) throws Exception {
+    private Path build(BuildRequest request, AutoCloseable ahead) throws Exception {
         Tree tree = rootTree.build(request.results(), request.tools());
         try {
             FutureTask<Void> sbom = new FutureTask<>(() -> {
@@ -99,13 +98,16 @@ public abstract class TreeImageBuilder implements ImageBuilder {
     /** Makes the image from the tree into the compose's scratch directory; answers its path. */
     protected abstract Path image(BuildRequest request, Tree tree) throws Exception;
 
-    /** As {@link #image(BuildRequest, Tree)}, given the memory {@link #touchAhead} touched for it (or null). */
-    protected Path image(BuildRequest request, Tree tree, DiskMemory ahead) throws Exception {
+    /** As {@link #image(BuildRequest, Tree)}, given what {@link #touchAhead} started for it (or null). */
+    protected Path image(BuildRequest request, Tree tree, AutoCloseable ahead) throws Exception {
         return image(request, tree);
     }
 
-    /** Memory the image will take, touched while the tree is built ({@link DiskMemory}); null for none. */
-    protected DiskMemory touchAhead(BuildRequest request) throws Exception {
+    /**
+     * Started before the tree is built, to prepare what the image will take meanwhile (a disk's memory: the disk
+     * layer's {@code DiskMemory}), closed when the build ends; null for nothing.
+     */
+    protected AutoCloseable touchAhead(BuildRequest request) throws Exception {
         return null;
     }
 }

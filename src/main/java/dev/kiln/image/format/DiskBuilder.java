@@ -33,7 +33,7 @@ abstract class DiskBuilder extends TreeImageBuilder {
     }
 
     @Override
-    protected final DiskMemory touchAhead(BuildRequest request) throws Exception {
+    protected final AutoCloseable touchAhead(BuildRequest request) throws Exception {
         // a disk only read is made in memory (next to the tree), its root where the zeros go
         Path file = readsRaw() ? rootTree.aheadFile(request.results()) : null;
         return file == null ? null : DiskImage.touchAhead(file, rootTree.installedBytes(request.results()));
@@ -45,7 +45,8 @@ abstract class DiskBuilder extends TreeImageBuilder {
     }
 
     @Override
-    protected final Path image(BuildRequest request, Tree tree, DiskMemory ahead) throws Exception {
+    protected final Path image(BuildRequest request, Tree tree, AutoCloseable started) throws Exception {
+        DiskMemory ahead = started instanceof DiskMemory m ? m : null;
         Path raw = request.scratch().resolve("disk.raw.tmp");
         DiskImage.Disk disk = null;
         try {
