@@ -103,6 +103,11 @@ public final class Progress {
         last = phases;
     }
 
+    /** The phase under way ({@code unpack}, {@code configure}, …), null before the first. */
+    public synchronized String current() {
+        return phase;
+    }
+
     /** A phase without counts begins ({@code initramfs}, {@code mkfs}); the phase before it ends. */
     public void phase(String name) {
         phase(name, 0, "");

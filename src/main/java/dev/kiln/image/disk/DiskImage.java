@@ -98,10 +98,11 @@ public final class DiskImage {
 
     /**
      * Starts touching the memory of a disk to be made in memory: {@code bytes} of zeros where its root will start
-     * when it is the disk's first partition ({@link DiskMemory}), into {@code file} (on the same tmpfs as the tree).
+     * when it is the disk's first partition ({@link DiskMemory}), into {@code file} (on the same tmpfs as the tree),
+     * once {@code when} says so.
      */
-    public static DiskMemory touchAhead(Path file, long bytes) {
-        return DiskMemory.start(file, ROOT_START, bytes);
+    public static DiskMemory touchAhead(Path file, long bytes, java.util.function.BooleanSupplier when) {
+        return DiskMemory.start(file, ROOT_START, bytes, when);
     }
 
     /** As above; a disk made in memory whose root is its first partition takes the memory {@code ahead} touched. */

@@ -32,10 +32,13 @@ public final class DiskMemory implements AutoCloseable {
     private volatile long written;
     private volatile boolean taken;
 
-    private DiskMemory(Path file, long from, long bytes) {
+    private final java.util.function.BooleanSupplier when;
+
+    private DiskMemory(Path file, long from, long bytes, java.util.function.BooleanSupplier when) {
         this.file = file;
         this.from = from;
         this.bytes = bytes;
+        this.when = when;
         this.thread = new Thread(this::touch, "disk-memory");
         thread.setDaemon(true);
         thread.setPriority(Thread.MIN_PRIORITY);
@@ -47,6 +50,14 @@ public final class DiskMemory implements AutoCloseable {
      * null when nothing was started.
      */
     public static DiskMemory start(Path file, long from, long bytes) {
+        return start(file, from, bytes, () -> true);
+    }
+
+    /**
+     * As {@link #start(Path, long, long)}, the writing begun once {@code when} says so (asked every 50 ms): when dpkg
+     * configures, not while it unpacks, which takes new memory as fast as it can too.
+     */
+    public static DiskMemory start(Path file, long from, long bytes, java.util.function.BooleanSupplier when) {
         try {
             // room for the tree, the disk and a GiB beside these zeros, or the tree goes elsewhere anyway
             if (bytes <= 0 || Files.exists(file)
@@ -56,7 +67,7 @@ public final class DiskMemory implements AutoCloseable {
         } catch (IOException e) {
             return null;
         }
-        DiskMemory m = new DiskMemory(file, from, bytes);
+        DiskMemory m = new DiskMemory(file, from, bytes, when);
         m.thread.start();
         return m;
     }
@@ -67,6 +78,16 @@ public final class DiskMemory implements AutoCloseable {
     }
 
     private void touch() {
+        try {
+            while (!stop && !when.getAsBoolean()) {
+                Thread.sleep(50);
+            }
+        } catch (InterruptedException e) {
+            return;
+        }
+        if (stop) {
+            return;
+        }
         ByteBuffer zeros = ByteBuffer.allocateDirect(CHUNK);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             for (long off = 0; off < bytes && !stop; off += CHUNK) {

@@ -36,7 +36,13 @@ abstract class DiskBuilder extends TreeImageBuilder {
     protected final AutoCloseable touchAhead(BuildRequest request) throws Exception {
         // a disk only read is made in memory (next to the tree), its root where the zeros go
         Path file = readsRaw() ? rootTree.aheadFile(request.results()) : null;
-        return file == null ? null : DiskImage.touchAhead(file, rootTree.installedBytes(request.results()));
+        // once dpkg configures (its unpacking takes new memory as fast as it can, and two at it slow both down)
+        java.util.Set<String> before = java.util.Set.of("tree", "fetch", "unpack");
+        return file == null ? null : DiskImage.touchAhead(file, rootTree.installedBytes(request.results()),
+                () -> {
+                    String now = request.tools().progress().current();
+                    return now != null && !before.contains(now);
+                });
     }
 
     @Override

@@ -102,16 +102,19 @@ public final class Hygiene {
     }
 
     /**
-     * Clamps every time in the tree to the newest package's build time, so that two builds are identical; a
-     * directory gets exactly that time, since what it had depends on which package touched it last, and the
-     * Essential set is unpacked in parallel.
+     * Clamps every modification time in the tree to the newest package's build time, so that two builds are
+     * identical; a directory gets exactly that time, since what it had depends on which package touched it last, and
+     * the Essential set is unpacked in parallel. A path whose modification time is right is left alone whatever its
+     * access time: reading a file moves that (relatime), and no image keeps it (tar and squashfs hold modification
+     * times, debugfs sets ext4's access and change times); over the tree cache (an overlay) a time set copies the
+     * file's metadata up, so the clamp of a build touches only what the build changed.
      */
     static void clamp(Path tree, long sde) throws IOException {
         FileTime limit = FileTime.fromMillis(sde * 1000);
         FileTrees.visit(tree, (p, now) -> { // each path's attributes read once, by the walk
             FileTime m = now.lastModifiedTime();
             FileTime t = now.isDirectory() || m.compareTo(limit) > 0 ? limit : m;
-            if (!m.equals(t) || !now.lastAccessTime().equals(t)) { // most files have them already
+            if (!m.equals(t)) { // most files have it already
                 Files.getFileAttributeView(p, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
                         .setTimes(t, t, null);
             }

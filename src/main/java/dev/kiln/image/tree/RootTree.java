@@ -131,6 +131,7 @@ public class RootTree {
         } else {
             sde = installer.install(deps, tree, tools, distro);
             long t1 = System.nanoTime();
+            Hygiene.clamp(tree, sde); // kept clamped: a build over it clamps only what that build changes
             kept = layered ? shelf.adopt(key, tree, sde) : null;
             if (kept == null) {
                 shelf.remember(key, tree, sde, tools);
