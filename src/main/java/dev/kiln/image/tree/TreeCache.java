@@ -87,13 +87,8 @@ final class TreeCache {
         if (Files.exists(target)) {
             return null;
         }
-        Files.createDirectories(dir);
-        Path tmp = dir.resolve("." + key + "." + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".tmp");
-        Files.createDirectories(tmp);
-        FileTrees.delete(tree.resolve("var/cache/kiln"));
-        long bytes = bytes(tree);
-        Files.writeString(tmp.resolve("sde"), sde + "\n");
-        Files.writeString(tmp.resolve("bytes"), bytes + "\n");
+        Path tmp = aside(key, tree);
+        written(tmp, sde, bytes(tree));
         try {
             Files.move(tree, tmp.resolve("tree"), StandardCopyOption.ATOMIC_MOVE);
         } catch (java.nio.file.FileSystemException e) { // EXDEV: the cache is on another file system
@@ -122,14 +117,8 @@ final class TreeCache {
         if (Files.exists(target)) {
             return;
         }
-        Files.createDirectories(dir);
-        // a name of its own: two builds of one set (build concurrency above 1) may both be remembering it
-        Path tmp = dir.resolve("." + key + "." + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".tmp");
-        Files.createDirectories(tmp);
-        FileTrees.delete(tree.resolve("var/cache/kiln"));
-        long bytes = TreeCopy.copy(tree, tmp.resolve("tree"), WAYS, tools);
-        Files.writeString(tmp.resolve("sde"), sde + "\n");
-        Files.writeString(tmp.resolve("bytes"), bytes + "\n");
+        Path tmp = aside(key, tree);
+        written(tmp, sde, TreeCopy.copy(tree, tmp.resolve("tree"), WAYS, tools));
         try {
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (java.nio.file.FileSystemException e) {
@@ -141,6 +130,25 @@ final class TreeCache {
             throw e;
         }
         evict();
+    }
+
+    /**
+     * A directory of its own beside the entries, where the entry for {@code key} is put together before its rename
+     * (two builds of one set, build concurrency above 1, may both be keeping it); Kiln's own files
+     * ({@code /var/cache/kiln}) leave {@code tree} first: they are no part of an entry.
+     */
+    private Path aside(String key, Path tree) throws IOException {
+        Files.createDirectories(dir);
+        Path tmp = dir.resolve("." + key + "." + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".tmp");
+        Files.createDirectories(tmp);
+        FileTrees.delete(tree.resolve("var/cache/kiln"));
+        return tmp;
+    }
+
+    /** Writes an entry's source date epoch and the bytes its tree takes (what the bound counts). */
+    private static void written(Path entry, long sde, long bytes) throws IOException {
+        Files.writeString(entry.resolve("sde"), sde + "\n");
+        Files.writeString(entry.resolve("bytes"), bytes + "\n");
     }
 
     /** Deletes the least recently used copies beyond {@code keep}, or beyond {@code maxBytes} together. */
