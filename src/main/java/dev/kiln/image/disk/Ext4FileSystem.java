@@ -46,7 +46,7 @@ public final class Ext4FileSystem {
         long kib = (size + MIB - 1) / MIB * MIB / 1024;
         // in the sandbox: mke2fs sees (and copies) the owners the files have there; what the service wrote into
         // the tree is given to the same ids there first
-        tree.sandbox().own(source);
+        tree.own(source);
         tree.sandbox().runToolInto(tools, uuid, image, out -> mke2fs(source, fsUuid, label, "", out, kib),
                 Map.of("E2FSPROGS_FAKE_TIME", String.valueOf(tree.sourceDateEpoch())));
         fixChangeTimes(tools, scratch, tree, image.toString(), rootInode(tree, source));
@@ -62,7 +62,7 @@ public final class Ext4FileSystem {
             throw new IllegalArgumentException(
                     "an ext4 partition starts on a 4 KiB block and is whole MiB, in a disk whose path has no '?'");
         }
-        tree.sandbox().own(source); // as in make
+        tree.own(source); // as in make
         tree.sandbox().runToolOn(tools, uuid, disk, mke2fs(source, fsUuid, label, ",offset=" + offset, disk,
                 size / 1024), Map.of("E2FSPROGS_FAKE_TIME", String.valueOf(tree.sourceDateEpoch())));
         // e2fsprogs opens a file system inside a larger file as "FILE?offset=BYTES"

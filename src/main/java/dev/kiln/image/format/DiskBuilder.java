@@ -5,6 +5,7 @@ import dev.kiln.image.disk.DiskImage;
 import dev.kiln.image.disk.DiskMemory;
 import dev.kiln.image.tree.RootTree;
 import dev.kiln.image.tree.Tree;
+import dev.kiln.image.tree.TreePlaces;
 import dev.kiln.output.OutputType;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,7 +70,7 @@ abstract class DiskBuilder extends TreeImageBuilder {
             return image;
         } finally {
             Files.deleteIfExists(raw);
-            if (disk != null) {
+            if (disk != null && !TreePlaces.goesWith(tree.dir(), disk.file())) {
                 Files.deleteIfExists(disk.file());
             }
         }

@@ -65,7 +65,7 @@ class LiveIsoBuilder extends TreeImageBuilder {
         try {
             long t0 = System.nanoTime();
             request.tools().progress().phase("squashfs");
-            tree.sandbox().own(dir); // mksquashfs runs in the sandbox and copies the owners it sees there
+            tree.own(dir); // mksquashfs runs in the sandbox and copies the owners it sees there
             int cores = FreeCores.now();
             tree.sandbox().runToolInto(request.tools(), request.results().uuid(),
                     iso.resolve("live/filesystem.squashfs"), out -> List.of("mksquashfs", dir.toString(),

@@ -1,5 +1,6 @@
 package dev.kiln.image.tree;
 
+import dev.kiln.image.sandbox.Sandbox;
 import dev.kiln.store.FileTrees;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -111,14 +112,38 @@ public final class Hygiene {
      */
     static void clamp(Path tree, long sde) throws IOException {
         FileTime limit = FileTime.fromMillis(sde * 1000);
-        FileTrees.visit(tree, (p, now) -> { // each path's attributes read once, by the walk
-            FileTime m = now.lastModifiedTime();
-            FileTime t = now.isDirectory() || m.compareTo(limit) > 0 ? limit : m;
-            if (!m.equals(t)) { // most files have it already
-                Files.getFileAttributeView(p, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
-                        .setTimes(t, t, null);
+        List<Path> changed = TreeLayer.changed(tree); // over the cached tree (clamped when kept): what was written
+        if (changed == null) {
+            FileTrees.visit(tree, (p, now) -> clamp(p, now, limit)); // each path's attributes read once, by the walk
+        } else {
+            for (Path p : changed) {
+                clamp(p, Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS), limit);
             }
+        }
+    }
+
+    /**
+     * The installed tree made ready to be kept: clamped ({@link #clamp}) and every file given the ids the sandbox
+     * sees (what the service wrote, {@link Sandbox#own}), in one walk, so that a build over it clamps and owns only
+     * what it writes; answers the bytes its files take (sizes rounded up to 4 KiB, as the tree cache counts them).
+     */
+    static long settle(Path tree, long sde, Sandbox sandbox) throws IOException {
+        FileTime limit = FileTime.fromMillis(sde * 1000);
+        long[] bytes = {0};
+        FileTrees.visit(tree, (p, now) -> {
+            clamp(p, now, limit);
+            sandbox.ownEach(List.of(p));
+            bytes[0] += now.isRegularFile() ? (now.size() + 4095) / 4096 * 4096 : 0;
         });
+        return bytes[0];
+    }
+
+    private static void clamp(Path p, BasicFileAttributes now, FileTime limit) throws IOException {
+        FileTime m = now.lastModifiedTime();
+        FileTime t = now.isDirectory() || m.compareTo(limit) > 0 ? limit : m;
+        if (!m.equals(t)) { // most files have it already
+            Files.getFileAttributeView(p, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS).setTimes(t, t, null);
+        }
     }
 
 }

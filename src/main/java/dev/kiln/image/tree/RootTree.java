@@ -108,9 +108,10 @@ public class RootTree {
         Kickstart kickstart = Kickstart.parse(plan);
         UUID seed = Seeds.of(depsText, plan);
         sandbox.range(); // no build without its sandbox; the message says what to set up
-        // cached trees belong to the sandbox's id range on the host: another range is another cache; "installer 2":
-        // trees of before the Essential set's directories kept their sticky and set-group-ID bits are not taken
-        String key = Seeds.sha256(depsText + "\nsandbox ids " + sandbox.stamp() + "\ninstaller 2");
+        // cached trees belong to the sandbox's id range on the host: another range is another cache; "installer 3":
+        // trees kept before the whole tree was clamped and owned at once (or before the Essential set's directories
+        // kept their sticky and set-group-ID bits) are not taken
+        String key = Seeds.sha256(depsText + "\nsandbox ids " + sandbox.stamp() + "\ninstaller 3");
         long t0 = System.nanoTime();
         String distro = distro(results);
         DiskPlan disk = DiskPlan.parse(kickstart); // an edited template's layout is refused before the work
@@ -131,8 +132,9 @@ public class RootTree {
         } else {
             sde = installer.install(deps, tree, tools, distro);
             long t1 = System.nanoTime();
-            Hygiene.clamp(tree, sde); // kept clamped: a build over it clamps only what that build changes
-            kept = layered ? shelf.adopt(key, tree, sde) : null;
+            // kept clamped and owned: a build over it clamps and owns only what that build writes
+            long bytes = Hygiene.settle(tree, sde, sandbox);
+            kept = layered ? shelf.adopt(key, tree, sde, bytes) : null;
             if (kept == null) {
                 shelf.remember(key, tree, sde, tools);
             } else if (layer(kept, tree, tools) >= 0) {

@@ -79,16 +79,17 @@ final class TreeCache {
 
     /**
      * Keeps {@code tree} itself under {@code key}: renamed into the cache, not copied, and held for a tree at the
-     * same path ({@link #hold}); answers where it is kept now, or null when it stays where it is (the set is kept
-     * already, another build kept it first, or the cache is on another file system). Evicts as {@link #remember}.
+     * same path ({@link #hold}), its files taking {@code bytes} (counted by the caller's walk); answers where it is
+     * kept now, or null when it stays where it is (the set is kept already, another build kept it first, or the
+     * cache is on another file system). Evicts as {@link #remember}.
      */
-    Path adopt(String key, Path tree, long sde) throws IOException {
+    Path adopt(String key, Path tree, long sde, long bytes) throws IOException {
         Path target = dir.resolve(key);
         if (Files.exists(target)) {
             return null;
         }
         Path tmp = aside(key, tree);
-        written(tmp, sde, bytes(tree));
+        written(tmp, sde, bytes);
         try {
             Files.move(tree, tmp.resolve("tree"), StandardCopyOption.ATOMIC_MOVE);
         } catch (java.nio.file.FileSystemException e) { // EXDEV: the cache is on another file system

@@ -127,6 +127,26 @@ final class TreeLayer {
     }
 
     /**
+     * The paths of the overlay at {@code tree} that its upper layer holds: all this build wrote over the cached tree
+     * (new and changed files, their directories, metadata copied up), deleted paths left out; null when {@code tree}
+     * is no overlay of this service's (every path may then have changed).
+     */
+    static List<Path> changed(Path tree) throws IOException {
+        Path upper = tree.getParent().resolve("upper");
+        if (!MOUNTED.containsKey(tree) || !Files.isDirectory(upper, LinkOption.NOFOLLOW_LINKS)) {
+            return null;
+        }
+        List<Path> out = new ArrayList<>();
+        FileTrees.visit(upper, (p, a) -> {
+            Path merged = tree.resolve(upper.relativize(p).toString());
+            if (Files.exists(merged, LinkOption.NOFOLLOW_LINKS)) { // a whiteout (a deleted path) is not there
+                out.add(merged);
+            }
+        });
+        return out;
+    }
+
+    /**
      * Unmounts the overlay at {@code tree} if there is one (lazily when busy) and removes its upper layer and work
      * directory; the cached tree under it is free to go again. Nothing happens to a tree that is no overlay.
      */

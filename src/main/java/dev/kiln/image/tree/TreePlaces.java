@@ -149,7 +149,7 @@ public final class TreePlaces {
     public static void release(Path tree) throws IOException {
         TreeLayer.unmount(tree); // an overlay on the tree cache: the cached tree stays, held no more
         Path dir = tree.getParent();
-        if (dir.getFileName().toString().matches("kiln-[0-9a-f]{12}-build-.*")) {
+        if (buildDir(dir)) {
             if (Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
                 Path gone = dir.resolveSibling(dir.getFileName() + ".released-" + System.nanoTime());
                 Files.move(dir, gone, StandardCopyOption.ATOMIC_MOVE);
@@ -164,5 +164,19 @@ public final class TreePlaces {
         } else {
             FileTrees.delete(tree);
         }
+    }
+
+    /**
+     * Whether {@code file} (a disk made next to the tree) goes when {@code tree} is released, with the build's
+     * directory, in the background: no need to delete it first (freeing a disk's GiB of memory takes a tenth of a
+     * second or more).
+     */
+    public static boolean goesWith(Path tree, Path file) {
+        Path dir = tree.getParent();
+        return buildDir(dir) && file.getParent().equals(dir);
+    }
+
+    private static boolean buildDir(Path dir) {
+        return dir.getFileName().toString().matches("kiln-[0-9a-f]{12}-build-.*");
     }
 }

@@ -46,7 +46,7 @@ class TreeLayerTest {
         Path tree = installed(dir.resolve("build/tree"));
         assertThat(TreeLayer.usable(dir.resolve("cache"), tree)).as("overlayfs is mounted here (root)").isTrue();
         TreeCache cache = new TreeCache(dir.resolve("cache"), 1, 1L << 30);
-        Path kept = cache.adopt("a", tree, 42);
+        Path kept = cache.adopt("a", tree, 42, TreeCache.bytes(tree));
         assertThat(kept).isEqualTo(dir.resolve("cache/a/tree"));
         assertThat(tree).as("moved, not copied").doesNotExist();
         TreeLayer.mount(kept, tree, tools);
@@ -68,6 +68,12 @@ class TreeLayerTest {
                 .isEqualTo(1_600_000_000_000L);
         assertThat(Files.getAttribute(tree.resolve("etc/h2"), "unix:ino")).isEqualTo(inode);
         assertThat(Files.getAttribute(tree.resolve("etc/h1"), "unix:nlink")).isEqualTo(2);
+
+        // what the build wrote over the cached tree, and only that (the clamp and the owners go through it); the
+        // deleted file is no path of the tree
+        assertThat(TreeLayer.changed(tree)).containsExactlyInAnyOrder(tree, tree.resolve("etc"),
+                tree.resolve("etc/a"), tree.resolve("etc/new"), tree.resolve("etc/h1"), tree.resolve("etc/moved"));
+        assertThat(TreeLayer.changed(kept)).as("no overlay").isNull();
 
         // the cached tree: as installed
         assertThat(kept.resolve("etc/a")).hasContent("as installed");
