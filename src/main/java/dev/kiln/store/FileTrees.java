@@ -1,13 +1,19 @@
 package dev.kiln.store;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RecursiveAction;
 import java.util.stream.Stream;
 
 /** The one way Kiln removes a directory and what is in it: links are removed, never followed. */
@@ -65,5 +71,56 @@ public final class FileTrees {
                 return FileVisitResult.CONTINUE;
             }
         });
+    }
+
+    /**
+     * As {@link #visit}, by {@code threads} threads at once, each directory's entries by one of them (a directory
+     * is visited before its entries; entries of different directories in no set order): for walks of a whole tree
+     * that must end before the next step can start. {@code visitor} must take calls from several threads.
+     */
+    public static void visit(Path root, int threads, Visitor visitor) throws IOException {
+        if (threads <= 1) {
+            visit(root, visitor);
+            return;
+        }
+        ForkJoinPool pool = new ForkJoinPool(threads);
+        try {
+            pool.invoke(directoryVisit(root,
+                    Files.readAttributes(root, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS), visitor));
+        } catch (UncheckedIOException e) {
+            throw e.getCause(); // the pool may hand over a copy: its cause is the walk's
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    /** One directory of a parallel visit: itself, its entries, then its subdirectories as tasks of their own. */
+    private static RecursiveAction directoryVisit(Path dir, BasicFileAttributes attributes, Visitor visitor) {
+        return new RecursiveAction() {
+            @Override
+            protected void compute() {
+                List<RecursiveAction> below = new ArrayList<>();
+                try {
+                    visitor.visit(dir, attributes);
+                    if (!attributes.isDirectory()) {
+                        return;
+                    }
+                    try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+                        for (Path p : entries) {
+                            BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class,
+                                    LinkOption.NOFOLLOW_LINKS);
+                            if (a.isDirectory()) {
+                                below.add(directoryVisit(p, a, visitor));
+                            } else {
+                                visitor.visit(p, a);
+                            }
+                        }
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                invokeAll(below);
+            }
+        };
     }
 }

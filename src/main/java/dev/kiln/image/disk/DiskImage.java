@@ -20,6 +20,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 
 /**
  * The one raw disk every disk type wraps: a GPT with a BIOS boot partition (GRUB's core image for legacy boot), an
@@ -148,6 +150,7 @@ public final class DiskImage {
                 dir.resolve("boot/grub/grub.cfg"));
 
         Path disk = null;
+        FutureTask<Void> grub = null;
         boolean kept = false;
         List<MountSplit.Moved> moved = MountSplit.split(dir, mounts, tree.sandbox(), tree.sourceDateEpoch());
         try {
@@ -166,7 +169,7 @@ public final class DiskImage {
             }
             long overhead = pv != null ? Lvm.PE_START + Lvm.EXTENT : 0; // the PV's metadata and a spare extent
             long target = Math.max(sizeBytes, plan.minDisk());
-            long rootMinimum = Ext4FileSystem.minimumSize(dir); // a walk of the tree: once
+            long rootMinimum = Ext4FileSystem.minimumSize(tree); // once (a walk unless over the tree cache)
             root.size = roundUp(Math.max(Math.max(rootMinimum, tree.disk().rootSize()),
                     target - ROOT_START - others - overhead - TAIL), root.entry.logical() ? Lvm.EXTENT : MIB);
             Volume pvVolume = volumes.stream().filter(v -> v.entry.physicalVolume()).findFirst().orElse(null);
@@ -231,6 +234,14 @@ public final class DiskImage {
                     }
                 }
             }
+            // GRUB's two images hang on the boot file system's UUID alone: made on another core meanwhile
+            grub = new FutureTask<>(() -> {
+                grubImages(tools, scratch, bootFs, bootPrefix);
+                return null;
+            });
+            Thread grubThread = new Thread(grub, "grub-" + uuid);
+            grubThread.setDaemon(true);
+            grubThread.start();
             int n = 0;
             for (Volume v : volumes) {
                 if (v.entry.physicalVolume()) {
@@ -250,7 +261,7 @@ public final class DiskImage {
                     Files.deleteIfExists(image);
                 }
             }
-            bootCode(tools, scratch, tree, disk, bootFs, bootPrefix, fatSerial);
+            bootCode(tools, scratch, tree, disk, grub, fatSerial);
             if (inMemory == null) {
                 tree.sandbox().moveOut(tools, disk, out);
             }
@@ -268,6 +279,15 @@ public final class DiskImage {
             kept = true;
             return new Disk(inMemory != null ? inMemory : out, size, rootFs, kernel, tree.sourceDateEpoch());
         } finally {
+            if (grub != null && !kept) {
+                try {
+                    grub.get(); // its files go with the scratch directory, once it is done writing them
+                } catch (ExecutionException e) {
+                    // the build failed before it needed them
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt(); // cancelled: the scratch directory goes anyway
+                }
+            }
             if (disk != null && !kept) {
                 Files.deleteIfExists(disk);
             }
@@ -337,27 +357,40 @@ public final class DiskImage {
     }
 
     /** GRUB for UEFI (the ESP's removable-media path) and for BIOS (core image in the BIOS boot partition). */
-    private static void bootCode(ToolRunner tools, Path scratch, Tree tree, Path out, UUID bootFs, String bootPrefix,
-            String fatSerial) throws Exception {
+    /** GRUB's EFI image and BIOS core for a boot file system, into the scratch directory. */
+    private static void grubImages(ToolRunner tools, Path scratch, UUID bootFs, String bootPrefix) throws Exception {
         String early = "search --no-floppy --fs-uuid --set=root " + bootFs + "\nset prefix=($root)" + bootPrefix
                 + "/grub\n";
         Path earlyCfg = scratch.resolve("grub-early.cfg");
         Files.writeString(earlyCfg, early);
-        Path efi = scratch.resolve("BOOTX64.EFI");
-        Path core = scratch.resolve("core.img");
         try {
             List<String> mkEfi = new ArrayList<>(List.of("grub-mkimage", "-O", "x86_64-efi", "-d",
-                    GRUB.resolve("x86_64-efi").toString(), "-o", efi.toString(), "-p", bootPrefix + "/grub", "-c",
-                    earlyCfg.toString()));
+                    GRUB.resolve("x86_64-efi").toString(), "-o", scratch.resolve("BOOTX64.EFI").toString(), "-p",
+                    bootPrefix + "/grub", "-c", earlyCfg.toString()));
             mkEfi.addAll(GRUB_MODULES);
             mkEfi.addAll(List.of("fat", "efi_gop"));
             tools.run(scratch, mkEfi);
             List<String> mkCore = new ArrayList<>(List.of("grub-mkimage", "-O", "i386-pc", "-d",
-                    GRUB.resolve("i386-pc").toString(), "-o", core.toString(), "-p", bootPrefix + "/grub", "-c",
-                    earlyCfg.toString(), "biosdisk"));
+                    GRUB.resolve("i386-pc").toString(), "-o", scratch.resolve("core.img").toString(), "-p",
+                    bootPrefix + "/grub", "-c", earlyCfg.toString(), "biosdisk"));
             mkCore.addAll(GRUB_MODULES);
             tools.run(scratch, mkCore);
+        } finally {
+            Files.deleteIfExists(earlyCfg);
+        }
+    }
 
+    /** The ESP holding GRUB's EFI image, and the BIOS boot code, once {@code grub} has made them. */
+    private static void bootCode(ToolRunner tools, Path scratch, Tree tree, Path out, FutureTask<Void> grub,
+            String fatSerial) throws Exception {
+        Path efi = scratch.resolve("BOOTX64.EFI");
+        Path core = scratch.resolve("core.img");
+        try {
+            try {
+                grub.get();
+            } catch (ExecutionException e) {
+                throw e.getCause() instanceof Exception cause ? cause : e;
+            }
             Map<String, String> mtoolsEnv = Map.of("MTOOLS_SKIP_CHECK", "1",
                     "SOURCE_DATE_EPOCH", String.valueOf(tree.sourceDateEpoch()));
             tools.run(scratch, List.of("mkfs.fat", "-F", "32", "-s", "1", "--invariant", "-i", fatSerial,
@@ -369,7 +402,6 @@ public final class DiskImage {
                     mtoolsEnv, null);
             installBiosBoot(out, core);
         } finally {
-            Files.deleteIfExists(earlyCfg);
             Files.deleteIfExists(efi);
             Files.deleteIfExists(core);
         }

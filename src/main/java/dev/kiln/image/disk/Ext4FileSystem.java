@@ -2,7 +2,6 @@ package dev.kiln.image.disk;
 
 import dev.kiln.image.tree.Tree;
 import dev.kiln.image.sandbox.ToolRunner;
-import dev.kiln.store.FileTrees;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -27,7 +26,16 @@ public final class Ext4FileSystem {
 
     /** The smallest file system Kiln makes for a tree: what it needs plus 30 % and 256 MiB, in whole MiB. */
     public static long minimumSize(Path tree) throws Exception {
-        long size = (long) (usage(tree) * 1.3) + 256 * MIB;
+        return minimumFor(usage(tree));
+    }
+
+    /** As {@link #minimumSize(Path)}, of a whole tree ({@link Tree#usage()}: over the tree cache, with no walk). */
+    public static long minimumSize(Tree tree) throws Exception {
+        return minimumFor(tree.usage());
+    }
+
+    private static long minimumFor(long usage) {
+        long size = (long) (usage * 1.3) + 256 * MIB;
         return (size + MIB - 1) / MIB * MIB;
     }
 
@@ -163,8 +171,6 @@ public final class Ext4FileSystem {
 
     /** Bytes the tree needs: file sizes rounded up to 4 KiB blocks, and a block per directory and link. */
     static long usage(Path tree) throws Exception {
-        long[] total = {0};
-        FileTrees.visit(tree, (p, a) -> total[0] += (a.isRegularFile() ? (a.size() + 4095) / 4096 * 4096 : 0) + 4096);
-        return total[0];
+        return Tree.usage(tree);
     }
 }

@@ -26,7 +26,7 @@ public class Ext4Builder extends TreeImageBuilder {
 
     @Override
     protected Path image(BuildRequest request, Tree tree) throws Exception {
-        long size = Math.max(Math.max(request.sizeBytes(), tree.disk().rootSize()), Ext4FileSystem.minimumSize(tree.dir()));
+        long size = Math.max(Math.max(request.sizeBytes(), tree.disk().rootSize()), Ext4FileSystem.minimumSize(tree));
         Path image = request.scratch().resolve(type().imageName());
         request.tools().progress().phase("mkfs");
         Ext4FileSystem.make(request.tools(), request.scratch(), request.results().uuid(), tree, image, size);

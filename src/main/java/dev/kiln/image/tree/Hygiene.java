@@ -12,6 +12,7 @@ import java.nio.file.attribute.FileTime;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Stream;
 
 /**
@@ -19,6 +20,9 @@ import java.util.stream.Stream;
  * logs, SSH host keys made at first boot, and every time clamped to the newest package's build time.
  */
 public final class Hygiene {
+
+    /** The threads of a whole tree's walk. */
+    public static final int WALKERS = Math.min(4, Runtime.getRuntime().availableProcessors());
 
     private Hygiene() {
     }
@@ -122,20 +126,26 @@ public final class Hygiene {
         }
     }
 
+    /** What a kept tree's files take: {@code bytes} as the tree cache counts them, {@code usage} as {@link Tree#usage}. */
+    record Settled(long bytes, long usage) {
+    }
+
     /**
      * The installed tree made ready to be kept: clamped ({@link #clamp}) and every file given the ids the sandbox
      * sees (what the service wrote, {@link Sandbox#own}), in one walk, so that a build over it clamps and owns only
-     * what it writes; answers the bytes its files take (sizes rounded up to 4 KiB, as the tree cache counts them).
+     * what it writes; answers what its files take (sizes rounded up to 4 KiB; and a block more per path).
      */
-    static long settle(Path tree, long sde, Sandbox sandbox) throws IOException {
+    static Settled settle(Path tree, long sde, Sandbox sandbox) throws IOException {
         FileTime limit = FileTime.fromMillis(sde * 1000);
-        long[] bytes = {0};
-        FileTrees.visit(tree, (p, now) -> {
+        LongAdder bytes = new LongAdder();
+        LongAdder paths = new LongAdder();
+        FileTrees.visit(tree, WALKERS, (p, now) -> { // on every core: nothing else can start before it ends
             clamp(p, now, limit);
             sandbox.ownEach(List.of(p));
-            bytes[0] += now.isRegularFile() ? (now.size() + 4095) / 4096 * 4096 : 0;
+            bytes.add(now.isRegularFile() ? (now.size() + 4095) / 4096 * 4096 : 0);
+            paths.increment();
         });
-        return bytes[0];
+        return new Settled(bytes.sum(), bytes.sum() + paths.sum() * 4096);
     }
 
     private static void clamp(Path p, BasicFileAttributes now, FileTime limit) throws IOException {

@@ -133,8 +133,9 @@ public class RootTree {
             sde = installer.install(deps, tree, tools, distro);
             long t1 = System.nanoTime();
             // kept clamped and owned: a build over it clamps and owns only what that build writes
-            long bytes = Hygiene.settle(tree, sde, sandbox);
-            kept = layered ? shelf.adopt(key, tree, sde, bytes) : null;
+            FileTrees.delete(tree.resolve("var/cache/kiln")); // Kiln's own, no part of what is kept
+            Hygiene.Settled settled = Hygiene.settle(tree, sde, sandbox);
+            kept = layered ? shelf.adopt(key, tree, sde, settled) : null;
             if (kept == null) {
                 shelf.remember(key, tree, sde, tools);
             } else if (layer(kept, tree, tools) >= 0) {

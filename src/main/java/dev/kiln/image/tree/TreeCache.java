@@ -79,17 +79,18 @@ final class TreeCache {
 
     /**
      * Keeps {@code tree} itself under {@code key}: renamed into the cache, not copied, and held for a tree at the
-     * same path ({@link #hold}), its files taking {@code bytes} (counted by the caller's walk); answers where it is
+     * same path ({@link #hold}), its files taking what the caller's walk counted ({@code settled}); answers where it is
      * kept now, or null when it stays where it is (the set is kept already, another build kept it first, or the
      * cache is on another file system). Evicts as {@link #remember}.
      */
-    Path adopt(String key, Path tree, long sde, long bytes) throws IOException {
+    Path adopt(String key, Path tree, long sde, Hygiene.Settled settled) throws IOException {
         Path target = dir.resolve(key);
         if (Files.exists(target)) {
             return null;
         }
         Path tmp = aside(key, tree);
-        written(tmp, sde, bytes);
+        written(tmp, sde, settled.bytes());
+        Files.writeString(tmp.resolve("usage"), settled.usage() + "\n"); // TreeLayer.usage starts from it
         try {
             Files.move(tree, tmp.resolve("tree"), StandardCopyOption.ATOMIC_MOVE);
         } catch (java.nio.file.FileSystemException e) { // EXDEV: the cache is on another file system

@@ -3,15 +3,19 @@ package dev.kiln.image.tree;
 import dev.kiln.image.sandbox.ToolRunner;
 import dev.kiln.store.FileTrees;
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -144,6 +148,87 @@ final class TreeLayer {
             }
         });
         return out;
+    }
+
+    /**
+     * What the overlay at {@code tree} takes as {@link Tree#usage} counts it, without a walk of it: the cached tree's
+     * count (kept with it) and, for each path the upper layer holds, the merged path's count for the cached one's,
+     * a cached directory or file the build deleted (or hid under a directory made anew) taken off whole; null when
+     * that cannot be known so (no count kept, a directory renamed: its entries come from another place, a file with
+     * other names whose size changed: the other names are not in the upper layer).
+     */
+    static Long usage(Path tree) throws IOException {
+        Path lower = MOUNTED.get(tree);
+        Path upper = tree.getParent().resolve("upper");
+        Path kept = lower == null ? null : lower.resolveSibling("usage");
+        if (kept == null || !Files.isRegularFile(kept) || !Files.isDirectory(upper, LinkOption.NOFOLLOW_LINKS)) {
+            return null;
+        }
+        long[] total = {Long.parseLong(Files.readString(kept).strip())};
+        boolean[] unknown = {false};
+        FileTrees.visit(upper, (p, a) -> {
+            String rel = upper.relativize(p).toString();
+            Path merged = tree.resolve(rel);
+            Path below = lower.resolve(rel);
+            BasicFileAttributes m = attributes(merged);
+            BasicFileAttributes l = attributes(below);
+            if (m != null) {
+                total[0] += Tree.blocks(m);
+            }
+            if (l != null) {
+                if (m != null && m.isDirectory() && l.isDirectory()) {
+                    total[0] -= Tree.blocks(l); // its entries: each on its own
+                } else if (m == null || l.isDirectory()) {
+                    total[0] -= usageOf(below); // deleted, or a directory replaced: all of it
+                } else {
+                    if (m.isRegularFile() && m.size() != l.size()
+                            && (Integer) Files.getAttribute(merged, "unix:nlink", LinkOption.NOFOLLOW_LINKS) > 1) {
+                        unknown[0] = true;
+                    }
+                    total[0] -= Tree.blocks(l);
+                }
+            }
+            if (m != null && m.isDirectory() && a.isDirectory()) {
+                Set<String> inMerged = names(merged);
+                Set<String> inUpper = names(p);
+                Set<String> inLower = l != null && l.isDirectory() ? names(below) : Set.of();
+                for (String c : inMerged) {
+                    if (!inUpper.contains(c) && !inLower.contains(c)) {
+                        unknown[0] = true; // a renamed directory's entries, from elsewhere in the cached tree
+                    }
+                }
+                for (String c : inLower) {
+                    if (!inMerged.contains(c) && !inUpper.contains(c)) {
+                        total[0] -= usageOf(below.resolve(c)); // hidden by a directory made anew
+                    }
+                }
+            }
+        });
+        return unknown[0] ? null : total[0];
+    }
+
+    private static BasicFileAttributes attributes(Path p) throws IOException {
+        try {
+            return Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return null;
+        }
+    }
+
+    private static Set<String> names(Path dir) throws IOException {
+        Set<String> out = new HashSet<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path e : entries) {
+                out.add(e.getFileName().toString());
+            }
+        }
+        return out;
+    }
+
+    private static long usageOf(Path p) throws IOException {
+        long[] total = {0};
+        FileTrees.visit(p, (q, a) -> total[0] += Tree.blocks(a));
+        return total[0];
     }
 
     /**

@@ -46,7 +46,7 @@ class TreeLayerTest {
         Path tree = installed(dir.resolve("build/tree"));
         assertThat(TreeLayer.usable(dir.resolve("cache"), tree)).as("overlayfs is mounted here (root)").isTrue();
         TreeCache cache = new TreeCache(dir.resolve("cache"), 1, 1L << 30);
-        Path kept = cache.adopt("a", tree, 42, TreeCache.bytes(tree));
+        Path kept = cache.adopt("a", tree, 42, new Hygiene.Settled(TreeCache.bytes(tree), Tree.usage(tree)));
         assertThat(kept).isEqualTo(dir.resolve("cache/a/tree"));
         assertThat(tree).as("moved, not copied").doesNotExist();
         TreeLayer.mount(kept, tree, tools);
@@ -68,6 +68,9 @@ class TreeLayerTest {
                 .isEqualTo(1_600_000_000_000L);
         assertThat(Files.getAttribute(tree.resolve("etc/h2"), "unix:ino")).isEqualTo(inode);
         assertThat(Files.getAttribute(tree.resolve("etc/h1"), "unix:nlink")).isEqualTo(2);
+
+        // its usage without a walk: as a walk of the merged tree counts it
+        assertThat(TreeLayer.usage(tree)).isEqualTo(Tree.usage(tree));
 
         // what the build wrote over the cached tree, and only that (the clamp and the owners go through it); the
         // deleted file is no path of the tree
@@ -118,6 +121,43 @@ class TreeLayerTest {
         assertThat(TreeLayer.mountPoints(dir.toString())).isEmpty();
         assertThat(dir.resolve("run/one/tree")).isEmptyDirectory();
         assertThat(Files.isDirectory(dir.resolve("cache/s/tree/etc"), LinkOption.NOFOLLOW_LINKS)).isTrue();
+    }
+
+    @Test
+    void theUsageOfAnOverlayIsAWalksWhateverTheBuildDeletesOrMakesAnew() throws Exception {
+        ToolRunner tools = new ToolRunner((level, line) -> { });
+        Path tree = installed(dir.resolve("build/tree"));
+        Files.createDirectories(tree.resolve("var/tmp/deep/er"));
+        Files.write(tree.resolve("var/tmp/deep/er/big"), new byte[50_000]);
+        Files.createDirectories(tree.resolve("usr/share/doc/p"));
+        Files.write(tree.resolve("usr/share/doc/p/copyright"), new byte[9_000]);
+        Files.createDirectories(tree.resolve("opt/renamed/inner"));
+        Files.write(tree.resolve("opt/renamed/inner/f"), new byte[3]);
+        TreeCache cache = new TreeCache(dir.resolve("cache"), 1, 1L << 30);
+        Path kept = cache.adopt("u", tree, 42, new Hygiene.Settled(TreeCache.bytes(tree), Tree.usage(tree)));
+        TreeLayer.mount(kept, tree, tools);
+        assertThat(TreeLayer.usage(tree)).as("nothing written").isEqualTo(Tree.usage(tree));
+
+        assertThat(tree.resolve("var/tmp/deep")).isDirectory();
+        dev.kiln.store.FileTrees.delete(tree.resolve("var/tmp/deep")); // a directory with entries, deleted
+        dev.kiln.store.FileTrees.delete(tree.resolve("usr/share/doc")); // deleted, then made anew (opaque)
+        Files.createDirectories(tree.resolve("usr/share/doc/q"));
+        Files.write(tree.resolve("usr/share/doc/q/copyright"), new byte[5_000]);
+        Files.write(tree.resolve("etc/a"), new byte[70_000]); // grown
+        Files.setAttribute(tree.resolve("etc/h1"), "unix:uid", 7); // metadata only
+        Files.move(tree.resolve("etc/d/f"), tree.resolve("etc/f-moved")); // a file renamed
+        assertThat(TreeLayer.usage(tree)).isEqualTo(Tree.usage(tree));
+
+        Files.write(tree.resolve("etc/h2"), new byte[20_000]); // a file with another name: that name not written
+        assertThat(TreeLayer.usage(tree)).as("not known without a walk").isNull();
+        Files.write(tree.resolve("etc/h2"), "one inode, two names\n".getBytes());
+        assertThat(TreeLayer.usage(tree)).isEqualTo(Tree.usage(tree));
+
+        Files.move(tree.resolve("opt/renamed"), tree.resolve("opt/elsewhere")); // a directory renamed
+        assertThat(TreeLayer.usage(tree)).as("not known without a walk").isNull();
+        Tree t = new Tree(tree, 42, java.util.UUID.randomUUID(), null, null);
+        assertThat(t.usage()).as("then walked").isEqualTo(Tree.usage(tree));
+        TreePlaces.release(tree);
     }
 
     @Test
