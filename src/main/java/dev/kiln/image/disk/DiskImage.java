@@ -356,7 +356,6 @@ public final class DiskImage {
         return l.length() <= 16 ? l : l.substring(0, 16);
     }
 
-    /** GRUB for UEFI (the ESP's removable-media path) and for BIOS (core image in the BIOS boot partition). */
     /** GRUB's EFI image and BIOS core for a boot file system, into the scratch directory. */
     private static void grubImages(ToolRunner tools, Path scratch, UUID bootFs, String bootPrefix) throws Exception {
         String early = "search --no-floppy --fs-uuid --set=root " + bootFs + "\nset prefix=($root)" + bootPrefix
@@ -380,7 +379,10 @@ public final class DiskImage {
         }
     }
 
-    /** The ESP holding GRUB's EFI image, and the BIOS boot code, once {@code grub} has made them. */
+    /**
+     * GRUB for UEFI (the ESP's removable-media path) and for BIOS (core image in the BIOS boot partition), once
+     * {@code grub} has made their images.
+     */
     private static void bootCode(ToolRunner tools, Path scratch, Tree tree, Path out, FutureTask<Void> grub,
             String fatSerial) throws Exception {
         Path efi = scratch.resolve("BOOTX64.EFI");

@@ -26,7 +26,7 @@ public final class Ext4FileSystem {
 
     /** The smallest file system Kiln makes for a tree: what it needs plus 30 % and 256 MiB, in whole MiB. */
     public static long minimumSize(Path tree) throws Exception {
-        return minimumFor(usage(tree));
+        return minimumFor(Tree.usage(tree));
     }
 
     /** As {@link #minimumSize(Path)}, of a whole tree ({@link Tree#usage()}: over the tree cache, with no walk). */
@@ -167,10 +167,5 @@ public final class Ext4FileSystem {
             throw new IOException("dumpe2fs listed no groups");
         }
         return used;
-    }
-
-    /** Bytes the tree needs: file sizes rounded up to 4 KiB blocks, and a block per directory and link. */
-    static long usage(Path tree) throws Exception {
-        return Tree.usage(tree);
     }
 }

@@ -40,7 +40,7 @@ final class FileSystems {
                 }
                 yield XFS_MIN;
             }
-            case "vfat" -> (long) (Ext4FileSystem.usage(source) * 1.3) + 64 * MIB;
+            case "vfat" -> (long) (Tree.usage(source) * 1.3) + 64 * MIB;
             case "swap" -> MIB;
             default -> throw new PlanException("Kiln makes ext4, xfs, vfat and swap, not " + fstype);
         };

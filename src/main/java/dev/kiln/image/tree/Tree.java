@@ -18,11 +18,6 @@ import java.util.concurrent.atomic.LongAdder;
 public record Tree(Path dir, long sourceDateEpoch, UUID seed, DiskPlan disk, Sandbox sandbox) {
 
     /**
-     * Gives what the service wrote into {@code source} (the tree, or a part of it) the ids the sandbox sees, for a
-     * tool in the sandbox that copies owners: over the tree cache (an overlay) only what this build wrote, since the
-     * cached tree got them when it was kept ({@link Hygiene#settle}); else every file.
-     */
-    /**
      * What the tree's files take, as the image's file systems are sized: each path a 4 KiB block, each regular file
      * its size rounded up to 4 KiB more; over the tree cache counted from the cached tree's count and what the build
      * wrote ({@link TreeLayer#usage}), else by a walk.
@@ -44,6 +39,11 @@ public record Tree(Path dir, long sourceDateEpoch, UUID seed, DiskPlan disk, San
         return (a.isRegularFile() ? (a.size() + 4095) / 4096 * 4096 : 0) + 4096;
     }
 
+    /**
+     * Gives what the service wrote into {@code source} (the tree, or a part of it) the ids the sandbox sees, for a
+     * tool in the sandbox that copies owners: over the tree cache (an overlay) only what this build wrote, since the
+     * cached tree got them when it was kept ({@link Hygiene#settle}); else every file.
+     */
     public void own(Path source) throws IOException {
         List<Path> changed = source.equals(dir) ? TreeLayer.changed(dir) : null;
         if (changed != null) {

@@ -22,7 +22,7 @@ import java.util.stream.Stream;
 final class TreeCache {
 
     /** How many cp copy a tree at once ({@link TreeCopy}): the machine's cores, at most 4. */
-    private static final int WAYS = Math.min(4, Runtime.getRuntime().availableProcessors());
+    private static final int WAYS = Hygiene.WALKERS;
 
     private final Path dir;
     private final int keep;
