@@ -209,6 +209,62 @@ class DiskTypesTest {
         }
     }
 
+    /**
+     * The kernel's module index was made while dpkg configured the other packages, the kernel's postinst took it
+     * (the compose's log says both), and it is what the tree's own depmod makes of the modules: run again (the
+     * tree's kmod, on a copy of the cached tree's modules with the index left out), every index file is the same.
+     */
+    static void moduleIndexIsDepmods(Path log) throws Exception {
+        assertThat(Files.readString(log)).containsPattern("module index of \\S+ made while dpkg configured the other "
+                + "packages, in \\d+ ms").containsPattern("the postinst of \\S+ took the module index made ahead");
+        Path state = Path.of(ROOT, "state").toAbsolutePath();
+        Path shelf = dev.kiln.image.tree.TreePlaces.tmpfsDir(state, "trees").resolve(dev.kiln.source.Distros.host());
+        if (!Files.isDirectory(shelf)) {
+            shelf = state.resolve("cache/trees").resolve(dev.kiln.source.Distros.host());
+        }
+        int checked = 0;
+        Path copy = Path.of(ROOT, "depmod-again").toAbsolutePath();
+        try (var entries = Files.list(shelf)) {
+            for (Path tree : entries.map(e -> e.resolve("tree")).filter(Files::isDirectory).toList()) {
+                try (var kernels = Files.list(tree.resolve("usr/lib/modules"))) {
+                    for (Path modules : kernels.filter(m -> Files.isRegularFile(m.resolve("modules.order"))).toList()) {
+                        dev.kiln.store.FileTrees.delete(copy);
+                        Path again = copy.resolve("lib/modules").resolve(modules.getFileName());
+                        Files.createDirectories(again.getParent());
+                        run("cp", "-al", modules.toString(), again.toString());
+                        List<String> index = new ArrayList<>();
+                        try (var files = Files.list(modules)) {
+                            for (Path f : files.filter(f -> f.getFileName().toString().startsWith("modules.")).toList()) {
+                                String name = f.getFileName().toString();
+                                Files.delete(again.resolve(name)); // a link to the cached tree's: never written through
+                                if (!List.of("modules.order", "modules.builtin", "modules.builtin.modinfo")
+                                        .contains(name)) { // what the package ships: the rest is depmod's
+                                    index.add(name);
+                                } else {
+                                    Files.copy(f, again.resolve(name));
+                                }
+                            }
+                        }
+                        assertThat(index).contains("modules.dep", "modules.dep.bin", "modules.alias", "modules.symbols");
+                        Path depmod = copy.resolve("depmod"); // kmod answers to the name it is called by
+                        Files.createSymbolicLink(depmod, tree.resolve("usr/bin/kmod"));
+                        run(depmod.toString(), "-b", copy.toString(), modules.getFileName().toString());
+                        for (String name : index) {
+                            assertThat(again.resolve(name)).as(name + " as depmod makes it").hasSameBinaryContentAs(
+                                    modules.resolve(name));
+                        }
+                        checked++;
+                    }
+                } catch (java.nio.file.NoSuchFileException none) {
+                    // a tree without kernels
+                }
+            }
+        } finally {
+            dev.kiln.store.FileTrees.delete(copy);
+        }
+        assertThat(checked).as("kernels checked in the cached trees").isPositive();
+    }
+
     static JsonNode json(String... command) throws Exception {
         return TestServer.JSON.readTree(run(command));
     }
@@ -403,6 +459,7 @@ class DiskTypesTest {
         ahead("custom", "vmdk", 0); // a set of its own, installed while partitioned-disk's is
         Path disk = build("partitioned-disk", size, "custom", "qcow2");
         assertThat(Files.size(disk)).as("--size is the disk's size").isEqualTo(size);
+        moduleIndexIsDepmods(disk.resolveSibling("logs/combined.log"));
         checkDisk(disk, false);
         sameBytesAgain(disk, "partitioned-disk", size);
 

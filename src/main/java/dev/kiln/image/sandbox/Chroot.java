@@ -3,6 +3,7 @@ package dev.kiln.image.sandbox;
 import dev.kiln.image.tree.RootTree;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -19,16 +20,38 @@ public final class Chroot {
     private final ToolRunner tools;
     private final Sandbox sandbox;
     private final Map<String, String> env;
+    /** Host directories or files bound read-only into the tree for every run (the path inside → the host's). */
+    private final Map<String, Path> binds;
 
     public Chroot(Path tree, ToolRunner tools, Sandbox sandbox, long sourceDateEpoch) {
-        this.tree = tree;
-        this.tools = tools;
-        this.sandbox = sandbox;
-        this.env = Map.of("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL", "C.UTF-8", "LANG", "C.UTF-8",
+        this(tree, tools, sandbox, Map.of("PATH", PATH, "LC_ALL", "C.UTF-8", "LANG", "C.UTF-8",
                 "DEBIAN_FRONTEND", "noninteractive", "DEBCONF_NONINTERACTIVE_SEEN", "true",
                 "SOURCE_DATE_EPOCH", String.valueOf(sourceDateEpoch), "HOME", "/root",
                 // the kernel's hooks make no initramfs while packages are installed: RootTree makes it once, after
-                "INITRD", "No");
+                "INITRD", "No"), Map.of());
+    }
+
+    private static final String PATH = "/usr/sbin:/usr/bin:/sbin:/bin";
+
+    private Chroot(Path tree, ToolRunner tools, Sandbox sandbox, Map<String, String> env, Map<String, Path> binds) {
+        this.tree = tree;
+        this.tools = tools;
+        this.sandbox = sandbox;
+        this.env = env;
+        this.binds = binds;
+    }
+
+    /**
+     * This chroot with the host's directory {@code dir} bound read-only over the tree's directory {@code at} and
+     * first in the PATH of every command run: commands of Kiln's that stand in for the tree's own of the same name
+     * while it runs. The tree itself is not changed (the bind hides {@code at} from these runs only).
+     */
+    public Chroot withCommandsFirst(String at, Path dir) {
+        Map<String, String> e = new HashMap<>(env);
+        e.put("PATH", at + ":" + PATH);
+        Map<String, Path> b = new HashMap<>(binds);
+        b.put(at, dir);
+        return new Chroot(tree, tools, sandbox, Map.copyOf(e), Map.copyOf(b));
     }
 
     public Sandbox sandbox() {
@@ -50,7 +73,12 @@ public final class Chroot {
 
     private String run(List<String> command, String stdin, Map<String, Path> readOnly)
             throws IOException, InterruptedException {
-        List<String> full = sandbox.wrapInTree(tree, readOnly, command);
+        Map<String, Path> all = readOnly;
+        if (!binds.isEmpty()) {
+            all = new HashMap<>(binds);
+            all.putAll(readOnly);
+        }
+        List<String> full = sandbox.wrapInTree(tree, all, command);
         try {
             // the log names the command; the sandbox around it is always the same (Sandbox#wrapInTree)
             return tools.run(null, full, env, stdin, command);

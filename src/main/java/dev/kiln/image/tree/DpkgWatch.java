@@ -48,6 +48,12 @@ final class DpkgWatch implements AutoCloseable {
         return reached.contains(name);
     }
 
+    /** Whether every package counted is unpacked (as far as dpkg's log says now). */
+    synchronized boolean allUnpacked() {
+        read();
+        return unpacked.size() == total;
+    }
+
     /** A package counted as unpacked without dpkg (the Essential set, unpacked by Kiln before dpkg runs). */
     synchronized void unpackedBefore(String name) {
         if (unpacked.add(name)) {

@@ -196,10 +196,23 @@ final class Installer {
         }
         Chroot chroot = new Chroot(tree, tools, sandbox, sde);
         List<Path> placeholders = others.contains("openssh-server") ? hostKeyPlaceholders(tree) : List.of();
-        if (fromBase && !others.isEmpty()) {
-            installDecompressingAhead(chroot, tools, tree, staging, others, debs, watch, cores);
-        } else if (!others.isEmpty()) {
-            dpkg(chroot, dpkgInstall(tree, others, copyOf(plain)));
+        // a kernel's module index made beside dpkg, once the set is unpacked (DepmodAhead)
+        DepmodAhead depmod = others.isEmpty() ? null : DepmodAhead.start(tree, others, chroot, tools, watch, sandbox);
+        String said = "";
+        try {
+            Chroot installing = depmod == null ? chroot : depmod.chroot();
+            if (fromBase && !others.isEmpty()) {
+                said = installDecompressingAhead(installing, tools, tree, staging, others, debs, watch, cores);
+            } else if (!others.isEmpty()) {
+                said = dpkg(installing, dpkgInstall(tree, others, copyOf(plain)));
+            }
+        } finally {
+            if (depmod != null) {
+                depmod.close();
+            }
+        }
+        if (depmod != null) {
+            depmod.report(said);
         }
         FileTrees.delete(staging);
         dpkg(chroot, List.of("dpkg", "--force-unsafe-io", "--configure", "-a"));
@@ -244,10 +257,13 @@ final class Installer {
         return made;
     }
 
-    /** Runs dpkg in the tree; a failure names the package and the script that failed ({@link DpkgErrors}). */
-    private static void dpkg(Chroot chroot, List<String> command) throws IOException, InterruptedException {
+    /**
+     * Runs dpkg in the tree; answers what it said. A failure names the package and the script that failed
+     * ({@link DpkgErrors}).
+     */
+    private static String dpkg(Chroot chroot, List<String> command) throws IOException, InterruptedException {
         try {
-            chroot.run(command);
+            return chroot.run(command);
         } catch (ToolFailedException e) {
             throw DpkgErrors.explain(e);
         }
@@ -282,13 +298,16 @@ final class Installer {
      * dpkg's copy unless dpkg has reached it (dpkg reads whichever copy it opens: the same package either way); the
      * cheap first (plain forms in the cache, in dpkg's order), then the ones to decompress, most saved first
      * ({@link #aheadOrder}). A plain form dpkg did not wait for is still made while dpkg runs, for the next build. A
-     * preparation that fails costs nothing but its time: dpkg has the package as fetched.
+     * preparation that fails costs nothing but its time: dpkg has the package as fetched. Answers what dpkg said.
      */
-    private void installDecompressingAhead(Chroot chroot, ToolRunner tools, Path tree, Path staging, List<String> others,
-            Map<String, Path> debs, DpkgWatch watch, int cores) throws IOException, InterruptedException {
+    private String installDecompressingAhead(Chroot chroot, ToolRunner tools, Path tree, Path staging,
+            List<String> others, Map<String, Path> debs, DpkgWatch watch, int cores)
+            throws IOException, InterruptedException {
         Set<String> cached = others.stream().filter(n -> cache.hasPlain(debs.get(n))).collect(Collectors.toSet());
-        if (cached.size() == others.size() && installReadingPlainForms(chroot, tools, tree, others, debs)) {
-            return;
+        String said = cached.size() == others.size() ? installReadingPlainForms(chroot, tools, tree, others, debs)
+                : null;
+        if (said != null) {
+            return said;
         }
         // copied, never linked: a link to the package cache would let the sandbox write the cache's file
         List<String> command = dpkgInstall(tree, others, (n, target) -> Files.copy(debs.get(n), target));
@@ -324,9 +343,10 @@ final class Installer {
                     return null;
                 });
             }
-            dpkg(chroot, command);
+            said = dpkg(chroot, command);
             tools.note(String.format("%d of %d packages handed to dpkg decompressed (%d plain forms were cached, "
                     + "%d made now)", renamed.get(), others.size(), cached.size(), made.get()));
+            return said;
         } finally {
             over.set(true); // the tasks not started end at once; one running finishes its package (a second or less)
             ahead.shutdown();
@@ -340,15 +360,15 @@ final class Installer {
      * {@code dpkg --install} of {@code others} when each has its plain form in the cache: dpkg reads them where they
      * are, bound read-only into the tree (held by hard links, {@link PackageCache#hold}: no eviction takes one away
      * meanwhile), none copied; a copy puts them in memory again (560 MB of a bootable set's), on a core dpkg's own
-     * work could use. False, nothing done, when they cannot be held (the caller copies).
+     * work could use. Answers what dpkg said; null, nothing done, when they cannot be held (the caller copies).
      */
-    private boolean installReadingPlainForms(Chroot chroot, ToolRunner tools, Path tree, List<String> others,
+    private String installReadingPlainForms(Chroot chroot, ToolRunner tools, Path tree, List<String> others,
             Map<String, Path> debs) throws IOException, InterruptedException {
         Map<String, Path> named = new LinkedHashMap<>();
         others.forEach(n -> named.put(n, debs.get(n)));
         Path held = cache.hold(named);
         if (held == null) {
-            return false;
+            return null;
         }
         try {
             Path dir = tree.resolve(DEBS);
@@ -362,14 +382,15 @@ final class Installer {
                 binds.put("/" + DEBS + "/" + n + ".deb", held.resolve(n + ".deb"));
                 command.add("/" + DEBS + "/" + n + ".deb");
             }
+            String said;
             try {
-                chroot.runReading(command, binds);
+                said = chroot.runReading(command, binds);
             } catch (ToolFailedException e) {
                 throw DpkgErrors.explain(e);
             }
             tools.note(String.format("%d of %d packages handed to dpkg decompressed (%d plain forms were cached, "
                     + "0 made now), bound read-only from the cache", others.size(), others.size(), others.size()));
-            return true;
+            return said;
         } finally {
             FileTrees.delete(held);
         }
