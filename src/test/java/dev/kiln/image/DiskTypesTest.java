@@ -223,7 +223,8 @@ class DiskTypesTest {
             shelf = state.resolve("cache/trees").resolve(dev.kiln.source.Distros.host());
         }
         int checked = 0;
-        Path copy = Path.of(ROOT, "depmod-again").toAbsolutePath();
+        // on the trees' own file system (hard links)
+        Path copy = shelf.getParent().resolveSibling(shelf.getParent().getFileName() + "-depmod-again");
         try (var entries = Files.list(shelf)) {
             for (Path tree : entries.map(e -> e.resolve("tree")).filter(Files::isDirectory).toList()) {
                 try (var kernels = Files.list(tree.resolve("usr/lib/modules"))) {
