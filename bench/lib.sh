@@ -13,17 +13,19 @@ load=()
 # the fixed background load both sides run under: two busy loops at nice 0
 start_load() { for _ in 1 2; do nice -n 0 sh -c 'while :; do :; done' & load+=($!); done; sleep 2; }
 stop_load() { for p in "${load[@]}"; do kill "$p" 2>/dev/null || true; done; load=(); }
-# at exit: the service stopped, and what the bench made goes but its logs: trees, images and caches left behind
-# (gigabytes) stay in the page cache and change how the next bench's allocations are served on this VM (measured
-# with bench/disk: with 17 GB of page cache left by other work, Kiln's rounds took 15.3 / 17.6 / 16.1 s and 9.8-15.5 s
-# of system CPU time, against 13.6 / 13.8 / 14.0 s and 8.5-8.6 s on a machine without it)
+# at exit: the service stopped, and what the bench made goes but its logs (its own, the composes' logs and
+# metrics): trees, images and caches of gigabytes left behind stay in the page cache and change how memory is served
+# to whatever runs next on this VM (a bench/disk after 17 GB of page cache written by other work: Kiln's rounds
+# 15.3 / 17.6 / 16.1 s against 13.6 / 13.8 / 14.0 s without it; noisy, but nothing a bench should leave to chance)
 stop_all() {
   stop_load; kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true
   rm -rf "$shm-trees" "$shm-bases" "$fast"
   if grep -q " $work/" /proc/self/mounts; then
     echo "$work kept: something is still mounted under it" >&2
   else
-    find "$work" -mindepth 1 -maxdepth 1 ! -name '*.log' -exec rm -rf {} +
+    find "$work" -mindepth 1 -maxdepth 1 ! -name '*.log' ! -name state -exec rm -rf {} +
+    find "$work/state" -mindepth 1 -maxdepth 1 ! -name results -exec rm -rf {} +
+    find "$work/state/results" -mindepth 2 -maxdepth 2 ! -name logs ! -name metrics.json -exec rm -rf {} +
   fi
 }
 KILN="$(pwd)/bin/kiln"
