@@ -69,9 +69,9 @@ final class DepmodAhead implements AutoCloseable {
         Files.createDirectories(dir.resolve(".ahead"));
         Path command = dir.resolve("depmod");
         Files.writeString(command, wrapper(AT + "/.ahead", "/lib/modules", "/sbin/depmod"));
-        Files.setPosixFilePermissions(command, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Files.setPosixFilePermissions(dir.resolve(".ahead"), PosixFilePermissions.fromString("rwxr-xr-x"));
+        for (Path p : List.of(command, dir, dir.resolve(".ahead"))) { // the sandbox's root reads and runs them
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
+        }
         Path at = tree.resolve(AT.substring(1));
         FileTrees.delete(at);
         Files.createDirectory(at); // the bind's mount point, removed when dpkg is done

@@ -197,7 +197,7 @@ final class Installer {
         Chroot chroot = new Chroot(tree, tools, sandbox, sde);
         List<Path> placeholders = others.contains("openssh-server") ? hostKeyPlaceholders(tree) : List.of();
         // a kernel's module index made beside dpkg, once the set is unpacked (DepmodAhead)
-        DepmodAhead depmod = others.isEmpty() ? null : DepmodAhead.start(tree, others, chroot, tools, watch, sandbox);
+        DepmodAhead depmod = DepmodAhead.start(tree, others, chroot, tools, watch, sandbox);
         String said = "";
         try {
             Chroot installing = depmod == null ? chroot : depmod.chroot();
