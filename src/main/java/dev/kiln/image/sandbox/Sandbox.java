@@ -212,7 +212,7 @@ public class Sandbox {
     /**
      * Runs a host tool that reads a tree ({@code mke2fs -d}, {@code mksquashfs}) in the sandbox, so that it sees the
      * tree's ids as the image must hold them. {@code outputs} are made and given to root inside first, and back to
-     * the service afterwards.
+     * the service afterwards; while the tool writes them they are kept out of the page cache ({@link WriteBehind}).
      */
     private String runTool(ToolRunner tools, Path workDir, List<String> command, Map<String, String> env,
             List<Path> outputs) throws IOException, InterruptedException {
@@ -223,9 +223,17 @@ public class Sandbox {
             }
             chown(out, r.uid(), r.gid());
         }
+        List<WriteBehind> behind = new ArrayList<>();
         try {
+            for (Path out : outputs) {
+                WriteBehind w = WriteBehind.start(out);
+                if (w != null) {
+                    behind.add(w);
+                }
+            }
             return tools.run(workDir, wrap(command), env, null, command);
         } finally {
+            behind.forEach(WriteBehind::close);
             for (Path out : outputs) {
                 if (Files.exists(out, LinkOption.NOFOLLOW_LINKS)) {
                     chown(out, 0, 0);
