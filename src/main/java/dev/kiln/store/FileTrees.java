@@ -38,6 +38,15 @@ public final class FileTrees {
         }
     }
 
+    /** Whether {@code p} lies on tmpfs (memory); false when its file system cannot be told. */
+    public static boolean onTmpfs(Path p) {
+        try {
+            return "tmpfs".equals(Files.getFileStore(p).type());
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** Empties {@code dir}, keeping it (made when missing). */
     public static void empty(Path dir) throws IOException {
         if (Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {

@@ -4,6 +4,7 @@ import dev.kiln.image.sandbox.ToolRunner;
 import dev.kiln.image.tree.Hygiene;
 import dev.kiln.image.tree.Kernels;
 import dev.kiln.kickstart.DiskPlan;
+import dev.kiln.store.FileTrees;
 import dev.kiln.image.tree.Seeds;
 import dev.kiln.image.tree.Tree;
 import java.io.IOException;
@@ -183,7 +184,7 @@ public final class DiskImage {
             // place, and renamed to out when done; or left in memory, next to the tree, when asked and there is room
             // for what the disk holds with a GiB to spare: mke2fs writes there without the disk's page-cache
             // write-back and the wrapper reads it from memory
-            Path inMemory = memory != null && tree.sandbox().isPrivateDir(memory) && onTmpfs(memory)
+            Path inMemory = memory != null && tree.sandbox().isPrivateDir(memory) && FileTrees.onTmpfs(memory)
                     && Files.getFileStore(memory).getUsableSpace() > rootMinimum + ROOT_START
                             + others + (1L << 30) ? memory.resolve(out.getFileName().toString()) : null;
             disk = inMemory != null ? inMemory : tree.sandbox().workDir(uuid).resolve(out.getFileName().toString());
@@ -292,14 +293,6 @@ public final class DiskImage {
                 Files.deleteIfExists(disk);
             }
             MountSplit.restore(moved);
-        }
-    }
-
-    private static boolean onTmpfs(Path dir) {
-        try {
-            return "tmpfs".equals(Files.getFileStore(dir).type());
-        } catch (IOException e) {
-            return false;
         }
     }
 

@@ -2,7 +2,7 @@ package dev.kiln.image.sandbox;
 
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
-import java.io.IOException;
+import dev.kiln.store.FileTrees;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -35,7 +35,6 @@ public final class WriteBehind implements AutoCloseable {
 
     private final Path file;
     private final Thread thread;
-    private volatile boolean stop;
     private int fd = -1;
 
     private static boolean register() {
@@ -70,12 +69,8 @@ public final class WriteBehind implements AutoCloseable {
         if (!NATIVE) {
             return null;
         }
-        try {
-            Path dir = file.toAbsolutePath().getParent();
-            if (dir == null || "tmpfs".equals(Files.getFileStore(dir).type())) {
-                return null;
-            }
-        } catch (IOException e) {
+        Path dir = file.toAbsolutePath().getParent();
+        if (dir == null || !Files.isDirectory(dir) || FileTrees.onTmpfs(dir)) {
             return null;
         }
         WriteBehind w = new WriteBehind(file);
@@ -90,16 +85,15 @@ public final class WriteBehind implements AutoCloseable {
 
     private void run() {
         try {
-            while (!stop) {
+            while (true) { // until close() interrupts it (in its sleep, or before the next)
                 Thread.sleep(TICK_MS);
                 pass();
             }
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            // closed
         } finally {
             if (fd >= 0) {
                 close(fd);
-                fd = -1;
             }
         }
     }
@@ -126,7 +120,6 @@ public final class WriteBehind implements AutoCloseable {
     /** Stops (after the pass under way); the file keeps what the tool wrote, its last pages maybe still cached. */
     @Override
     public void close() {
-        stop = true;
         thread.interrupt();
         try {
             thread.join();

@@ -40,7 +40,7 @@ public final class TreePlaces {
         this.stateDir = stateDir;
         this.sandbox = sandbox;
         Path shm = Path.of("/dev/shm");
-        this.tmpfs = useTmpfs && isTmpfs(shm) ? shm : null;
+        this.tmpfs = useTmpfs && Files.isDirectory(shm) && FileTrees.onTmpfs(shm) ? shm : null;
         this.instance = Seeds.sha256(stateDir.toString()).substring(0, 12);
         // overlays of builds a killed service left mounted (TreeLayer): unmounted before anything under them goes
         TreeLayer.unmountUnder(stateDir.toAbsolutePath() + "/");
@@ -111,14 +111,6 @@ public final class TreePlaces {
     /** The directory of one of the service's caches of trees: on tmpfs when trees are built there. */
     Path cacheDir(String name) {
         return tmpfs != null ? tmpfsDir(stateDir, name) : stateDir.resolve("cache").resolve(name);
-    }
-
-    private static boolean isTmpfs(Path p) {
-        try {
-            return Files.isDirectory(p) && "tmpfs".equals(Files.getFileStore(p).type());
-        } catch (IOException e) {
-            return false;
-        }
     }
 
     /**
