@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Runs a command inside a root tree, in the {@link Sandbox}: its own user namespace, whose root is an unprivileged
@@ -22,23 +23,32 @@ public final class Chroot {
     private final Map<String, String> env;
     /** Host directories or files bound read-only into the tree for every run (the path inside → the host's). */
     private final Map<String, Path> binds;
+    /** Given each command's process as it starts (null: nothing is). */
+    private final Consumer<ProcessHandle> started;
 
     public Chroot(Path tree, ToolRunner tools, Sandbox sandbox, long sourceDateEpoch) {
         this(tree, tools, sandbox, Map.of("PATH", PATH, "LC_ALL", "C.UTF-8", "LANG", "C.UTF-8",
                 "DEBIAN_FRONTEND", "noninteractive", "DEBCONF_NONINTERACTIVE_SEEN", "true",
                 "SOURCE_DATE_EPOCH", String.valueOf(sourceDateEpoch), "HOME", "/root",
                 // the kernel's hooks make no initramfs while packages are installed: RootTree makes it once, after
-                "INITRD", "No"), Map.of());
+                "INITRD", "No"), Map.of(), null);
     }
 
     private static final String PATH = "/usr/sbin:/usr/bin:/sbin:/bin";
 
-    private Chroot(Path tree, ToolRunner tools, Sandbox sandbox, Map<String, String> env, Map<String, Path> binds) {
+    private Chroot(Path tree, ToolRunner tools, Sandbox sandbox, Map<String, String> env, Map<String, Path> binds,
+            Consumer<ProcessHandle> started) {
         this.tree = tree;
         this.tools = tools;
         this.sandbox = sandbox;
         this.env = env;
         this.binds = binds;
+        this.started = started;
+    }
+
+    /** This chroot, each command's process (the sandbox's wrapper) given to {@code started} as it starts. */
+    public Chroot whenStarted(Consumer<ProcessHandle> listener) {
+        return new Chroot(tree, tools, sandbox, env, binds, listener);
     }
 
     /**
@@ -51,7 +61,7 @@ public final class Chroot {
         e.put("PATH", at + ":" + PATH);
         Map<String, Path> b = new HashMap<>(binds);
         b.put(at, dir);
-        return new Chroot(tree, tools, sandbox, Map.copyOf(e), Map.copyOf(b));
+        return new Chroot(tree, tools, sandbox, Map.copyOf(e), Map.copyOf(b), started);
     }
 
     public Sandbox sandbox() {
@@ -81,7 +91,7 @@ public final class Chroot {
         List<String> full = sandbox.wrapInTree(tree, all, command);
         try {
             // the log names the command; the sandbox around it is always the same (Sandbox#wrapInTree)
-            return tools.run(null, full, env, stdin, command);
+            return tools.run(null, full, env, stdin, command, started);
         } catch (ToolFailedException e) { // name what failed inside the tree, not the namespace wrapper
             String what = String.join(" ", command);
             throw new ToolFailedException(what.length() > 200 ? what.substring(0, 200) + "…" : what, e.exitCode(),

@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import dev.kiln.store.Progress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,9 +67,15 @@ public final class ToolRunner {
      */
     public String run(Path workDir, List<String> command, Map<String, String> env, String stdin,
             List<String> inSandbox) throws IOException, InterruptedException {
+        return run(workDir, command, env, stdin, inSandbox, null);
+    }
+
+    /** As {@link #run(Path, List, Map, String, List)}; {@code started} (if not null) is given the tool's process. */
+    public String run(Path workDir, List<String> command, Map<String, String> env, String stdin,
+            List<String> inSandbox, Consumer<ProcessHandle> started) throws IOException, InterruptedException {
         return run(workDir, command, env, stdin, inSandbox == null ? command.get(0) : inSandbox.get(0),
                 inSandbox == null ? "Running: " + String.join(" ", command)
-                        : "Running in the sandbox: " + String.join(" ", inSandbox));
+                        : "Running in the sandbox: " + String.join(" ", inSandbox), started);
     }
 
     /**
@@ -76,11 +83,12 @@ public final class ToolRunner {
      * list of hundreds of file names).
      */
     public String runShown(Path workDir, List<String> command, String shown) throws IOException, InterruptedException {
-        return run(workDir, command, Map.of(), null, command.get(0), "Running: " + command.get(0) + " " + shown);
+        return run(workDir, command, Map.of(), null, command.get(0), "Running: " + command.get(0) + " " + shown,
+                null);
     }
 
     private String run(Path workDir, List<String> command, Map<String, String> env, String stdin, String name,
-            String line) throws IOException, InterruptedException {
+            String line, Consumer<ProcessHandle> started) throws IOException, InterruptedException {
         if (killed) {
             throw new InterruptedException("the compose was cancelled");
         }
@@ -94,6 +102,9 @@ public final class ToolRunner {
         }
         Process p = launch(pb);
         try {
+            if (started != null) {
+                started.accept(p.toHandle());
+            }
             if (stdin != null) {
                 try (var in = p.getOutputStream()) {
                     in.write(stdin.getBytes(StandardCharsets.UTF_8));

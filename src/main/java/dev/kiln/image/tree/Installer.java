@@ -4,6 +4,7 @@ import dev.kiln.image.fetch.DebArchive;
 import dev.kiln.image.fetch.PackageCache;
 import dev.kiln.image.sandbox.Chroot;
 import dev.kiln.image.sandbox.FreeCores;
+import dev.kiln.image.sandbox.OneCore;
 import dev.kiln.image.sandbox.Sandbox;
 import dev.kiln.image.sandbox.ToolFailedException;
 import dev.kiln.image.sandbox.ToolRunner;
@@ -198,15 +199,23 @@ final class Installer {
         List<Path> placeholders = others.contains("openssh-server") ? hostKeyPlaceholders(tree) : List.of();
         // a kernel's module index made beside dpkg, once the set is unpacked (DepmodAhead)
         DepmodAhead depmod = DepmodAhead.start(tree, others, chroot, tools, watch, sandbox);
+        // dpkg and the processes it starts on one core while the machine has nothing else to do (OneCore)
+        OneCore oneCore = OneCore.prepare(cores, tools::note);
         String said = "";
         try {
             Chroot installing = depmod == null ? chroot : depmod.chroot();
+            if (oneCore != null) {
+                installing = installing.whenStarted(oneCore::attach);
+            }
             if (fromBase && !others.isEmpty()) {
                 said = installDecompressingAhead(installing, tools, tree, staging, others, debs, watch, cores);
             } else if (!others.isEmpty()) {
                 said = dpkg(installing, dpkgInstall(tree, others, copyOf(plain)));
             }
         } finally {
+            if (oneCore != null) {
+                oneCore.close();
+            }
             if (depmod != null) {
                 depmod.close();
             }
