@@ -23,12 +23,14 @@ import org.slf4j.LoggerFactory;
  * configure 6.47-6.60 s against 6.16-6.24 s on one core, alternated four times each. dpkg's unpacking (a pipe from
  * dpkg-deb) took the same either way (2.46-2.52 s for 99 packages).
  *
- * <p>The run's first process and every process under it are kept on the core the run started on (those they start
- * inherit it); the service's own threads are not. Only when every core was free as the install began (the caller's
- * {@link FreeCores} measurement). Should other work then keep the other cores busy (over half a core on average
- * for {@link #WINDOW_TICKS} ticks, this service's own threads left out), the run gets every core back at once: on a
- * busy machine one core would leave it a share of that core only. Where libc cannot be bound, or the machine has
- * one core, nothing is done.
+ * <p>The run's first process and every process under it are kept on the core that was least busy since the keeper
+ * was made (the install's start: a core another build's run keeps busy is not chosen; those they start inherit
+ * it); the service's own threads are not moved. Should other work keep the other cores busy (over half a core on
+ * average for {@link #WINDOW_TICKS} ticks, this service's own threads left out), the run gets every core back at
+ * once: on a busy machine one core would leave it a share of that core only. Not decided by a measurement at the
+ * start alone: at the start of two of three first builds of an unloaded bench (right after it deleted the previous
+ * tree) one of the two cores was busy for a moment with work not the service's. Where libc cannot be bound, or the machine has one core, nothing is
+ * done.
  */
 public final class OneCore implements AutoCloseable {
 
@@ -43,6 +45,8 @@ public final class OneCore implements AutoCloseable {
 
     private final Consumer<String> note;
     private final double othersBusy;
+    /** When the keeper was made: the core chosen is the one least busy since. */
+    private final Sample since;
     private final Thread thread;
     /** The CPUs the run had before it was kept on one. */
     private final long[] wide = new long[MASK_LONGS];
@@ -65,6 +69,7 @@ public final class OneCore implements AutoCloseable {
     private static native int sched_getaffinity(int pid, long size, long[] mask);
 
     OneCore(Consumer<String> note, double othersBusy) {
+        this.since = Sample.now();
         this.note = note;
         this.othersBusy = othersBusy;
         this.thread = new Thread(this::run, "one-core");
@@ -72,15 +77,13 @@ public final class OneCore implements AutoCloseable {
     }
 
     /**
-     * A keeper for the run about to start ({@link #attach} gives it the run's process), or null when there is
-     * nothing to do: fewer than all cores free when measured, one core, no native binding.
+     * A keeper for a run to start later ({@link #attach} gives it the run's process), made now so that the core to
+     * keep it on is the one least busy meanwhile; null when there is nothing to do: one core, no native binding.
      *
-     * @param freeCores the cores free as the install began ({@link FreeCores})
-     * @param note      receives a line for the compose's log when the run is kept on a core or let go
+     * @param note receives a line for the compose's log when the run is kept on a core or let go
      */
-    public static OneCore prepare(int freeCores, Consumer<String> note) {
-        int cores = Runtime.getRuntime().availableProcessors();
-        if (!NATIVE || cores < 2 || freeCores < cores) {
+    public static OneCore prepare(Consumer<String> note) {
+        if (!NATIVE || Runtime.getRuntime().availableProcessors() < 2) {
             return null;
         }
         return new OneCore(note, OTHERS_BUSY);
@@ -88,7 +91,8 @@ public final class OneCore implements AutoCloseable {
 
     /**
      * The run's first process (the sandbox's wrapper), just started: it and every process under it are kept on the
-     * core it is on, until other work comes or the run ends. Only the first process given counts.
+     * core least busy since this keeper was made, until other work comes or the run ends. Only the first process
+     * given counts.
      */
     public void attach(ProcessHandle process) {
         synchronized (this) {
@@ -96,7 +100,9 @@ public final class OneCore implements AutoCloseable {
                 return;
             }
             root = process;
-            keep(coreOf(process.pid()));
+            Sample now = Sample.now();
+            int chosen = since == null || now == null ? -1 : now.leastBusySince(since, allowed(process.pid()));
+            keep(chosen >= 0 ? chosen : coreOf(process.pid()));
             if (core < 0) {
                 return;
             }
@@ -151,7 +157,7 @@ public final class OneCore implements AutoCloseable {
         core = chosen;
         apply(only(core));
         apply(only(core)); // again: a process forked by one not yet moved inherited the old mask
-        note.accept("the install's processes kept on core " + core + " (every core was free)");
+        note.accept("the install's processes kept on core " + core + " (the least busy)");
     }
 
     private synchronized void letGo() {
@@ -177,6 +183,17 @@ public final class OneCore implements AutoCloseable {
         long[] mask = new long[MASK_LONGS];
         mask[cpu / 64] = 1L << (cpu % 64);
         return mask;
+    }
+
+    /** The CPUs process {@code pid} may run on (every one when unknown). */
+    private static boolean[] allowed(long pid) {
+        long[] mask = new long[MASK_LONGS];
+        boolean[] on = new boolean[MASK_LONGS * 64];
+        boolean known = sched_getaffinity((int) pid, MASK_LONGS * 8L, mask) >= 0;
+        for (int i = 0; i < on.length; i++) {
+            on[i] = !known || (mask[i / 64] >>> (i % 64) & 1) != 0;
+        }
+        return on;
     }
 
     /** The CPU process {@code pid} last ran on (field 39 of its stat), -1 if unknown. */
@@ -236,6 +253,24 @@ public final class OneCore implements AutoCloseable {
             } catch (IOException | RuntimeException e) {
                 return null;
             }
+        }
+
+        /** The allowed CPU busy least since {@code before} (the lowest on a tie); -1 if none. */
+        int leastBusySince(Sample before, boolean[] allowed) {
+            int best = -1;
+            double least = Double.MAX_VALUE;
+            for (int c = 0; c < Math.min(Math.min(busy.length, before.busy.length), allowed.length); c++) {
+                long dt = total[c] - before.total[c];
+                if (!allowed[c] || dt < 0) {
+                    continue;
+                }
+                double share = dt == 0 ? 0 : (busy[c] - before.busy[c]) / (double) dt;
+                if (share < least) {
+                    least = share;
+                    best = c;
+                }
+            }
+            return best;
         }
 
         /** Cores' worth of work on the CPUs other than {@code core} since {@code before}, this JVM's own left out. */

@@ -14,12 +14,6 @@ class OneCoreTest {
 
     private static final int CORES = Runtime.getRuntime().availableProcessors();
 
-    @Test
-    void nothingIsKeptWhenNotEveryCoreWasFree() {
-        assertThat(OneCore.prepare(CORES - 1, line -> { })).isNull();
-        assertThat(OneCore.prepare(0, line -> { })).isNull();
-    }
-
     /** A run that keeps starting short processes, as dpkg's configure does. */
     private static Process forking() throws Exception {
         return new ProcessBuilder("sh", "-c", "while :; do sh -c 'sleep 0.2'; done").start();
@@ -72,13 +66,36 @@ class OneCoreTest {
     }
 
     @Test
+    void theCoreChosenIsNotOneOtherWorkKeepsBusy() throws Exception {
+        assumeTrue(OneCore.available() && CORES >= 2, "libc bound, two cores or more");
+        int busy = CORES - 1;
+        Process loop = new ProcessBuilder("taskset", "-c", String.valueOf(busy), "sh", "-c", "while :; do :; done")
+                .start();
+        Process run = null;
+        OneCore one = OneCore.prepare(line -> { });
+        try {
+            Thread.sleep(400);
+            run = forking();
+            one.attach(run.toHandle());
+            assertThat(one.core()).isBetween(0, CORES - 1).isNotEqualTo(busy);
+        } finally {
+            loop.destroyForcibly();
+            if (run != null) {
+                run.descendants().forEach(ProcessHandle::destroyForcibly);
+                run.destroyForcibly();
+            }
+            one.close();
+        }
+    }
+
+    @Test
     void otherWorkOnTheOtherCoresGivesTheRunEveryCoreBack() throws Exception {
         assumeTrue(OneCore.available() && CORES >= 2, "libc bound, two cores or more");
         String every = allowed(ProcessHandle.current());
         List<String> notes = new ArrayList<>();
         Process run = forking();
         List<Process> loops = new ArrayList<>();
-        OneCore one = OneCore.prepare(CORES, notes::add);
+        OneCore one = OneCore.prepare(notes::add);
         try {
             one.attach(run.toHandle());
             int core = one.core();
