@@ -8,29 +8,28 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps the processes of one long serial tool run on one core while nothing else wants the machine: dpkg installing
+ * Keeps the processes of one long serial tool run on one core while nothing else wants the machine: dpkg configuring
  * a package set starts thousands of short processes (maintainer scripts, and the sed, perl and debconf they run),
  * each handing the CPU to the next. Spread over the cores by the scheduler (a new program is placed on the core
  * least busy at that moment: with the service's threads waking now and then, that is often the other one), each
  * starts with a cold cache. Measured on this kind of machine (2 cores): php8.2-common's postinst with the service
  * idle beside it took 2.29 s of CPU and 1,697 moves between cores, 2.21 s and none on one core; a first build's
- * configure 6.47-6.60 s against 6.16-6.24 s on one core, alternated four times each. dpkg's unpacking (a pipe from
- * dpkg-deb) took the same either way (2.46-2.52 s for 99 packages).
+ * configure 6.42-6.58 s against 6.18-6.41 s kept on one core from its start, alternated four times each.
  *
- * <p>The run's first process and every process under it are kept on the core that was least busy since the keeper
- * was made (the install's start: a core another build's run keeps busy is not chosen; those they start inherit
- * it); the service's own threads are not moved. Should other work keep the other cores busy (over half a core on
- * average for {@link #WINDOW_TICKS} ticks, this service's own threads left out), the run gets every core back at
- * once: on a busy machine one core would leave it a share of that core only. Not decided by a measurement at the
- * start alone: at the start of two of three first builds of an unloaded bench (right after it deleted the previous
- * tree) one of the two cores was busy for a moment with work not the service's. Where libc cannot be bound, or the machine has one core, nothing is
- * done.
+ * <p>From the moment {@code from} says (the configure), the run's first process and every process under it are
+ * kept on the core least busy over the last tick (those they start inherit it); the service's own threads are not
+ * moved. Not before: dpkg's unpacking gained nothing on one core (99 packages 2.46-2.52 s either way), and two of six
+ * first qcow2 builds kept on one core from dpkg's start took 6 s to unpack instead of 3 (not explained). Should other
+ * work keep the other cores busy (over half a core on average for {@link #WINDOW_TICKS} ticks, this service's own
+ * threads left out), the run gets every core back at once: on a busy machine one core would leave it a share of that
+ * core only. Where libc cannot be bound, or the machine has one core, nothing is done.
  */
 public final class OneCore implements AutoCloseable {
 
@@ -45,8 +44,8 @@ public final class OneCore implements AutoCloseable {
 
     private final Consumer<String> note;
     private final double othersBusy;
-    /** When the keeper was made: the core chosen is the one least busy since. */
-    private final Sample since;
+    /** Whether the run has reached the part to keep on one core. */
+    private final BooleanSupplier from;
     private final Thread thread;
     /** The CPUs the run had before it was kept on one. */
     private final long[] wide = new long[MASK_LONGS];
@@ -68,8 +67,8 @@ public final class OneCore implements AutoCloseable {
 
     private static native int sched_getaffinity(int pid, long size, long[] mask);
 
-    OneCore(Consumer<String> note, double othersBusy) {
-        this.since = Sample.now();
+    OneCore(BooleanSupplier from, Consumer<String> note, double othersBusy) {
+        this.from = from;
         this.note = note;
         this.othersBusy = othersBusy;
         this.thread = new Thread(this::run, "one-core");
@@ -77,37 +76,25 @@ public final class OneCore implements AutoCloseable {
     }
 
     /**
-     * A keeper for a run to start later ({@link #attach} gives it the run's process), made now so that the core to
-     * keep it on is the one least busy meanwhile; null when there is nothing to do: one core, no native binding.
+     * A keeper for the run about to start ({@link #attach} gives it the run's process), or null when there is
+     * nothing to do: one core, no native binding.
      *
+     * @param from whether the run has reached the part to keep on one core (asked every {@link #TICK_MS})
      * @param note receives a line for the compose's log when the run is kept on a core or let go
      */
-    public static OneCore prepare(Consumer<String> note) {
+    public static OneCore prepare(BooleanSupplier from, Consumer<String> note) {
         if (!NATIVE || Runtime.getRuntime().availableProcessors() < 2) {
             return null;
         }
-        return new OneCore(note, OTHERS_BUSY);
+        return new OneCore(from, note, OTHERS_BUSY);
     }
 
-    /**
-     * The run's first process (the sandbox's wrapper), just started: it and every process under it are kept on the
-     * core least busy since this keeper was made, until other work comes or the run ends. Only the first process
-     * given counts.
-     */
-    public void attach(ProcessHandle process) {
-        synchronized (this) {
-            if (root != null) {
-                return;
-            }
+    /** The run's first process (the sandbox's wrapper), just started. Only the first process given counts. */
+    public synchronized void attach(ProcessHandle process) {
+        if (root == null) {
             root = process;
-            Sample now = Sample.now();
-            int chosen = since == null || now == null ? -1 : now.leastBusySince(since, allowed(process.pid()));
-            keep(chosen >= 0 ? chosen : coreOf(process.pid()));
-            if (core < 0) {
-                return;
-            }
+            thread.start();
         }
-        thread.start();
     }
 
     /** Whether processes can be kept on a core here (libc bound). */
@@ -115,7 +102,7 @@ public final class OneCore implements AutoCloseable {
         return NATIVE;
     }
 
-    /** The core the run is kept on, -1 before (or when it was never kept on one). */
+    /** The core the run is kept on, -1 before (or when it never was). */
     synchronized int core() {
         return core;
     }
@@ -130,18 +117,26 @@ public final class OneCore implements AutoCloseable {
         List<Double> others = new ArrayList<>();
         try {
             while (root.isAlive() && !released()) {
-                Thread.sleep(TICK_MS);
+                Thread.sleep(core() < 0 ? TICK_MS / 2 : TICK_MS);
                 Sample now = Sample.now();
                 if (last == null || now == null) {
                     return; // /proc unreadable: nothing measured, the run stays where it is
                 }
-                others.add(now.othersSince(last, core()));
-                if (others.size() > WINDOW_TICKS) {
-                    others.remove(0);
-                }
-                if (others.size() == WINDOW_TICKS
-                        && others.stream().mapToDouble(Double::doubleValue).average().orElse(0) > othersBusy) {
-                    letGo();
+                if (core() < 0) {
+                    if (from.getAsBoolean()) {
+                        synchronized (this) {
+                            keep(now.leastBusySince(last, allowed(root.pid())));
+                        }
+                    }
+                } else {
+                    others.add(now.othersSince(last, core()));
+                    if (others.size() > WINDOW_TICKS) {
+                        others.remove(0);
+                    }
+                    if (others.size() == WINDOW_TICKS
+                            && others.stream().mapToDouble(Double::doubleValue).average().orElse(0) > othersBusy) {
+                        letGo();
+                    }
                 }
                 last = now;
             }
@@ -150,7 +145,8 @@ public final class OneCore implements AutoCloseable {
         }
     }
 
-    private void keep(int chosen) {
+    private void keep(int least) {
+        int chosen = least >= 0 ? least : coreOf(root.pid());
         if (chosen < 0 || sched_getaffinity((int) root.pid(), MASK_LONGS * 8L, wide) < 0) {
             return;
         }

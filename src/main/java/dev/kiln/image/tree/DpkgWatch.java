@@ -26,6 +26,7 @@ final class DpkgWatch implements AutoCloseable {
     private final Set<String> unpacked = new HashSet<>();
     private final Set<String> configured = new HashSet<>();
     private final Set<String> reached = new HashSet<>();
+    private int configures;
     private final Thread thread;
     private long offset = -1;
     private volatile boolean stop;
@@ -46,6 +47,12 @@ final class DpkgWatch implements AutoCloseable {
     synchronized boolean reached(String name) {
         read();
         return reached.contains(name);
+    }
+
+    /** How many times dpkg began to configure a package counted (as far as its log says now). */
+    synchronized int configures() {
+        read();
+        return configures;
     }
 
     /** Whether every package counted is unpacked (as far as dpkg's log says now). */
@@ -114,6 +121,10 @@ final class DpkgWatch implements AutoCloseable {
         String[] w = line.split(" ");
         if (w.length >= 4 && w[2].equals("install")) { // {@code <date> <time> install <package>:<arch> …}
             reached.add(w[3].contains(":") ? w[3].substring(0, w[3].indexOf(':')) : w[3]);
+        }
+        if (w.length >= 4 && w[2].equals("configure") // {@code <date> <time> configure <package>:<arch> …}
+                && counted.contains(w[3].contains(":") ? w[3].substring(0, w[3].indexOf(':')) : w[3])) {
+            configures++;
         }
         if (w.length < 5 || !w[2].equals("status")) {
             return;

@@ -73,8 +73,6 @@ final class Installer {
         // the cores free, measured while the packages are fetched, their control files read and the base restored
         // (the window's time is spent on the build's own work, never waited for when that takes long enough)
         FreeCores.Window window = FreeCores.start();
-        // dpkg and the processes it starts on the core least busy from now on (OneCore)
-        OneCore oneCore = OneCore.prepare(tools::note);
         Map<String, Path> debs = cache.fetch(wanted, tools);
 
         Files.createDirectories(tree);
@@ -127,7 +125,7 @@ final class Installer {
         DpkgWatch watch = new DpkgWatch(tree, progress, fromBase ? others : debs.keySet());
         try {
             installAll(tree, tools, range, debs, essential, others, fromBase, baseKey, baseSde, sde, bases, watch,
-                    cores, oneCore);
+                    cores);
         } finally {
             watch.close();
         }
@@ -137,7 +135,7 @@ final class Installer {
 
     private void installAll(Path tree, ToolRunner tools, Sandbox.Range range, Map<String, Path> debs,
             List<String> essential, List<String> others, boolean fromBase, String baseKey, long baseSde, long sde,
-            TreeCache bases, DpkgWatch watch, int cores, OneCore oneCore) throws IOException, InterruptedException {
+            TreeCache bases, DpkgWatch watch, int cores) throws IOException, InterruptedException {
         long t0 = System.nanoTime();
         // where the ahead copies of the packages are made, next to the tree (renamed into it while dpkg runs)
         Path staging = tree.resolveSibling("debs");
@@ -201,6 +199,9 @@ final class Installer {
         List<Path> placeholders = others.contains("openssh-server") ? hostKeyPlaceholders(tree) : List.of();
         // a kernel's module index made beside dpkg, once the set is unpacked (DepmodAhead)
         DepmodAhead depmod = DepmodAhead.start(tree, others, chroot, tools, watch, sandbox);
+        // its configure (dpkg and every process it starts) on one core (OneCore)
+        int configuredBefore = watch.configures();
+        OneCore oneCore = OneCore.prepare(() -> watch.configures() > configuredBefore, tools::note);
         String said = "";
         try {
             Chroot installing = depmod == null ? chroot : depmod.chroot();
