@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * least busy at that moment: with the service's threads waking now and then, that is often the other one), each
  * starts with a cold cache. Measured on this kind of machine (2 cores): php8.2-common's postinst with the service
  * idle beside it took 2.29 s of CPU and 1,697 moves between cores, 2.21 s and none on one core; a first build's
- * configure 6.42-6.58 s against 6.18-6.41 s kept on one core from its start, alternated four times each.
+ * configure 6.42-6.62 s against 6.18-6.41 s kept on one core once it configured, alternated four times each.
  *
  * <p>From the moment {@code from} says (the configure), the run's first process and every process under it are
  * kept on the core least busy over the last tick (those they start inherit it); the service's own threads are not
