@@ -79,18 +79,28 @@ public final class FreeCores {
 
     /** {total, busy, own} clock ticks so far. */
     private static long[] sample() throws IOException {
-        String cpu = Files.readAllLines(Path.of("/proc/stat"), StandardCharsets.US_ASCII).get(0);
-        String[] f = cpu.trim().split("\\s+"); // cpu user nice system idle iowait irq softirq steal guest guest_nice
+        long[] cpu = ticks(Files.readAllLines(Path.of("/proc/stat"), StandardCharsets.US_ASCII).get(0));
+        String[] s = statFields(Path.of("/proc/self/stat"));
+        // utime, stime, and the children's reaped meanwhile (fields 14 to 17): a tool the build ran in the window
+        // (a tree copied) is the build's own work, not other work's
+        long own = Long.parseLong(s[11]) + Long.parseLong(s[12]) + Long.parseLong(s[13]) + Long.parseLong(s[14]);
+        return new long[] {cpu[0], cpu[1], own};
+    }
+
+    /** {total, busy} clock ticks of one {@code cpu} or {@code cpuN} line of {@code /proc/stat}. */
+    static long[] ticks(String line) {
+        String[] f = line.trim().split("\\s+"); // cpu user nice system idle iowait irq softirq steal guest guest_nice
         long total = 0;
         for (int i = 1; i < Math.min(f.length, 9); i++) { // guest time is counted in user time already
             total += Long.parseLong(f[i]);
         }
         long idle = Long.parseLong(f[4]) + (f.length > 5 ? Long.parseLong(f[5]) : 0);
-        String self = Files.readString(Path.of("/proc/self/stat"), StandardCharsets.US_ASCII);
-        String[] s = self.substring(self.lastIndexOf(')') + 2).split(" "); // fields from the 3rd (state) on
-        // utime, stime, and the children's reaped meanwhile (fields 14 to 17): a tool the build ran in the window
-        // (a tree copied) is the build's own work, not other work's
-        long own = Long.parseLong(s[11]) + Long.parseLong(s[12]) + Long.parseLong(s[13]) + Long.parseLong(s[14]);
-        return new long[] {total, total - idle, own};
+        return new long[] {total, total - idle};
+    }
+
+    /** The fields of a {@code /proc/<pid>/stat} from the 3rd (state) on: index 0 is field 3. */
+    static String[] statFields(Path stat) throws IOException {
+        String text = Files.readString(stat, StandardCharsets.US_ASCII);
+        return text.substring(text.lastIndexOf(')') + 2).split(" ");
     }
 }

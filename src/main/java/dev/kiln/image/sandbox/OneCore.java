@@ -195,9 +195,7 @@ public final class OneCore implements AutoCloseable {
     /** The CPU process {@code pid} last ran on (field 39 of its stat), -1 if unknown. */
     private static int coreOf(long pid) {
         try {
-            String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"), StandardCharsets.US_ASCII);
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" "); // from the 3rd field (state) on
-            int cpu = Integer.parseInt(f[36]);
+            int cpu = Integer.parseInt(FreeCores.statFields(Path.of("/proc", String.valueOf(pid), "stat"))[36]);
             return cpu < MASK_LONGS * 64 ? cpu : -1;
         } catch (IOException | RuntimeException e) {
             return -1;
@@ -227,14 +225,8 @@ public final class OneCore implements AutoCloseable {
                     if (!line.startsWith("cpu") || line.startsWith("cpu ")) {
                         continue;
                     }
-                    String[] f = line.trim().split("\\s+");
-                    int cpu = Integer.parseInt(f[0].substring(3));
-                    long total = 0;
-                    for (int i = 1; i < Math.min(f.length, 9); i++) {
-                        total += Long.parseLong(f[i]);
-                    }
-                    long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
-                    cpus.add(new long[] {cpu, total - idle, total});
+                    long[] t = FreeCores.ticks(line);
+                    cpus.add(new long[] {Integer.parseInt(line.substring(3, line.indexOf(' '))), t[1], t[0]});
                 }
                 int n = cpus.stream().mapToInt(c -> (int) c[0] + 1).max().orElse(0);
                 long[] busy = new long[n];
@@ -243,8 +235,7 @@ public final class OneCore implements AutoCloseable {
                     busy[(int) c[0]] = c[1];
                     total[(int) c[0]] = c[2];
                 }
-                String self = Files.readString(Path.of("/proc/self/stat"), StandardCharsets.US_ASCII);
-                String[] s = self.substring(self.lastIndexOf(')') + 2).split(" ");
+                String[] s = FreeCores.statFields(Path.of("/proc/self/stat"));
                 return new Sample(busy, total, Long.parseLong(s[11]) + Long.parseLong(s[12]));
             } catch (IOException | RuntimeException e) {
                 return null;
